@@ -1,0 +1,14 @@
+#pragma once
+// The `hetmap` verbs. Each registers its options on the CLI11 app and returns the action to
+// run once parsing succeeded; actions throw hetmap::Error on bad input.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace hetmap::cli {
+
+using Action = std::function<int()>;
+
+Action add_simulate(CLI::App& app);
+
+}  // namespace hetmap::cli

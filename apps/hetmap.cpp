@@ -1,0 +1,41 @@
+// hetmap: map early-exit DNNs onto heterogeneous processors. Parsing and printing only; the
+// work happens in the libraries.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "hetmap/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"hetmap: find, predict and run the best mapping of an (early-exit) DNN on a "
+               "heterogeneous chip"};
+  app.set_version_flag("--version", std::string("hetmap ") + HETMAP_VERSION);
+  app.require_subcommand(1);
+  std::vector<hetmap::cli::Action> actions;
+  actions.push_back(hetmap::cli::add_simulate(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "hetmap: error: " << e.what() << "\n";
+    return hetmap::kBadInput;
+  }
+  try {
+    for (const auto& action : actions)
+      if (action) {
+        const int rc = action();
+        if (rc >= 0) return rc;
+      }
+  } catch (const hetmap::Error& e) {
+    std::cerr << "hetmap: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "hetmap: error: " << e.what() << "\n";
+    return hetmap::kOtherError;
+  }
+  return hetmap::kOk;
+}

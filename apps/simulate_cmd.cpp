@@ -1,0 +1,90 @@
+// `hetmap simulate`: evaluate one mapping, analytically or with the DES.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "hetmap/des.hpp"
+#include "hetmap/detail/io.hpp"
+#include "hetmap/evaluator.hpp"
+#include "hetmap/report.hpp"
+
+namespace hetmap::cli {
+
+namespace {
+
+struct SimulateOptions {
+  std::string model, platform, profile, mapping, trace, json, chrome_trace, arrival = "closed";
+  int inputs = 0;
+  bool jitter = false;
+  std::uint64_t seed = 1;
+};
+
+int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
+  const std::optional<std::string> trace =
+      o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
+  const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
+  const Config config = problem.resolve(load_mapping(o.mapping));
+
+  const bool des = o.inputs > 0 || cmd.count("--arrival") || o.jitter;
+  Json result;
+  Schedule schedule;
+  if (des) {
+    DesOptions d;
+    d.inputs = std::max(o.inputs, 1);
+    d.arrival = parse_arrival(o.arrival);
+    d.jitter = o.jitter;
+    d.seed = o.seed;
+    d.record_schedule = !o.chrome_trace.empty();
+    DesResult r = simulate_des(problem, config, d);
+    result = to_json(problem, r);
+    schedule = std::move(r.schedule);
+  } else {
+    Evaluator evaluator(problem);
+    const Evaluation& ev = evaluator.evaluate(config);
+    if (!ev.feasible) throw InfeasibleError(o.mapping, 0, problem.infeasibility(config));
+    result = to_json(problem, ev);
+    schedule = evaluator.schedule();
+  }
+
+  // Write files only once everything succeeded.
+  if (!o.chrome_trace.empty())
+    detail::write_file_atomic(o.chrome_trace, chrome_trace(problem, schedule).dump() + "\n");
+  if (!o.json.empty() && o.json != "-") detail::write_file_atomic(o.json, result.dump(2) + "\n");
+  if (o.json == "-") {
+    std::cout << result.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{} on {} ({}, {})\n", problem.model().name,
+                             problem.platform().name, to_string(config.policy),
+                             des ? fmt::format("DES, {} inputs, {}", std::max(o.inputs, 1), o.arrival)
+                                 : std::string("analytical, one input"));
+    std::cout << to_table(result);
+  }
+  return kOk;
+}
+
+}  // namespace
+
+Action add_simulate(CLI::App& app) {
+  auto o = std::make_shared<SimulateOptions>();
+  CLI::App* cmd = app.add_subcommand("simulate", "Predict latency, energy and accuracy of one mapping");
+  cmd->add_option("-m,--model", o->model, "model YAML")->required();
+  cmd->add_option("-p,--platform", o->platform, "platform YAML")->required();
+  cmd->add_option("--profile", o->profile, "per-layer profile CSV")->required();
+  cmd->add_option("--mapping", o->mapping, "mapping YAML")->required();
+  cmd->add_option("--trace", o->trace, "exit trace CSV (per-sample confidences)");
+  cmd->add_option("--inputs", o->inputs, "simulate N inputs with the discrete-event simulator")
+      ->check(CLI::Range(1, 100000000));
+  cmd->add_option("--arrival", o->arrival, "closed | periodic:RATE_HZ | poisson:RATE_HZ (DES)");
+  cmd->add_flag("--jitter", o->jitter, "draw durations from a log-normal with the profiled std (DES)");
+  cmd->add_option("--seed", o->seed, "seed for exits, arrivals and jitter (DES)");
+  cmd->add_option("--json", o->json, "write the result as JSON to FILE, or - for stdout");
+  cmd->add_option("--chrome-trace", o->chrome_trace, "write a Chrome trace-event JSON (Perfetto)");
+  return [o, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    return run_simulate(*o, *cmd);
+  };
+}
+
+}  // namespace hetmap::cli

@@ -1,0 +1,59 @@
+#pragma once
+// The discrete-event simulator: many inputs streaming through one mapping, with arrivals,
+// FIFO links, non-preemptive processors that prefer the oldest input, cancellation of work an
+// exit made useless, contention, DVFS and jitter (DESIGN.md section 3). With one input and no
+// jitter it reproduces the analytical evaluator's schedule exactly.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hetmap/problem.hpp"
+#include "hetmap/schedule.hpp"
+
+namespace hetmap {
+
+enum class ArrivalKind { closed, periodic, poisson };
+
+struct Arrival {
+  ArrivalKind kind = ArrivalKind::closed;
+  double rate_hz = 0.0;  // periodic / poisson
+};
+
+/// Parses `closed`, `periodic:RATE_HZ` or `poisson:RATE_HZ`; throws InputError naming `what`.
+Arrival parse_arrival(const std::string& text, const std::string& what = "--arrival");
+
+struct DesOptions {
+  int inputs = 1;
+  Arrival arrival;
+  bool jitter = false;
+  std::uint64_t seed = 1;
+  /// For tests and replays: the first confident result of input i is forced_exits[i % size]
+  /// (exit index, or exits() for the final output) instead of a draw.
+  std::vector<int> forced_exits;
+  bool record_schedule = false;  // keep every span (Chrome trace / Gantt)
+};
+
+struct DesResult {
+  int inputs = 0;
+  std::vector<double> latency_ms;       // per input, arrival to done
+  double mean_latency_ms = 0.0;
+  double p50_latency_ms = 0.0, p95_latency_ms = 0.0, p99_latency_ms = 0.0;
+  double max_latency_ms = 0.0;
+  std::vector<double> exit_share;       // observed share leaving at each result
+  std::vector<double> exit_latency_ms;  // mean latency of inputs leaving there (NaN if none)
+  double accuracy = 0.0;                // NaN when unknown
+  double energy_mj = 0.0;               // per input; NaN without power data
+  double throughput_ips = 0.0;          // inputs / (last done - first arrival)
+  double makespan_ms = 0.0;
+  std::vector<double> utilization;      // per processor: busy / makespan
+  std::int64_t events = 0;
+  std::int64_t cancelled_tasks = 0;
+  std::int64_t cancelled_copies = 0;
+  double cancelled_work_ms = 0.0;       // profiled time of the cancelled tasks
+  Schedule schedule;                    // if record_schedule
+};
+
+DesResult simulate_des(const Problem& problem, const Config& config, const DesOptions& options);
+
+}  // namespace hetmap

@@ -1,0 +1,91 @@
+#pragma once
+// A model: the backbone layers, the early-exit branches, and the DAG that joins them.
+// Loaded from `models/NAME.yaml` (DESIGN.md section 2); output shapes are inferred.
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hetmap {
+
+enum class OpKind {
+  conv, dwconv, fc, maxpool, avgpool, relu, batchnorm, add, concat, flatten, softmax, lrn,
+  block, opaque
+};
+const char* to_string(OpKind kind);
+
+/// A tensor shape, outermost first (C, H, W for images; one dimension after `fc`/`flatten`).
+struct Shape {
+  std::vector<std::int64_t> dims;
+  std::int64_t elements() const;
+  std::int64_t bytes() const { return 4 * elements(); }  // float32
+  std::string str() const;                               // "[16, 32, 32]"
+  bool operator==(const Shape& o) const { return dims == o.dims; }
+};
+
+/// One operation. Top-level ops are the units that are placed, profiled and run; a `block`
+/// holds a body of ops that run together as one unit.
+struct Op {
+  std::string name;
+  OpKind kind = OpKind::relu;
+  std::vector<std::string> input_names;  // as resolved (default: the previous op)
+  int filters = 0;                        // conv / dwconv output channels
+  int units = 0;                          // fc
+  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  int groups = 1;
+  bool global = false;                    // global pooling
+  bool ceil = false;                      // pooling output size rounds up (Caffe models)
+  int lrn_size = 5;
+  double lrn_alpha = 1e-4, lrn_beta = 0.75, lrn_k = 1.0;
+  int axis = 0;                           // concat axis (0 = channels)
+  Shape out;
+  std::vector<Op> body;                   // block only
+  int line = 0;
+};
+
+/// The name that refers to the model's input tensor in `inputs:` lists.
+inline constexpr const char* kModelInput = "input";
+
+/// A top-level layer: an Op placed in the model's declaration order.
+struct Layer : Op {
+  std::vector<int> inputs;  // layer indices; -1 = the model input
+  int exit = -1;            // index into Model::exits, -1 for the backbone
+};
+
+struct Exit {
+  std::string name;
+  int after = -1;                 // layer index of the backbone layer feeding the branch
+  std::vector<int> layers;        // layer indices of the branch, in order
+  double taken = 0.0;             // marginal share of all inputs that leave here
+  std::optional<double> accuracy;
+  int line = 0;
+};
+
+using ModelGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
+
+struct Model {
+  std::string name;
+  std::string file;
+  Shape input;
+  /// Every layer in declaration order: the backbone, each exit's layers right after its
+  /// `after` layer (exits sharing an `after` in file order).
+  std::vector<Layer> layers;
+  std::vector<int> backbone;      // backbone layer indices, in order; back() is the final output
+  std::vector<Exit> exits;        // ordered along the backbone (by position of `after`)
+  std::optional<double> final_accuracy;
+  ModelGraph graph;               // vertex i = layers[i]; edge producer -> consumer
+
+  int find_layer(const std::string& name) const;  // -1 if absent
+  int find_exit(const std::string& name) const;   // -1 if absent
+  int final_layer() const { return backbone.back(); }
+};
+
+/// Loads and validates a model file; throws InputError naming file and line.
+Model load_model(const std::string& path);
+
+/// Parses a model from YAML text; `file` is used in error messages.
+Model parse_model(const std::string& yaml_text, const std::string& file);
+
+}  // namespace hetmap

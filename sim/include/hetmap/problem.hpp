@@ -1,0 +1,144 @@
+#pragma once
+// A Problem is a model, a platform and a profile compiled into flat tables, so that evaluating
+// a mapping touches only arrays: the hot loop of every search and sweep. A Config is one point
+// of the design space in dense form (the YAML Mapping resolved against the Problem).
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hetmap/error.hpp"
+#include "hetmap/mapping.hpp"
+#include "hetmap/model.hpp"
+#include "hetmap/platform.hpp"
+#include "hetmap/profile.hpp"
+#include "hetmap/trace.hpp"
+
+namespace hetmap {
+
+inline constexpr int kMaxExits = 64;
+
+/// One point of the design space.
+struct Config {
+  Policy policy = Policy::sequential;
+  std::vector<std::uint8_t> proc;        // processor per layer (Model::layers order)
+  std::uint64_t exits_enabled = ~0ULL;   // bit k: Model::exits[k] runs
+  std::vector<std::uint8_t> freq_level;  // per processor: index into freqs_mhz
+  std::vector<std::uint8_t> threads;     // per processor: 1..cores
+  std::vector<double> thresholds;        // per exit, used with a trace
+
+  bool exit_enabled(int k) const { return (exits_enabled >> k) & 1ULL; }
+  bool operator==(const Config& o) const {
+    return policy == o.policy && proc == o.proc && exits_enabled == o.exits_enabled &&
+           freq_level == o.freq_level && threads == o.threads && thresholds == o.thresholds;
+  }
+};
+
+inline constexpr double kDefaultThreshold = 0.5;
+
+class Problem {
+ public:
+  Problem(Model model, Platform platform, Profile profile,
+          std::optional<Transfers> transfers = std::nullopt,
+          std::optional<ExitTrace> trace = std::nullopt);
+
+  const Model& model() const { return model_; }
+  const Platform& platform() const { return platform_; }
+  const Profile& profile() const { return profile_; }
+  const std::optional<ExitTrace>& trace() const { return trace_; }
+
+  int layers() const { return n_layers_; }
+  int processors() const { return n_procs_; }
+  int exits() const { return n_exits_; }
+  int host() const { return platform_.host; }
+
+  // --- the DAG, flat. Preds may contain -1 (the model input, on the host at t=0).
+  const int* preds(int layer) const { return &pred_[pred_begin_[layer]]; }
+  int n_preds(int layer) const { return pred_begin_[layer + 1] - pred_begin_[layer]; }
+  const int* succs(int layer) const { return &succ_[succ_begin_[layer]]; }
+  int n_succs(int layer) const { return succ_begin_[layer + 1] - succ_begin_[layer]; }
+  /// Layers that read the model input.
+  const std::vector<int>& input_consumers() const { return input_consumers_; }
+  int exit_of(int layer) const { return model_.layers[layer].exit; }
+  /// Exit k's last layer, or the final backbone layer for k == exits().
+  int result_layer(int k) const { return result_layer_[k]; }
+  /// Result index (0..exits()) whose output layer is `layer`, or -1.
+  int result_of(int layer) const { return result_of_[layer]; }
+  /// Under `sequential`, the backbone layer that waits for exit k's last layer (-1: none).
+  int gated_layer(int k) const { return gated_[k]; }
+  /// Exits whose last layers gate `layer` under `sequential` (usually none or one).
+  const std::vector<int>& gate_exits(int layer) const { return gate_exits_[layer]; }
+
+  // --- costs
+  /// Mean duration in ms at a frequency level and thread count; NaN if the layer cannot run.
+  double duration(int layer, int proc, int level, int threads) const {
+    return dur_[index(layer, proc, level, threads)];
+  }
+  double duration_std(int layer, int proc, int level, int threads) const {
+    return dur_std_[index(layer, proc, level, threads)];
+  }
+  /// Whether the profile lets `layer` run on `proc` at some level and thread count.
+  bool can_run(int layer, int proc) const { return can_run_[layer * n_procs_ + proc] != 0; }
+  /// Copy of `producer`'s output (-1: the model input) from one processor to another, ms.
+  double copy_ms(int producer, int from, int to) const {
+    return copy_[((producer + 1) * n_procs_ + from) * n_procs_ + to];
+  }
+  /// The resource a copy between two processors occupies: a link index, or -1 when the pair
+  /// has no link (the copy is free and instantaneous unless a measured transfer says otherwise,
+  /// in which case the pair gets a resource of its own).
+  int link_resource(int from, int to) const { return link_res_[from * n_procs_ + to]; }
+  int link_resources() const { return n_link_res_; }
+  std::string link_name(int resource) const;
+
+  double active_w(int proc, int level) const;
+  double idle_w(int proc) const { return platform_.processors[proc].idle_w; }
+  bool has_power() const { return platform_.has_power(); }
+  double contention() const { return platform_.contention; }
+  int max_threads(int proc) const { return platform_.processors[proc].cores; }
+  int levels(int proc) const { return platform_.processors[proc].levels(); }
+
+  // --- configs
+  /// Everything on the host at default frequencies and threads, all exits on, sequential.
+  Config default_config() const;
+  /// Validates a mapping against model, platform and profile (InputError: unknown names or
+  /// values; InfeasibleError: a layer placed where it cannot run).
+  Config resolve(const Mapping& mapping) const;
+  /// The Mapping that resolves back to `config` (every layer assigned explicitly where it
+  /// differs from the most common processor, used as `default`).
+  Mapping to_mapping(const Config& config) const;
+  /// Empty string if every enabled layer can run where it is placed, else a description.
+  std::string infeasibility(const Config& config) const;
+
+  /// Without a trace: share of inputs whose first confident result is k (0..exits(); exits()
+  /// is the final output). A disabled exit's share moves to the next enabled result.
+  void shares(const Config& config, double* out) const;
+
+ private:
+  std::size_t index(int layer, int proc, int level, int threads) const {
+    return ((static_cast<std::size_t>(layer) * n_procs_ + proc) * max_levels_ + level) *
+               max_cores_ + (threads - 1);
+  }
+  Model model_;
+  Platform platform_;
+  Profile profile_;
+  std::optional<Transfers> transfers_;
+  std::optional<ExitTrace> trace_;
+  int n_layers_ = 0, n_procs_ = 0, n_exits_ = 0, max_levels_ = 1, max_cores_ = 1;
+  std::vector<int> pred_begin_, pred_, succ_begin_, succ_, input_consumers_;
+  std::vector<int> result_layer_, result_of_, gated_;
+  std::vector<std::vector<int>> gate_exits_;
+  std::vector<double> dur_, dur_std_, copy_;
+  std::vector<unsigned char> can_run_;
+  std::vector<int> link_res_;
+  int n_link_res_ = 0;
+  std::vector<std::pair<int, int>> link_res_pairs_;
+};
+
+/// Loads model, platform, profile (and transfers beside it, and an optional trace) and
+/// compiles them. Checks that the profile belongs to that model and platform.
+Problem load_problem(const std::string& model_path, const std::string& platform_path,
+                     const std::string& profile_path,
+                     const std::optional<std::string>& trace_path = std::nullopt);
+
+}  // namespace hetmap

@@ -1,0 +1,145 @@
+#include "hetmap/detail/csv.hpp"
+
+#include <cmath>
+
+#include "hetmap/error.hpp"
+
+namespace hetmap::detail {
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+// Splits one record starting at text[pos]; advances pos past its line end. Quoted fields may
+// hold commas, doubled quotes and newlines (which advance `line`).
+std::vector<std::string> split_record(const std::string& text, std::size_t& pos, int& line,
+                                      const std::string& file) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool quoted = false, was_quoted = false;
+  const int start_line = line;
+  for (; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (quoted) {
+      if (c == '"') {
+        if (pos + 1 < text.size() && text[pos + 1] == '"') {
+          cell += '"';
+          ++pos;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        cell += c;
+      }
+    } else if (c == '"' && trim(cell).empty()) {
+      quoted = was_quoted = true;
+      cell.clear();
+    } else if (c == ',') {
+      cells.push_back(was_quoted ? cell : trim(cell));
+      cell.clear();
+      was_quoted = false;
+    } else if (c == '\n') {
+      ++pos;
+      break;
+    } else {
+      cell += c;
+    }
+  }
+  if (quoted) throw InputError(file, start_line, "unterminated quoted field");
+  cells.push_back(was_quoted ? cell : trim(cell));
+  return cells;
+}
+
+}  // namespace
+
+int CsvTable::column(const std::string& name) const {
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+int CsvTable::require(const std::string& name) const {
+  const int c = column(name);
+  if (c < 0) throw InputError(file, header_line, "missing column '" + name + "'");
+  return c;
+}
+
+std::optional<std::string> CsvTable::source() const {
+  for (const std::string& c : comments) {
+    const std::string t = trim(c);
+    if (t.rfind("source:", 0) == 0) return trim(t.substr(7));
+  }
+  return std::nullopt;
+}
+
+CsvTable parse_csv(const std::string& text, const std::string& file) {
+  CsvTable t;
+  t.file = file;
+  std::size_t pos = 0;
+  int line = 1;
+  while (pos < text.size()) {
+    const int this_line = line;
+    // Blank and comment lines.
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    const std::string raw = text.substr(pos, eol - pos);
+    if (trim(raw).empty() || trim(raw)[0] == '#') {
+      if (!trim(raw).empty()) t.comments.push_back(trim(raw).substr(1));
+      pos = eol + 1;
+      ++line;
+      continue;
+    }
+    std::vector<std::string> cells = split_record(text, pos, line, file);
+    ++line;
+    if (t.header.empty()) {
+      t.header = std::move(cells);
+      t.header_line = this_line;
+      continue;
+    }
+    if (cells.size() != t.header.size())
+      throw InputError(file, this_line,
+                       "expected " + std::to_string(t.header.size()) + " cells (" +
+                           std::to_string(t.header.size()) + " columns), got " +
+                           std::to_string(cells.size()));
+    t.rows.push_back({std::move(cells), this_line});
+  }
+  if (t.header.empty()) throw InputError(file, 0, "empty CSV: expected a header line");
+  return t;
+}
+
+double csv_double(const CsvTable& t, const CsvTable::Row& row, int col) {
+  const std::string& s = row.cells[col];
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size() || !std::isfinite(v))
+    throw InputError(t.file, row.line,
+                     "column '" + t.header[col] + "': expected a number, got '" + s + "'");
+  return v;
+}
+
+int csv_int(const CsvTable& t, const CsvTable::Row& row, int col) {
+  const std::string& s = row.cells[col];
+  std::size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used == 0 || used != s.size())
+    throw InputError(t.file, row.line,
+                     "column '" + t.header[col] + "': expected an integer, got '" + s + "'");
+  return static_cast<int>(v);
+}
+
+}  // namespace hetmap::detail

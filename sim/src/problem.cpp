@@ -1,0 +1,288 @@
+#include "hetmap/problem.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace hetmap {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}
+
+Problem::Problem(Model model, Platform platform, Profile profile,
+                 std::optional<Transfers> transfers, std::optional<ExitTrace> trace)
+    : model_(std::move(model)),
+      platform_(std::move(platform)),
+      profile_(std::move(profile)),
+      transfers_(std::move(transfers)),
+      trace_(std::move(trace)) {
+  n_layers_ = static_cast<int>(model_.layers.size());
+  n_procs_ = static_cast<int>(platform_.processors.size());
+  n_exits_ = static_cast<int>(model_.exits.size());
+  for (const Processor& p : platform_.processors) {
+    max_levels_ = std::max(max_levels_, p.levels());
+    max_cores_ = std::max(max_cores_, p.cores);
+  }
+
+  // The DAG in flat arrays (duplicate inputs collapse: a tensor arrives once).
+  std::vector<std::vector<int>> succ(n_layers_);
+  pred_begin_.push_back(0);
+  for (int l = 0; l < n_layers_; ++l) {
+    std::vector<int> in = model_.layers[l].inputs;
+    std::sort(in.begin(), in.end());
+    in.erase(std::unique(in.begin(), in.end()), in.end());
+    for (int src : in) {
+      pred_.push_back(src);
+      if (src < 0) input_consumers_.push_back(l);
+      else succ[src].push_back(l);
+    }
+    pred_begin_.push_back(static_cast<int>(pred_.size()));
+  }
+  succ_begin_.push_back(0);
+  for (int l = 0; l < n_layers_; ++l) {
+    succ_.insert(succ_.end(), succ[l].begin(), succ[l].end());
+    succ_begin_.push_back(static_cast<int>(succ_.size()));
+  }
+
+  // Results and sequential gates.
+  result_of_.assign(n_layers_, -1);
+  gate_exits_.assign(n_layers_, {});
+  for (int k = 0; k < n_exits_; ++k) {
+    const Exit& e = model_.exits[k];
+    result_layer_.push_back(e.layers.back());
+    result_of_[e.layers.back()] = k;
+    const auto pos = std::find(model_.backbone.begin(), model_.backbone.end(), e.after);
+    const int gated = (pos + 1 == model_.backbone.end()) ? -1 : *(pos + 1);
+    gated_.push_back(gated);
+    if (gated >= 0) gate_exits_[gated].push_back(k);
+  }
+  result_layer_.push_back(model_.final_layer());
+  result_of_[model_.final_layer()] = n_exits_;
+
+  // Durations at every level and thread count.
+  const std::size_t cells =
+      static_cast<std::size_t>(n_layers_) * n_procs_ * max_levels_ * max_cores_;
+  dur_.assign(cells, kNaN);
+  dur_std_.assign(cells, kNaN);
+  can_run_.assign(static_cast<std::size_t>(n_layers_) * n_procs_, 0);
+  for (int l = 0; l < n_layers_; ++l) {
+    for (int p = 0; p < n_procs_; ++p) {
+      const Processor& proc = platform_.processors[p];
+      for (int lv = 0; lv < proc.levels(); ++lv) {
+        const double f = proc.freqs_mhz.empty() ? 0.0 : proc.freqs_mhz[lv];
+        for (int t = 1; t <= proc.cores; ++t) {
+          if (auto timing = profile_.lookup(l, p, f, t)) {
+            dur_[index(l, p, lv, t)] = timing->mean_ms;
+            dur_std_[index(l, p, lv, t)] = timing->std_ms;
+            can_run_[l * n_procs_ + p] = 1;
+          }
+        }
+      }
+    }
+  }
+
+  // Link resources: the platform's links, then one per unlinked pair with measured transfers.
+  n_link_res_ = static_cast<int>(platform_.links.size());
+  for (const Link& l : platform_.links) link_res_pairs_.push_back({l.a, l.b});
+  link_res_.assign(static_cast<std::size_t>(n_procs_) * n_procs_, -1);
+  for (int p = 0; p < n_procs_; ++p)
+    for (int q = 0; q < n_procs_; ++q)
+      if (p != q) link_res_[p * n_procs_ + q] = platform_.link_index(p, q);
+  if (transfers_) {
+    for (const TransferRow& r : transfers_->rows) {
+      if (link_res_[r.from * n_procs_ + r.to] >= 0) continue;
+      link_res_pairs_.push_back({std::min(r.from, r.to), std::max(r.from, r.to)});
+      link_res_[r.from * n_procs_ + r.to] = link_res_[r.to * n_procs_ + r.from] = n_link_res_++;
+    }
+  }
+
+  // Copy costs per tensor and ordered pair.
+  copy_.assign(static_cast<std::size_t>(n_layers_ + 1) * n_procs_ * n_procs_, 0.0);
+  for (int src = -1; src < n_layers_; ++src) {
+    const double bytes = static_cast<double>(
+        src < 0 ? model_.input.bytes() : model_.layers[src].out.bytes());
+    for (int p = 0; p < n_procs_; ++p) {
+      for (int q = 0; q < n_procs_; ++q) {
+        if (p == q) continue;
+        double ms = 0.0;
+        std::optional<double> measured = transfers_ ? transfers_->lookup(src, p, q) : std::nullopt;
+        if (measured) ms = *measured;
+        else if (const int li = platform_.link_index(p, q); li >= 0)
+          ms = platform_.links[li].copy_ms(bytes);
+        copy_[((src + 1) * n_procs_ + p) * n_procs_ + q] = ms;
+      }
+    }
+  }
+}
+
+std::string Problem::link_name(int resource) const {
+  const auto& [a, b] = link_res_pairs_[resource];
+  return platform_.processors[a].name + "-" + platform_.processors[b].name;
+}
+
+double Problem::active_w(int proc, int level) const {
+  return platform_.processors[proc].active_w[level];
+}
+
+Config Problem::default_config() const {
+  Config c;
+  c.policy = Policy::sequential;
+  c.proc.assign(n_layers_, static_cast<std::uint8_t>(host()));
+  c.exits_enabled = n_exits_ == 64 ? ~0ULL : ((1ULL << n_exits_) - 1);
+  for (const Processor& p : platform_.processors) {
+    c.freq_level.push_back(static_cast<std::uint8_t>(p.levels() - 1));
+    c.threads.push_back(static_cast<std::uint8_t>(p.cores));
+  }
+  c.thresholds.assign(n_exits_, kDefaultThreshold);
+  return c;
+}
+
+std::string Problem::infeasibility(const Config& c) const {
+  for (int l = 0; l < n_layers_; ++l) {
+    const int k = exit_of(l);
+    if (k >= 0 && !c.exit_enabled(k)) continue;
+    const int p = c.proc[l];
+    if (std::isnan(duration(l, p, c.freq_level[p], c.threads[p]))) {
+      const Processor& proc = platform_.processors[p];
+      std::string at;
+      if (!proc.freqs_mhz.empty())
+        at = " at " + std::to_string(static_cast<long long>(proc.freqs_mhz[c.freq_level[p]])) +
+             " MHz";
+      return "layer '" + model_.layers[l].name + "' cannot run on '" + proc.name + "'" + at +
+             " with " + std::to_string(c.threads[p]) + " threads: no usable row in profile " +
+             profile_.file;
+    }
+  }
+  return "";
+}
+
+Config Problem::resolve(const Mapping& m) const {
+  const std::string& file = m.file;
+  if (m.model != model_.name)
+    throw InputError(file, m.line_model,
+                     "model: the mapping is for '" + m.model + "', the model is '" + model_.name + "'");
+  if (m.platform != platform_.name)
+    throw InputError(file, m.line_platform, "platform: the mapping is for '" + m.platform +
+                                                "', the platform is '" + platform_.name + "'");
+  auto proc_of = [&](const std::string& name, int line, const std::string& what) {
+    const int p = platform_.find(name);
+    if (p < 0)
+      throw InputError(file, line, what + ": unknown processor '" + name + "' (not in platform " +
+                                       platform_.name + ")");
+    return p;
+  };
+  auto exit_of_name = [&](const std::string& name, int line, const std::string& what) {
+    const int k = model_.find_exit(name);
+    if (k < 0)
+      throw InputError(file, line, what + ": unknown exit '" + name + "' (not in model " +
+                                       model_.name + ")");
+    return k;
+  };
+  Config c = default_config();
+  c.policy = m.policy;
+  const int def = m.default_proc ? proc_of(*m.default_proc, m.line_default, "default") : host();
+  std::vector<int> line_of_layer(n_layers_, m.line_default);
+  c.proc.assign(n_layers_, static_cast<std::uint8_t>(def));
+  for (const auto& [name, e] : m.assign) {
+    const int l = model_.find_layer(name);
+    if (l < 0)
+      throw InputError(file, e.line, "assign: unknown layer '" + name + "' (not in model " +
+                                         model_.name + ")");
+    c.proc[l] = static_cast<std::uint8_t>(proc_of(e.value, e.line, "assign." + name));
+    line_of_layer[l] = e.line;
+  }
+  for (const auto& [name, e] : m.exits) {
+    const int k = exit_of_name(name, e.line, "exits");
+    if (e.value) c.exits_enabled |= 1ULL << k;
+    else c.exits_enabled &= ~(1ULL << k);
+  }
+  for (const auto& [name, e] : m.freq_mhz) {
+    const int p = proc_of(name, e.line, "freq_mhz");
+    const Processor& proc = platform_.processors[p];
+    const int lv = proc.freqs_mhz.empty() ? -1 : proc.freq_level(e.value);
+    if (lv < 0) {
+      std::string levels;
+      for (double f : proc.freqs_mhz) levels += (levels.empty() ? "" : ", ") + std::to_string(static_cast<long long>(f));
+      throw InputError(file, e.line, "freq_mhz." + name + ": " +
+                                         (levels.empty() ? "processor has no DVFS levels"
+                                                         : "expected one of " + levels));
+    }
+    c.freq_level[p] = static_cast<std::uint8_t>(lv);
+  }
+  for (const auto& [name, e] : m.threads) {
+    const int p = proc_of(name, e.line, "threads");
+    if (e.value < 1 || e.value > platform_.processors[p].cores)
+      throw InputError(file, e.line, "threads." + name + ": expected 1.." +
+                                         std::to_string(platform_.processors[p].cores));
+    c.threads[p] = static_cast<std::uint8_t>(e.value);
+  }
+  for (const auto& [name, e] : m.thresholds) {
+    const int k = exit_of_name(name, e.line, "thresholds");
+    c.thresholds[k] = e.value;
+  }
+  // Infeasible placements, reported at the line that placed the layer.
+  for (int l = 0; l < n_layers_; ++l) {
+    const int k = exit_of(l);
+    if (k >= 0 && !c.exit_enabled(k)) continue;
+    const int p = c.proc[l];
+    // infeasibility() reports the first infeasible layer in declaration order: this one.
+    if (std::isnan(duration(l, p, c.freq_level[p], c.threads[p])))
+      throw InfeasibleError(file, line_of_layer[l], infeasibility(c));
+  }
+  return c;
+}
+
+Mapping Problem::to_mapping(const Config& c) const {
+  Mapping m;
+  m.model = model_.name;
+  m.platform = platform_.name;
+  m.policy = c.policy;
+  std::vector<int> count(n_procs_, 0);
+  for (int l = 0; l < n_layers_; ++l) ++count[c.proc[l]];
+  const int def = static_cast<int>(std::max_element(count.begin(), count.end()) - count.begin());
+  m.default_proc = platform_.processors[def].name;
+  for (int l = 0; l < n_layers_; ++l)
+    if (c.proc[l] != def) m.assign[model_.layers[l].name] = {platform_.processors[c.proc[l]].name, 0};
+  for (int k = 0; k < n_exits_; ++k) m.exits[model_.exits[k].name] = {c.exit_enabled(k), 0};
+  for (int p = 0; p < n_procs_; ++p) {
+    const Processor& proc = platform_.processors[p];
+    if (!proc.freqs_mhz.empty()) m.freq_mhz[proc.name] = {proc.freqs_mhz[c.freq_level[p]], 0};
+    if (proc.kind == ProcKind::cpu) m.threads[proc.name] = {c.threads[p], 0};
+  }
+  if (trace_)
+    for (int k = 0; k < n_exits_; ++k) m.thresholds[model_.exits[k].name] = {c.thresholds[k], 0};
+  return m;
+}
+
+void Problem::shares(const Config& c, double* out) const {
+  double carried = 0.0, taken = 0.0;
+  for (int k = 0; k < n_exits_; ++k) {
+    const double t = model_.exits[k].taken;
+    taken += t;
+    if (c.exit_enabled(k)) {
+      out[k] = t + carried;
+      carried = 0.0;
+    } else {
+      out[k] = 0.0;
+      carried += t;
+    }
+  }
+  out[n_exits_] = std::max(0.0, 1.0 - taken) + carried;
+}
+
+Problem load_problem(const std::string& model_path, const std::string& platform_path,
+                     const std::string& profile_path,
+                     const std::optional<std::string>& trace_path) {
+  Model model = load_model(model_path);
+  Platform platform = load_platform(platform_path);
+  Profile profile = load_profile(profile_path, model, platform);
+  std::optional<Transfers> transfers;
+  if (auto tp = transfers_path_for(profile_path)) transfers = load_transfers(*tp, model, platform);
+  std::optional<ExitTrace> trace;
+  if (trace_path) trace = load_trace(*trace_path, model);
+  return Problem(std::move(model), std::move(platform), std::move(profile), std::move(transfers),
+                 std::move(trace));
+}
+
+}  // namespace hetmap

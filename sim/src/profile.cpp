@@ -1,0 +1,159 @@
+#include "hetmap/profile.hpp"
+
+#include <filesystem>
+#include <set>
+#include <tuple>
+
+#include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/io.hpp"
+#include "hetmap/error.hpp"
+
+namespace hetmap {
+
+using detail::csv_double;
+using detail::csv_int;
+using detail::CsvTable;
+
+std::optional<Timing> Profile::lookup(int layer, int proc, double freq_mhz, int threads) const {
+  const std::vector<int>& cell = by_cell[static_cast<std::size_t>(layer) * processors + proc];
+  const ProfileRow* best = nullptr;
+  for (int i : cell) {
+    const ProfileRow& r = rows[i];
+    if (r.threads != threads) continue;
+    if (r.freq_mhz == freq_mhz) return Timing{r.mean_ms, r.std_ms};
+    if (!best || r.freq_mhz > best->freq_mhz) best = &r;
+  }
+  if (!best || best->freq_mhz <= 0 || freq_mhz <= 0) return std::nullopt;
+  const double scale = best->freq_mhz / freq_mhz;
+  return Timing{best->mean_ms * scale, best->std_ms * scale};
+}
+
+namespace {
+
+void check_columns(const CsvTable& t, const std::set<std::string>& allowed) {
+  for (const std::string& h : t.header)
+    if (!allowed.count(h)) throw InputError(t.file, t.header_line, "unknown column '" + h + "'");
+}
+
+int processor_cell(const CsvTable& t, const CsvTable::Row& row, int col, const Platform& pf) {
+  const int p = pf.find(row.cells[col]);
+  if (p < 0)
+    throw InputError(t.file, row.line, "column '" + t.header[col] + "': unknown processor '" +
+                                           row.cells[col] + "' (not in platform " + pf.name + ")");
+  return p;
+}
+
+int layer_cell(const CsvTable& t, const CsvTable::Row& row, int col, const Model& m,
+               bool allow_input) {
+  if (allow_input && row.cells[col] == kModelInput) return -1;
+  const int l = m.find_layer(row.cells[col]);
+  if (l < 0)
+    throw InputError(t.file, row.line, "column '" + t.header[col] + "': unknown layer '" +
+                                           row.cells[col] + "' (not in model " + m.name + ")");
+  return l;
+}
+
+double non_negative(const CsvTable& t, const CsvTable::Row& row, int col) {
+  const double v = csv_double(t, row, col);
+  if (v < 0) throw InputError(t.file, row.line, "column '" + t.header[col] + "': expected >= 0");
+  return v;
+}
+
+}  // namespace
+
+Profile parse_profile(const std::string& csv_text, const std::string& file, const Model& model,
+                      const Platform& platform) {
+  const CsvTable t = detail::parse_csv(csv_text, file);
+  check_columns(t, {"layer", "processor", "freq_mhz", "threads", "mean_ms", "std_ms", "p99_ms",
+                    "samples"});
+  const int c_layer = t.require("layer"), c_proc = t.require("processor");
+  const int c_mean = t.require("mean_ms");
+  const int c_freq = t.column("freq_mhz"), c_thr = t.column("threads");
+  const int c_std = t.column("std_ms"), c_p99 = t.column("p99_ms"), c_n = t.column("samples");
+  Profile p;
+  p.file = file;
+  p.source = t.source().value_or("");
+  p.processors = static_cast<int>(platform.processors.size());
+  p.by_cell.resize(model.layers.size() * platform.processors.size());
+  std::set<std::tuple<int, int, double, int>> seen;
+  for (const auto& row : t.rows) {
+    ProfileRow r;
+    r.line = row.line;
+    r.layer = layer_cell(t, row, c_layer, model, false);
+    r.proc = processor_cell(t, row, c_proc, platform);
+    const Processor& proc = platform.processors[r.proc];
+    r.freq_mhz = proc.default_freq();
+    if (c_freq >= 0 && !row.cells[c_freq].empty()) {
+      r.freq_mhz = csv_double(t, row, c_freq);
+      if (r.freq_mhz <= 0) throw InputError(file, row.line, "column 'freq_mhz': expected > 0");
+      if (proc.freqs_mhz.empty())
+        throw InputError(file, row.line, "column 'freq_mhz': processor '" + proc.name +
+                                             "' has no freqs_mhz in the platform");
+    }
+    r.threads = proc.default_threads();
+    if (c_thr >= 0 && !row.cells[c_thr].empty()) {
+      r.threads = csv_int(t, row, c_thr);
+      if (r.threads < 1 || r.threads > proc.cores)
+        throw InputError(file, row.line, "column 'threads': expected 1.." +
+                                             std::to_string(proc.cores) + " for '" + proc.name + "'");
+    }
+    r.mean_ms = non_negative(t, row, c_mean);
+    if (c_std >= 0 && !row.cells[c_std].empty()) r.std_ms = non_negative(t, row, c_std);
+    if (c_p99 >= 0 && !row.cells[c_p99].empty()) r.p99_ms = non_negative(t, row, c_p99);
+    if (c_n >= 0 && !row.cells[c_n].empty()) {
+      r.samples = csv_int(t, row, c_n);
+      if (r.samples < 0) throw InputError(file, row.line, "column 'samples': expected >= 0");
+    }
+    if (!seen.insert({r.layer, r.proc, r.freq_mhz, r.threads}).second)
+      throw InputError(file, row.line, "duplicate row for layer '" + row.cells[c_layer] +
+                                           "' on '" + proc.name + "' at this frequency and threads");
+    p.by_cell[static_cast<std::size_t>(r.layer) * p.processors + r.proc].push_back(
+        static_cast<int>(p.rows.size()));
+    p.rows.push_back(r);
+  }
+  return p;
+}
+
+Profile load_profile(const std::string& path, const Model& model, const Platform& platform) {
+  return parse_profile(detail::read_file(path), path, model, platform);
+}
+
+std::optional<double> Transfers::lookup(int layer, int from, int to) const {
+  for (const TransferRow& r : rows)
+    if (r.layer == layer && r.from == from && r.to == to) return r.mean_ms;
+  return std::nullopt;
+}
+
+std::optional<std::string> transfers_path_for(const std::string& profile_path) {
+  namespace fs = std::filesystem;
+  fs::path p(profile_path);
+  if (p.extension() != ".csv") return std::nullopt;
+  fs::path t = p.parent_path() / (p.stem().string() + ".transfers.csv");
+  if (fs::exists(t)) return t.string();
+  return std::nullopt;
+}
+
+Transfers load_transfers(const std::string& path, const Model& model, const Platform& platform) {
+  const CsvTable t = detail::parse_csv(detail::read_file(path), path);
+  check_columns(t, {"layer", "from", "to", "mean_ms"});
+  const int c_layer = t.require("layer"), c_from = t.require("from"), c_to = t.require("to");
+  const int c_mean = t.require("mean_ms");
+  Transfers tr;
+  tr.file = path;
+  std::set<std::tuple<int, int, int>> seen;
+  for (const auto& row : t.rows) {
+    TransferRow r;
+    r.line = row.line;
+    r.layer = layer_cell(t, row, c_layer, model, true);
+    r.from = processor_cell(t, row, c_from, platform);
+    r.to = processor_cell(t, row, c_to, platform);
+    if (r.from == r.to) throw InputError(path, row.line, "'from' and 'to' must differ");
+    r.mean_ms = non_negative(t, row, c_mean);
+    if (!seen.insert({r.layer, r.from, r.to}).second)
+      throw InputError(path, row.line, "duplicate transfer row");
+    tr.rows.push_back(r);
+  }
+  return tr;
+}
+
+}  // namespace hetmap

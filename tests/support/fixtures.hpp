@@ -1,0 +1,34 @@
+#pragma once
+// Helpers shared by the test suites: problems built from inline YAML/CSV, temporary folders,
+// and running the `hetmap` binary.
+#include <string>
+
+#include "hetmap/evaluator.hpp"
+#include "hetmap/problem.hpp"
+
+namespace hetmap::test {
+
+/// Compiles a problem from model YAML, platform YAML and profile CSV text.
+Problem make_problem(const std::string& model_yaml, const std::string& platform_yaml,
+                     const std::string& profile_csv, const std::string& transfers_csv = "");
+
+/// Resolves mapping YAML text against a problem.
+Config make_config(const Problem& problem, const std::string& mapping_yaml);
+
+/// A fresh empty folder under the system temp dir, removed at process exit.
+std::string temp_dir();
+
+/// Writes `text` to `dir/name` and returns the path.
+std::string write_file(const std::string& dir, const std::string& name, const std::string& text);
+
+struct RunResult {
+  int exit_code = 0;
+  std::string out, err;
+};
+/// Runs the hetmap binary with `args` (a shell-quoted string) from the source folder.
+RunResult run_hetmap(const std::string& args);
+
+/// Absolute path of a file in the source tree.
+std::string source_path(const std::string& relative);
+
+}  // namespace hetmap::test
