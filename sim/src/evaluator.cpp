@@ -33,6 +33,7 @@ Evaluator::Evaluator(const Problem& problem)
   weight_.resize(E_ + 1);
   shares_.resize(E_ + 1);
   busy_.resize(P_);
+  link_busy_.resize(problem.link_resources());
   proc_.resize(L_);
   eval_.exit_latency_ms.resize(E_ + 1);
   eval_.exit_share.resize(E_ + 1);
@@ -72,6 +73,11 @@ Evaluator::Event Evaluator::pop() {
   return top;
 }
 
+void Evaluator::make_ready(int layer, int proc) {
+  ready_[proc * words_ + (layer >> 6)] |= 1ULL << (layer & 63);
+  candidates_ |= 1ULL << proc;
+}
+
 // `producer`'s output (-1: the model input) is now present on `proc`.
 void Evaluator::arrive(int producer, int proc, const Config& c) {
   const int* consumers = producer < 0 ? problem_.input_consumers().data() : problem_.succs(producer);
@@ -79,10 +85,8 @@ void Evaluator::arrive(int producer, int proc, const Config& c) {
                              : problem_.n_succs(producer);
   for (int i = 0; i < n; ++i) {
     const int s = consumers[i];
-    if (c.proc[s] != proc) continue;
-    const int k = problem_.exit_of(s);
-    if (k >= 0 && !c.exit_enabled(k)) continue;
-    if (--waiting_[s] == 0) ready_[proc * words_ + (s >> 6)] |= 1ULL << (s & 63);
+    if (proc_[s] != proc || waiting_[s] < 0) continue;  // elsewhere, or a disabled exit's
+    if (--waiting_[s] == 0) make_ready(s, proc);
   }
   if (producer >= 0 && proc == problem_.host()) {
     const int r = problem_.result_of(producer);
@@ -111,14 +115,13 @@ void Evaluator::send(int producer, int from, std::uint64_t dest_mask, const Conf
 void Evaluator::finish_task(int l, const Config& c) {
   const int p = c.proc[l];
   running_[p] = -1;
+  candidates_ |= 1ULL << p;
   arrive(l, p, c);
   std::uint64_t dest = 0;
   const int* succ = problem_.succs(l);
   for (int i = 0, n = problem_.n_succs(l); i < n; ++i) {
     const int s = succ[i];
-    const int k = problem_.exit_of(s);
-    if (k >= 0 && !c.exit_enabled(k)) continue;
-    if (c.proc[s] != p) dest |= 1ULL << c.proc[s];
+    if (waiting_[s] >= 0 && proc_[s] != p) dest |= 1ULL << proc_[s];
   }
   const int r = problem_.result_of(l);
   if (r >= 0) {
@@ -126,7 +129,7 @@ void Evaluator::finish_task(int l, const Config& c) {
     // Under `sequential` the next backbone layer waits for this exit's decision.
     if (r < E_ && c.policy == Policy::sequential) {
       const int g = problem_.gated_layer(r);
-      if (g >= 0 && --waiting_[g] == 0) ready_[c.proc[g] * words_ + (g >> 6)] |= 1ULL << (g & 63);
+      if (g >= 0 && --waiting_[g] == 0) make_ready(g, c.proc[g]);
     }
   }
   send(l, p, dest, c);
@@ -136,7 +139,9 @@ void Evaluator::finish_task(int l, const Config& c) {
 // of this instant are known, so that contention is symmetric.
 void Evaluator::dispatch(const Config& c) {
   int n_start = 0;
-  for (int p = 0; p < P_; ++p) {
+  // Only processors that became idle or got a ready layer since the last dispatch can start.
+  for (std::uint64_t cand = candidates_; cand; cand &= cand - 1) {
+    const int p = __builtin_ctzll(cand);
     if (running_[p] >= 0) continue;
     std::uint64_t* bits = &ready_[p * words_];
     for (int w = 0; w < words_; ++w) {
@@ -145,11 +150,11 @@ void Evaluator::dispatch(const Config& c) {
       bits[w] &= bits[w] - 1;
       running_[p] = l;
       start_[l] = now_;
-      base_[l] = problem_.duration(l, p, c.freq_level[p], c.threads[p]);
       starting_[n_start++] = p;
       break;
     }
   }
+  candidates_ = 0;
   if (n_start == 0) return;
   const double contention = problem_.contention();
   for (int i = 0; i < n_start; ++i) {
@@ -175,20 +180,22 @@ bool Evaluator::simulate(const Config& c) {
   // Feasibility and dependency counts.
   for (int l = 0; l < L_; ++l) {
     const int k = problem_.exit_of(l);
+    start_[l] = finish_[l] = kNaN;
     if (k >= 0 && !c.exit_enabled(k)) {
       waiting_[l] = -1;
       continue;
     }
     const int p = c.proc[l];
-    if (std::isnan(problem_.duration(l, p, c.freq_level[p], c.threads[p]))) return false;
+    base_[l] = problem_.duration(l, p, c.freq_level[p], c.threads[p]);
+    if (std::isnan(base_[l])) return false;
     int w = problem_.n_preds(l);
     if (c.policy == Policy::sequential)
       for (int g : problem_.gate_exits(l)) w += c.exit_enabled(g) ? 1 : 0;
     waiting_[l] = w;
-    start_[l] = finish_[l] = kNaN;
   }
   std::fill(ready_.begin(), ready_.end(), 0);
   std::fill(running_.begin(), running_.end(), -1);
+  candidates_ = 0;
   std::fill(link_free_.begin(), link_free_.end(), 0.0);
   std::fill(result_time_.begin(), result_time_.end(), kNaN);
   copies_.clear();
@@ -278,45 +285,47 @@ void Evaluator::derive(const Config& c) {
 
   // Latency, energy, busy time: each result time t_j counts with weight_[j].
   const bool power = problem_.has_power();
+  double active_w[64], idle_w[64], window_busy[64];
+  for (int p = 0; p < P_; ++p) {
+    active_w[p] = power ? problem_.active_w(p, c.freq_level[p]) : 0.0;
+    idle_w[p] = power ? problem_.idle_w(p) : 0.0;
+    busy_[p] = 0.0;  // expected whole-task busy time per input
+    ev.utilization[p] = 0.0;
+  }
   double mean = 0.0, energy = 0.0;
-  std::fill(ev.utilization.begin(), ev.utilization.end(), 0.0);
-  double max_busy = 0.0;
-  for (int p = 0; p < P_; ++p) busy_[p] = 0.0;  // expected whole-task busy per processor
   for (int j = 0; j <= E_; ++j) {
     const double w = weight_[j];
     if (w <= 0.0) continue;
     const double t = result_time_[j];
     mean += w * t;
     double active = 0.0;
-    double idle_busy[64];
-    for (int p = 0; p < P_; ++p) idle_busy[p] = 0.0;
+    for (int p = 0; p < P_; ++p) window_busy[p] = 0.0;
     for (int l = 0; l < L_; ++l) {
-      if (waiting_[l] < 0 || !(start_[l] < t)) continue;
+      if (!(start_[l] < t)) continue;  // also skips disabled layers (NaN start)
       const int p = c.proc[l];
       const double d = finish_[l] - start_[l];
-      if (power) active += d * problem_.active_w(p, c.freq_level[p]);
-      idle_busy[p] += std::min(finish_[l], t) - start_[l];
+      active += d * active_w[p];
+      window_busy[p] += std::min(finish_[l], t) - start_[l];
       busy_[p] += w * d;
     }
     double idle = 0.0;
     for (int p = 0; p < P_; ++p) {
-      if (power) idle += problem_.idle_w(p) * (t - idle_busy[p]);
-      ev.utilization[p] += w * idle_busy[p];
+      idle += idle_w[p] * (t - window_busy[p]);
+      ev.utilization[p] += w * window_busy[p];
     }
     energy += w * (active + idle);
   }
+  double max_busy = 0.0;
   for (int p = 0; p < P_; ++p) max_busy = std::max(max_busy, busy_[p]);
-  // Links: expected copy time per input.
-  for (int res = 0, n = problem_.link_resources(); res < n; ++res) {
-    double b = 0.0;
-    for (int j = 0; j <= E_; ++j) {
-      if (weight_[j] <= 0.0) continue;
-      for (const CopySpan& cp : copies_)
-        if (cp.resource == res && cp.start < result_time_[j])
-          b += weight_[j] * (cp.finish - cp.start);
-    }
-    max_busy = std::max(max_busy, b);
-  }
+  // Links: expected copy time per input, one pass over the copies.
+  const int R = problem_.link_resources();
+  std::vector<double>& link_busy = link_busy_;
+  std::fill(link_busy.begin(), link_busy.end(), 0.0);
+  for (const CopySpan& cp : copies_)
+    for (int j = 0; j <= E_; ++j)
+      if (weight_[j] > 0.0 && cp.start < result_time_[j])
+        link_busy[cp.resource] += weight_[j] * (cp.finish - cp.start);
+  for (int r = 0; r < R; ++r) max_busy = std::max(max_busy, link_busy[r]);
   ev.mean_latency_ms = mean;
   ev.energy_mj = power ? energy : kNaN;
   ev.throughput_ips = max_busy > 0.0 ? 1000.0 / max_busy : kInf;

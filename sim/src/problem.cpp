@@ -46,6 +46,7 @@ Problem::Problem(Model model, Platform platform, Profile profile,
   }
 
   // Results and sequential gates.
+  for (const Layer& l : model_.layers) exit_of_.push_back(l.exit);
   result_of_.assign(n_layers_, -1);
   gate_exits_.assign(n_layers_, {});
   for (int k = 0; k < n_exits_; ++k) {

@@ -47,6 +47,7 @@ class Evaluator {
   void finish_task(int layer, const Config& c);
   void send(int producer, int from, std::uint64_t dest_mask, const Config& c);
   void dispatch(const Config& c);
+  void make_ready(int layer, int proc);
   void derive(const Config& c);
 
   const Problem& problem_;
@@ -59,12 +60,14 @@ class Evaluator {
   std::vector<int> waiting_;                   // per layer: unmet dependencies
   std::vector<std::uint64_t> ready_;           // per processor: bitset of ready layers
   std::vector<int> running_;                   // per processor: layer or -1
+  std::uint64_t candidates_ = 0;               // processors that may start a layer now
   std::vector<double> link_free_;              // per link resource
   std::vector<double> result_time_;            // per result
   std::vector<CopySpan> copies_;
   std::vector<int> starting_;                  // dispatch scratch
   std::vector<double> weight_, shares_;        // per result
   std::vector<double> busy_;                   // per processor scratch
+  std::vector<double> link_busy_;              // per link resource scratch
   std::vector<std::uint8_t> proc_;             // placement of the last evaluate()
 };
 

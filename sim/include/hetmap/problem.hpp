@@ -60,7 +60,7 @@ class Problem {
   int n_succs(int layer) const { return succ_begin_[layer + 1] - succ_begin_[layer]; }
   /// Layers that read the model input.
   const std::vector<int>& input_consumers() const { return input_consumers_; }
-  int exit_of(int layer) const { return model_.layers[layer].exit; }
+  int exit_of(int layer) const { return exit_of_[layer]; }
   /// Exit k's last layer, or the final backbone layer for k == exits().
   int result_layer(int k) const { return result_layer_[k]; }
   /// Result index (0..exits()) whose output layer is `layer`, or -1.
@@ -126,7 +126,7 @@ class Problem {
   std::optional<ExitTrace> trace_;
   int n_layers_ = 0, n_procs_ = 0, n_exits_ = 0, max_levels_ = 1, max_cores_ = 1;
   std::vector<int> pred_begin_, pred_, succ_begin_, succ_, input_consumers_;
-  std::vector<int> result_layer_, result_of_, gated_;
+  std::vector<int> result_layer_, result_of_, gated_, exit_of_;
   std::vector<std::vector<int>> gate_exits_;
   std::vector<double> dur_, dur_std_, copy_;
   std::vector<unsigned char> can_run_;
