@@ -1,8 +1,11 @@
 // `hetmap simulate`: evaluate one mapping, analytically or with the DES.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "hetmap/des.hpp"
@@ -48,10 +51,22 @@ int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
     schedule = evaluator.schedule();
   }
 
-  // Write files only once everything succeeded.
-  if (!o.chrome_trace.empty())
-    detail::write_file_atomic(o.chrome_trace, chrome_trace(problem, schedule).dump() + "\n");
-  if (!o.json.empty() && o.json != "-") detail::write_file_atomic(o.json, result.dump(2) + "\n");
+  // Write files only once everything succeeded; if one of them cannot be written, remove the
+  // ones already written (nothing is written on error).
+  std::vector<std::string> written;
+  try {
+    if (!o.chrome_trace.empty()) {
+      detail::write_file_atomic(o.chrome_trace, chrome_trace(problem, schedule).dump() + "\n");
+      written.push_back(o.chrome_trace);
+    }
+    if (!o.json.empty() && o.json != "-") {
+      detail::write_file_atomic(o.json, result.dump(2) + "\n");
+      written.push_back(o.json);
+    }
+  } catch (...) {
+    for (const std::string& path : written) std::remove(path.c_str());
+    throw;
+  }
   if (o.json == "-") {
     std::cout << result.dump(2) << "\n";
   } else {

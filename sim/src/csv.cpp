@@ -1,6 +1,8 @@
 #include "hetmap/detail/csv.hpp"
 
 #include <cmath>
+#include <limits>
+#include <set>
 
 #include "hetmap/error.hpp"
 
@@ -46,6 +48,8 @@ std::vector<std::string> split_record(const std::string& text, std::size_t& pos,
     } else if (c == '\n') {
       ++pos;
       break;
+    } else if (was_quoted && (c == ' ' || c == '\t' || c == '\r')) {
+      // Blanks after a closing quote (and the CR of a CRLF line end) are not part of the cell.
     } else {
       cell += c;
     }
@@ -97,6 +101,10 @@ CsvTable parse_csv(const std::string& text, const std::string& file) {
     std::vector<std::string> cells = split_record(text, pos, line, file);
     ++line;
     if (t.header.empty()) {
+      std::set<std::string> names;
+      for (const std::string& h : cells)
+        if (!names.insert(h).second)
+          throw InputError(file, this_line, "duplicate column '" + h + "'");
       t.header = std::move(cells);
       t.header_line = this_line;
       continue;
@@ -136,7 +144,8 @@ int csv_int(const CsvTable& t, const CsvTable::Row& row, int col) {
   } catch (...) {
     used = 0;
   }
-  if (used == 0 || used != s.size())
+  if (used == 0 || used != s.size() || v < std::numeric_limits<int>::min() ||
+      v > std::numeric_limits<int>::max())
     throw InputError(t.file, row.line,
                      "column '" + t.header[col] + "': expected an integer, got '" + s + "'");
   return static_cast<int>(v);

@@ -9,27 +9,24 @@ namespace hetmap {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr std::uint32_t kCopyBit = 1u << 31;
 }  // namespace
 
 Evaluator::Evaluator(const Problem& problem)
     : problem_(problem),
       L_(problem.layers()),
       P_(problem.processors()),
-      E_(problem.exits()),
-      words_((problem.layers() + 63) / 64) {
-  const int max_events = L_ + (L_ + 1) * P_ + 1;
-  heap_.resize(max_events);
+      E_(problem.exits()) {
+  const int max_copies = (L_ + 1) * P_ + 1;
   start_.resize(L_);
   finish_.resize(L_);
   base_.resize(L_);
   waiting_.resize(L_);
-  ready_.resize(static_cast<std::size_t>(P_) * words_);
+  ready_at_.resize(L_);
+  pending_.resize(static_cast<std::size_t>(P_) * L_);
   running_.resize(P_);
   link_free_.resize(problem.link_resources());
   result_time_.resize(E_ + 1);
-  copies_.reserve(max_events);
-  starting_.resize(P_);
+  copies_.resize(max_copies);
   weight_.resize(E_ + 1);
   shares_.resize(E_ + 1);
   busy_.resize(P_);
@@ -40,190 +37,169 @@ Evaluator::Evaluator(const Problem& problem)
   eval_.utilization.resize(P_);
 }
 
-void Evaluator::push(double time, std::uint32_t key) {
-  int i = heap_size_++;
-  while (i > 0) {
-    const int parent = (i - 1) / 2;
-    const Event& p = heap_[parent];
-    if (p.time < time || (p.time == time && p.key < key)) break;
-    heap_[i] = p;
-    i = parent;
-  }
-  heap_[i] = Event{time, key};
-}
-
-Evaluator::Event Evaluator::pop() {
-  const Event top = heap_[0];
-  const Event last = heap_[--heap_size_];
-  int i = 0;
-  for (;;) {
-    int child = 2 * i + 1;
-    if (child >= heap_size_) break;
-    if (child + 1 < heap_size_) {
-      const Event& a = heap_[child];
-      const Event& b = heap_[child + 1];
-      if (b.time < a.time || (b.time == a.time && b.key < a.key)) ++child;
-    }
-    const Event& c = heap_[child];
-    if (last.time < c.time || (last.time == c.time && last.key < c.key)) break;
-    heap_[i] = c;
-    i = child;
-  }
-  heap_[i] = last;
-  return top;
-}
-
-void Evaluator::make_ready(int layer, int proc) {
-  ready_[proc * words_ + (layer >> 6)] |= 1ULL << (layer & 63);
-  candidates_ |= 1ULL << proc;
-}
-
-// `producer`'s output (-1: the model input) is now present on `proc`.
-void Evaluator::arrive(int producer, int proc, const Config& c) {
-  const int* consumers = producer < 0 ? problem_.input_consumers().data() : problem_.succs(producer);
-  const int n = producer < 0 ? static_cast<int>(problem_.input_consumers().size())
-                             : problem_.n_succs(producer);
-  for (int i = 0; i < n; ++i) {
-    const int s = consumers[i];
-    if (proc_[s] != proc || waiting_[s] < 0) continue;  // elsewhere, or a disabled exit's
-    if (--waiting_[s] == 0) make_ready(s, proc);
-  }
-  if (producer >= 0 && proc == problem_.host()) {
-    const int r = problem_.result_of(producer);
-    if (r >= 0) result_time_[r] = now_;
-  }
-}
-
-// Requests one copy of `producer`'s output per destination, in processor order.
-void Evaluator::send(int producer, int from, std::uint64_t dest_mask, const Config& c) {
-  while (dest_mask) {
-    const int q = __builtin_ctzll(dest_mask);
-    dest_mask &= dest_mask - 1;
-    const int res = problem_.link_resource(from, q);
-    if (res < 0) {  // no link: free and instantaneous
-      arrive(producer, q, c);
-      continue;
-    }
-    const double start = std::max(now_, link_free_[res]);
-    const double end = start + problem_.copy_ms(producer, from, q);
-    link_free_[res] = end;
-    copies_.push_back(CopySpan{0, producer, from, q, res, start, end});
-    push(end, kCopyBit | static_cast<std::uint32_t>((producer + 1) * P_ + q));
-  }
-}
-
-void Evaluator::finish_task(int l, const Config& c) {
-  const int p = c.proc[l];
-  running_[p] = -1;
-  candidates_ |= 1ULL << p;
-  arrive(l, p, c);
-  std::uint64_t dest = 0;
-  const int* succ = problem_.succs(l);
-  for (int i = 0, n = problem_.n_succs(l); i < n; ++i) {
-    const int s = succ[i];
-    if (waiting_[s] >= 0 && proc_[s] != p) dest |= 1ULL << proc_[s];
-  }
-  const int r = problem_.result_of(l);
-  if (r >= 0) {
-    if (p != problem_.host()) dest |= 1ULL << problem_.host();
-    // Under `sequential` the next backbone layer waits for this exit's decision.
-    if (r < E_ && c.policy == Policy::sequential) {
-      const int g = problem_.gated_layer(r);
-      if (g >= 0 && --waiting_[g] == 0) make_ready(g, c.proc[g]);
-    }
-  }
-  send(l, p, dest, c);
-}
-
-// Every idle processor starts its first ready layer; durations are decided after all starts
-// of this instant are known, so that contention is symmetric.
-void Evaluator::dispatch(const Config& c) {
-  int n_start = 0;
-  // Only processors that became idle or got a ready layer since the last dispatch can start.
-  for (std::uint64_t cand = candidates_; cand; cand &= cand - 1) {
-    const int p = __builtin_ctzll(cand);
-    if (running_[p] >= 0) continue;
-    std::uint64_t* bits = &ready_[p * words_];
-    for (int w = 0; w < words_; ++w) {
-      if (!bits[w]) continue;
-      const int l = (w << 6) | __builtin_ctzll(bits[w]);
-      bits[w] &= bits[w] - 1;
-      running_[p] = l;
-      start_[l] = now_;
-      starting_[n_start++] = p;
-      break;
-    }
-  }
-  candidates_ = 0;
-  if (n_start == 0) return;
-  const double contention = problem_.contention();
-  for (int i = 0; i < n_start; ++i) {
-    const int p = starting_[i];
-    const int l = running_[p];
-    bool other_busy = false;
-    for (int q = 0; q < P_ && !other_busy; ++q) {
-      if (q == p || running_[q] < 0) continue;
-      const int o = running_[q];
-      // A task started at this instant executes iff its profiled time is positive; an
-      // earlier one iff it has not finished yet.
-      other_busy = start_[o] == now_ ? base_[o] > 0.0 : finish_[o] > now_;
-    }
-    finish_[l] = now_ + base_[l] * (other_busy ? contention : 1.0);
-  }
-  for (int i = 0; i < n_start; ++i) {
-    const int l = running_[starting_[i]];
-    push(finish_[l], static_cast<std::uint32_t>(l));
-  }
-}
-
+// One input through the mapping, every enabled layer run (docs/semantics.md). Copies need no
+// events of their own: a link serves copies first come, first served, and copies are requested
+// in time order (at their producer's finish), so each copy's arrival is known the moment it is
+// requested. A layer whose producers have all finished is therefore "pending" on its processor
+// with a known ready time, and the only events are layer finishes and pending layers becoming
+// ready on idle processors. Written as one function over local pointers: this is the innermost
+// loop of every search.
 bool Evaluator::simulate(const Config& c) {
-  // Feasibility and dependency counts.
-  for (int l = 0; l < L_; ++l) {
-    const int k = problem_.exit_of(l);
-    start_[l] = finish_[l] = kNaN;
+  const Problem& pb = problem_;
+  const Problem::Tables t = pb.tables();
+  const int L = L_, P = P_, E = E_, R = pb.link_resources();
+  const int host = pb.host();
+  const bool sequential = c.policy == Policy::sequential;
+  const double contention = pb.contention();
+  const std::uint8_t* proc = c.proc.data();
+  double* start = start_.data();
+  double* finish = finish_.data();
+  double* base = base_.data();
+  double* ready_at = ready_at_.data();
+  int* waiting = waiting_.data();
+  int* pending = pending_.data();  // per processor, L slots
+  int* running = running_.data();
+  double* link_free = link_free_.data();
+  double* result_time = result_time_.data();
+  const int* input_cons = pb.input_consumers().data();
+  const int n_input_cons = static_cast<int>(pb.input_consumers().size());
+  CopySpan* copies = copies_.data();  // sized for every copy a schedule can make
+  int n_copies = 0;
+  int n_pending[64];
+  int offset[64];  // per processor: duration-table slot of its level and threads
+  for (int p = 0; p < P; ++p) {
+    offset[p] = c.freq_level[p] * t.max_cores + c.threads[p] - 1;
+    n_pending[p] = 0;
+    running[p] = -1;
+  }
+
+  // Durations at this config; dependency counts (-1 marks a disabled exit's layer).
+  for (int l = 0; l < L; ++l) {
+    start[l] = finish[l] = kNaN;
+    ready_at[l] = 0.0;
+    const int k = t.exit_of[l];
     if (k >= 0 && !c.exit_enabled(k)) {
-      waiting_[l] = -1;
+      waiting[l] = -1;
       continue;
     }
-    const int p = c.proc[l];
-    base_[l] = problem_.duration(l, p, c.freq_level[p], c.threads[p]);
-    if (std::isnan(base_[l])) return false;
-    int w = problem_.n_preds(l);
-    if (c.policy == Policy::sequential)
-      for (int g : problem_.gate_exits(l)) w += c.exit_enabled(g) ? 1 : 0;
-    waiting_[l] = w;
+    const int p = proc[l];
+    base[l] = t.dur[(l * P + p) * t.cell + offset[p]];
+    if (std::isnan(base[l])) return false;
+    int w = t.pred_begin[l + 1] - t.pred_begin[l];
+    if (sequential)
+      for (int g : pb.gate_exits(l)) w += c.exit_enabled(g) ? 1 : 0;
+    waiting[l] = w;
   }
-  std::fill(ready_.begin(), ready_.end(), 0);
-  std::fill(running_.begin(), running_.end(), -1);
-  candidates_ = 0;
-  std::fill(link_free_.begin(), link_free_.end(), 0.0);
-  std::fill(result_time_.begin(), result_time_.end(), kNaN);
-  copies_.clear();
-  heap_size_ = 0;
-  now_ = 0.0;
+  for (int r = 0; r < R; ++r) link_free[r] = 0.0;
+  for (int r = 0; r <= E; ++r) result_time[r] = kNaN;
+  double now = 0.0;
 
-  // The input is on the host at t = 0.
-  const int host = problem_.host();
-  arrive(-1, host, c);
-  std::uint64_t dest = 0;
-  for (int s : problem_.input_consumers())
-    if (c.proc[s] != host) dest |= 1ULL << c.proc[s];
-  send(-1, host, dest, c);
+  // event[p]: p's next instant of interest: its running layer's finish, or when idle the
+  // earliest ready time among its pending layers (+inf if none).
+  double event[64];
+  for (int p = 0; p < P; ++p) event[p] = kInf;
 
+  // A dependency of `s` is met from time `at` on.
+  auto satisfy = [&](int s, double at) {
+    ready_at[s] = std::max(ready_at[s], at);
+    if (--waiting[s] == 0) {
+      const int q = proc[s];
+      pending[q * L + n_pending[q]++] = s;
+      if (running[q] < 0) event[q] = std::min(event[q], ready_at[s]);
+    }
+  };
+  // `producer` (-1: the model input) is done at `now` on processor p: copy its output to every
+  // other processor that needs it (in processor order), then release its consumers.
+  double arrival[64];
+  auto publish = [&](int producer, int p, const int* cons, int n, bool result) {
+    std::uint64_t dest = result && p != host ? 1ULL << host : 0;
+    for (int i = 0; i < n; ++i)
+      if (waiting[cons[i]] >= 0 && proc[cons[i]] != p) dest |= 1ULL << proc[cons[i]];
+    arrival[p] = now;
+    for (; dest; dest &= dest - 1) {
+      const int q = __builtin_ctzll(dest);
+      const int res = t.link_res[p * P + q];
+      if (res < 0) {  // no link: free and instantaneous
+        arrival[q] = now;
+        continue;
+      }
+      const double begin = std::max(now, link_free[res]);
+      const double end = begin + t.copy[((producer + 1) * P + p) * P + q];
+      link_free[res] = end;
+      copies[n_copies++] = CopySpan{0, producer, p, q, res, begin, end};
+      arrival[q] = end;
+    }
+    for (int i = 0; i < n; ++i)
+      if (waiting[cons[i]] > 0) satisfy(cons[i], arrival[proc[cons[i]]]);
+  };
+
+  publish(-1, host, input_cons, n_input_cons, false);  // the input is on the host at t = 0
+  int n_running = 0;
   for (;;) {
-    dispatch(c);
-    if (heap_size_ == 0) break;
-    now_ = heap_[0].time;
-    while (heap_size_ > 0 && heap_[0].time == now_) {
-      const Event e = pop();
-      if (e.key & kCopyBit) {
-        const std::uint32_t v = e.key & ~kCopyBit;
-        arrive(static_cast<int>(v / P_) - 1, static_cast<int>(v % P_), c);
-      } else {
-        finish_task(static_cast<int>(e.key), c);
+    // Idle processors start their first ready layer in declaration order. Durations are set
+    // once every start of the instant is known, so that contention is symmetric.
+    int starting[64];
+    int n_start = 0, n_positive = 0;
+    for (int p = 0; p < P; ++p) {
+      if (event[p] > now || running[p] >= 0) continue;
+      int* pend = pending + p * L;
+      int best = -1;
+      double later = kInf;  // earliest ready time among the others
+      for (int i = 0; i < n_pending[p]; ++i) {
+        if (ready_at[pend[i]] > now) later = std::min(later, ready_at[pend[i]]);
+        else if (best < 0 || pend[i] < pend[best]) best = i;
+      }
+      if (best < 0) {
+        event[p] = later;
+        continue;
+      }
+      const int l = pend[best];
+      pend[best] = pend[--n_pending[p]];
+      running[p] = l;
+      start[l] = now;
+      starting[n_start++] = l;
+      n_positive += base[l] > 0.0;
+    }
+    // Every processor running since before this instant is executing (finishes at `now` have
+    // been retired); one starting now executes iff its profiled time is positive.
+    for (int i = 0; i < n_start; ++i) {
+      const int l = starting[i];
+      const int others = n_running + n_positive - (base[l] > 0.0);
+      finish[l] = now + base[l] * (others > 0 ? contention : 1.0);
+      event[proc[l]] = finish[l];
+    }
+    n_running += n_start;
+
+    double next = kInf;
+    for (int p = 0; p < P; ++p) next = std::min(next, event[p]);
+    if (next == kInf) break;
+    now = next;
+    // Finishes of this instant in declaration order: their copy requests queue in that order.
+    int done[64];
+    int n_done = 0;
+    for (int p = 0; p < P; ++p) {
+      const int l = running[p];
+      if (event[p] != now || l < 0) continue;
+      int i = n_done++;
+      for (; i > 0 && done[i - 1] > l; --i) done[i] = done[i - 1];
+      done[i] = l;
+    }
+    n_running -= n_done;
+    for (int i = 0; i < n_done; ++i) {
+      const int l = done[i];
+      const int p = proc[l];
+      running[p] = -1;
+      event[p] = now;  // look at its pending layers at this instant
+      const int r = t.result_of[l];
+      publish(l, p, t.succ + t.succ_begin[l], t.succ_begin[l + 1] - t.succ_begin[l], r >= 0);
+      if (r >= 0) {
+        result_time[r] = arrival[host];
+        // Under `sequential` the next backbone layer waits for this exit's decision.
+        if (r < E && sequential && t.gated[r] >= 0) satisfy(t.gated[r], now);
       }
     }
   }
+  n_copies_ = n_copies;
   return true;
 }
 
@@ -300,13 +276,15 @@ void Evaluator::derive(const Config& c) {
     mean += w * t;
     double active = 0.0;
     for (int p = 0; p < P_; ++p) window_busy[p] = 0.0;
+    // Branch-free: whether a layer started before t is data-dependent and unpredictable.
+    // Masked-out terms add exactly 0.0, so the sums equal the DES's layer-order sums.
     for (int l = 0; l < L_; ++l) {
-      if (!(start_[l] < t)) continue;  // also skips disabled layers (NaN start)
+      const bool counts = start_[l] < t;  // false for disabled layers (NaN start)
       const int p = c.proc[l];
       const double d = finish_[l] - start_[l];
-      active += d * active_w[p];
-      window_busy[p] += std::min(finish_[l], t) - start_[l];
-      busy_[p] += w * d;
+      active += counts ? d * active_w[p] : 0.0;
+      window_busy[p] += counts ? std::min(finish_[l], t) - start_[l] : 0.0;
+      busy_[p] += counts ? w * d : 0.0;
     }
     double idle = 0.0;
     for (int p = 0; p < P_; ++p) {
@@ -321,10 +299,12 @@ void Evaluator::derive(const Config& c) {
   const int R = problem_.link_resources();
   std::vector<double>& link_busy = link_busy_;
   std::fill(link_busy.begin(), link_busy.end(), 0.0);
-  for (const CopySpan& cp : copies_)
+  for (int i = 0; i < n_copies_; ++i) {
+    const CopySpan& cp = copies_[i];
     for (int j = 0; j <= E_; ++j)
       if (weight_[j] > 0.0 && cp.start < result_time_[j])
         link_busy[cp.resource] += weight_[j] * (cp.finish - cp.start);
+  }
   for (int r = 0; r < R; ++r) max_busy = std::max(max_busy, link_busy[r]);
   ev.mean_latency_ms = mean;
   ev.energy_mj = power ? energy : kNaN;
@@ -336,6 +316,7 @@ const Evaluation& Evaluator::evaluate(const Config& config) {
   std::copy(config.proc.begin(), config.proc.end(), proc_.begin());
   eval_.feasible = simulate(config);
   if (eval_.feasible) derive(config);
+  else n_copies_ = 0;
   return eval_;
 }
 
@@ -345,7 +326,7 @@ Schedule Evaluator::schedule() const {
   for (int l = 0; l < L_; ++l)
     if (waiting_[l] >= 0)
       s.tasks.push_back(TaskSpan{0, l, proc_[l], start_[l], finish_[l]});
-  for (const CopySpan& cp : copies_) s.copies.push_back(cp);
+  s.copies.assign(copies_.begin(), copies_.begin() + n_copies_);
   for (int r = 0; r <= E_; ++r)
     if (!std::isnan(result_time_[r])) s.results.push_back(ResultMark{0, r, result_time_[r]});
   std::sort(s.tasks.begin(), s.tasks.end(),

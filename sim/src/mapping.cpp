@@ -27,6 +27,7 @@ void read_entries(const std::string& file, const YAML::Node& node, const std::st
   for (const auto& kv : node) {
     const std::string key = detail::as_string(file, kv.first, what);
     const std::string item = what + "." + key;
+    if (out.count(key)) fail(file, kv.first, what + ": duplicate key '" + key + "'");
     out[key] = Mapping::Entry<T>{convert(kv.second, item), detail::line_of(kv.first)};
   }
 }

@@ -135,7 +135,8 @@ Op parse_op(const std::string& file, const YAML::Node& node, const std::string& 
       break;
     }
     case OpKind::opaque:
-      if (!r.has("out")) fail(file, node, what + ": op 'opaque' requires 'out'");
+      if (YAML::Node o = r.get("out"); !o || o.IsNull())
+        fail(file, node, what + ": op 'opaque' requires 'out'");
       break;
     default:
       break;
@@ -355,6 +356,9 @@ Model parse_model(const std::string& yaml_text, const std::string& file) {
       re.exit.line = er.line();
       re.exit.name = er.str("name");
       const std::string what = "exit '" + re.exit.name + "'";
+      // Results are named by exit or `final` (JSON keys, trace columns final_ok/final_conf).
+      if (re.exit.name == "final")
+        fail(file, er.get("name"), what + ": the name 'final' is reserved for the final output");
       re.after = er.str("after");
       re.after_line = detail::line_of(er.get("after"));
       re.exit.taken = er.opt_num("taken").value_or(0.0);

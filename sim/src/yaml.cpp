@@ -1,6 +1,7 @@
 #include "hetmap/detail/yaml.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "hetmap/detail/io.hpp"
 
@@ -57,6 +58,9 @@ long long as_int(const std::string& file, const YAML::Node& node, const std::str
     used = 0;
   }
   if (used == 0 || used != s.size()) fail(file, node, what + ": expected an integer, got '" + s + "'");
+  // Callers store ints: a value that does not fit must not wrap around silently.
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    fail(file, node, what + ": integer out of range: '" + s + "'");
   return v;
 }
 
@@ -88,6 +92,11 @@ std::vector<std::string> as_string_list(const std::string& file, const YAML::Nod
 MapReader::MapReader(std::string file, YAML::Node node, std::string what)
     : file_(std::move(file)), node_(std::move(node)), what_(std::move(what)) {
   if (!node_.IsMap()) fail(file_, node_, what_ + ": expected a mapping of keys to values");
+  // yaml-cpp keeps both entries of a repeated key and lookups see only the first: reject it.
+  std::set<std::string> seen;
+  for (const auto& kv : node_)
+    if (!seen.insert(kv.first.Scalar()).second)
+      fail(file_, kv.first, what_ + ": duplicate key '" + kv.first.Scalar() + "'");
 }
 
 // Lookups go through a const node: yaml-cpp's non-const operator[] may insert the key.

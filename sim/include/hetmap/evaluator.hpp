@@ -36,38 +36,24 @@ class Evaluator {
   const Problem& problem() const { return problem_; }
 
  private:
-  struct Event {
-    double time;
-    std::uint32_t key;  // finishes (layer) sort before copy arrivals at one instant
-  };
-  void push(double time, std::uint32_t key);
-  Event pop();
   bool simulate(const Config& c);  // false if infeasible
-  void arrive(int producer, int proc, const Config& c);
-  void finish_task(int layer, const Config& c);
-  void send(int producer, int from, std::uint64_t dest_mask, const Config& c);
-  void dispatch(const Config& c);
-  void make_ready(int layer, int proc);
   void derive(const Config& c);
 
   const Problem& problem_;
-  int L_, P_, E_, words_;
+  int L_, P_, E_;
   Evaluation eval_;
-  double now_ = 0.0;
-  std::vector<Event> heap_;
-  int heap_size_ = 0;
+  // Workspace, sized once.
   std::vector<double> start_, finish_, base_;  // per layer
-  std::vector<int> waiting_;                   // per layer: unmet dependencies
-  std::vector<std::uint64_t> ready_;           // per processor: bitset of ready layers
+  std::vector<double> ready_at_;               // per layer: when its inputs are all there
+  std::vector<int> waiting_;                   // per layer: unfinished producers, -1 disabled
+  std::vector<int> pending_;                   // per processor: layers with known ready time
   std::vector<int> running_;                   // per processor: layer or -1
-  std::uint64_t candidates_ = 0;               // processors that may start a layer now
   std::vector<double> link_free_;              // per link resource
   std::vector<double> result_time_;            // per result
-  std::vector<CopySpan> copies_;
-  std::vector<int> starting_;                  // dispatch scratch
+  std::vector<CopySpan> copies_;               // every copy of the last schedule (sized once)
+  int n_copies_ = 0;
   std::vector<double> weight_, shares_;        // per result
-  std::vector<double> busy_;                   // per processor scratch
-  std::vector<double> link_busy_;              // per link resource scratch
+  std::vector<double> busy_, link_busy_;       // scratch
   std::vector<std::uint8_t> proc_;             // placement of the last evaluate()
 };
 

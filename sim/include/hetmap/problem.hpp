@@ -98,6 +98,28 @@ class Problem {
   int max_threads(int proc) const { return platform_.processors[proc].cores; }
   int levels(int proc) const { return platform_.processors[proc].levels(); }
 
+  /// Raw views of the tables above for the simulators' inner loops: the same data as the
+  /// accessors, without re-reading vector headers on every access.
+  struct Tables {
+    const double* dur;       // dur[(layer * P + proc) * cell + level * max_cores + threads - 1]
+    int cell;                // levels x cores slots per (layer, processor)
+    int max_cores;
+    const int* succ_begin;   // succs of l: succ[succ_begin[l] .. succ_begin[l + 1])
+    const int* succ;
+    const int* pred_begin;
+    const int* exit_of;
+    const int* result_of;
+    const int* gated;        // per exit
+    const double* copy;      // copy[((producer + 1) * P + from) * P + to]
+    const int* link_res;     // link_res[from * P + to]
+  };
+  Tables tables() const {
+    return Tables{dur_.data(),         max_levels_ * max_cores_, max_cores_,
+                  succ_begin_.data(),  succ_.data(),             pred_begin_.data(),
+                  exit_of_.data(),     result_of_.data(),        gated_.data(),
+                  copy_.data(),        link_res_.data()};
+  }
+
   // --- configs
   /// Everything on the host at default frequencies and threads, all exits on, sequential.
   Config default_config() const;
