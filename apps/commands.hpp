@@ -10,5 +10,6 @@ namespace hetmap::cli {
 using Action = std::function<int()>;
 
 Action add_simulate(CLI::App& app);
+Action add_explore(CLI::App& app);
 
 }  // namespace hetmap::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<hetmap::cli::Action> actions;
   actions.push_back(hetmap::cli::add_simulate(app));
+  actions.push_back(hetmap::cli::add_explore(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,175 @@
+// `hetmap explore`: search the design space of one model on one platform.
+#include <fmt/format.h>
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "hetmap/dse/baselines.hpp"
+#include "hetmap/dse/exhaustive.hpp"
+#include "hetmap/dse/export.hpp"
+#include "hetmap/dse/nsga2.hpp"
+
+namespace hetmap::cli {
+
+namespace {
+
+struct ExploreOptions {
+  std::string model, platform, profile, trace, out, objectives, policy = "search", checkpoint;
+  std::vector<std::string> constraints;
+  int generations = 100, population = 64, jobs = 0;
+  std::uint64_t seed = 1;
+  bool exhaustive = false, resume = false, dvfs = false, threads = false, fixed_exits = false;
+  double exhaustive_limit = dse::kExhaustiveLimit;
+};
+
+std::string default_objectives(const Problem& pb) {
+  return pb.has_power() ? "mean_latency,worst_latency,energy" : "mean_latency,worst_latency";
+}
+
+void print_summary(const dse::Exploration& x, const dse::ObjectiveSet& set) {
+  std::cout << fmt::format("{:>4}", "id");
+  for (dse::Objective o : set.list()) std::cout << fmt::format(" {:>16}", to_string(o));
+  std::cout << "\n";
+  for (std::size_t i = 0; i < x.front.size(); ++i) {
+    std::cout << fmt::format("{:>4}", i);
+    for (int k = 0; k < set.size(); ++k) std::cout << fmt::format(" {:>16.6g}", set.raw(k, x.front[i].f[k]));
+    std::cout << "\n";
+  }
+  std::cout << fmt::format("\nbaselines:\n");
+  for (const dse::Baseline& b : x.baselines) {
+    std::cout << fmt::format("  {:<24}", b.name);
+    for (int k = 0; k < set.size(); ++k)
+      std::cout << fmt::format(" {:>16.6g}", set.raw(k, b.individual.f[k]));
+    std::cout << (b.individual.violation == 0.0 ? "" : "  (violates constraints)") << "\n";
+  }
+  std::cout << fmt::format("\nhypervolume {:.6g} (reference point:", x.hypervolume);
+  for (std::size_t k = 0; k < x.reference.size(); ++k)
+    std::cout << fmt::format(" {}={:.6g}", to_string(set.list()[k]), set.raw(static_cast<int>(k), x.reference[k]));
+  std::cout << ")\n";
+  for (const dse::Improvement& imp : dse::improvements(x, set))
+    std::cout << fmt::format("best {}: {:.6g} vs {:.6g} for the best baseline ({}): {:+.2f}%\n",
+                             to_string(imp.objective), imp.front, imp.baseline, imp.baseline_name,
+                             imp.percent);
+}
+
+int run_explore(const ExploreOptions& o) {
+  const std::optional<std::string> trace =
+      o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
+  const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
+  const dse::ObjectiveSet set = dse::ObjectiveSet::parse(
+      o.objectives.empty() ? default_objectives(problem) : o.objectives, "--objectives");
+  set.check(problem, "--objectives");
+  std::vector<dse::Constraint> constraints;
+  for (const std::string& c : o.constraints) constraints.push_back(dse::Constraint::parse(c, "--constraint"));
+
+  dse::SpaceOptions so;
+  if (o.policy == "search") so.search_policy = true;
+  else if (o.policy == "parallel" || o.policy == "sequential") {
+    so.search_policy = false;
+    so.policy = o.policy == "parallel" ? Policy::parallel : Policy::sequential;
+  } else {
+    throw InputError("--policy", 0, "expected search, parallel or sequential, got '" + o.policy + "'");
+  }
+  so.search_exits = !o.fixed_exits;
+  so.search_dvfs = o.dvfs;
+  so.search_threads = o.threads;
+  const dse::DesignSpace space(problem, so);
+
+  std::unique_ptr<tbb::global_control> limit;
+  if (o.jobs > 0)
+    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.jobs);
+
+  dse::BatchEvaluator evaluator(problem, set, constraints);
+  dse::Exploration x;
+  x.baselines = dse::baselines(space, evaluator);
+  x.settings = {{"space_points", space.size()},
+                {"policy", o.policy},
+                {"dvfs", o.dvfs},
+                {"threads", o.threads},
+                {"exits", !o.fixed_exits}};
+  const bool tty = ::isatty(STDERR_FILENO);
+  if (o.exhaustive) {
+    x.method = "exhaustive";
+    std::cerr << fmt::format("hetmap explore: enumerating {:.0f} points\n", space.size());
+    dse::ExhaustiveResult r = dse::exhaustive_front(space, evaluator, o.exhaustive_limit);
+    x.front = std::move(r.front);
+    x.evaluations = static_cast<std::int64_t>(r.evaluated);
+  } else {
+    x.method = "nsga2";
+    dse::Nsga2Options no;
+    no.population = o.population;
+    no.generations = o.generations;
+    no.seed = o.seed;
+    no.checkpoint = o.checkpoint.empty() ? (std::filesystem::path(o.out) / "checkpoint.json").string()
+                                         : o.checkpoint;
+    x.settings["generations"] = o.generations;
+    x.settings["population"] = o.population;
+    x.settings["seed"] = o.seed;
+    dse::Nsga2 search(space, evaluator, no);
+    bool resumed = false;
+    if (o.resume) resumed = search.resume(no.checkpoint);
+    if (resumed) {
+      std::cerr << fmt::format("hetmap explore: resumed {} at generation {}\n", no.checkpoint,
+                               search.generation());
+    } else {
+      std::vector<Config> seeds;
+      for (const dse::Baseline& b : x.baselines) seeds.push_back(b.individual.config);
+      search.initialize(seeds);
+    }
+    const int every = std::max(1, o.generations / 10);
+    search.run([&](const dse::Nsga2& s) {
+      const bool last = s.generation() == o.generations;
+      if (!tty && !last && s.generation() % every != 0) return;
+      std::cerr << fmt::format("{}generation {}/{}: {} evaluations, {} points on the front{}",
+                               tty ? "\r" : "", s.generation(), o.generations, s.evaluations(),
+                               s.archive().size(), tty && !last ? "" : "\n");
+    });
+    x.front = search.archive();
+    x.evaluations = search.evaluations();
+  }
+  dse::measure(x);
+  dse::write_exploration(o.out, problem, set, constraints, x);
+  std::cout << fmt::format("{} on {}: {} points on the front ({}, {} evaluations), written to {}\n\n",
+                           problem.model().name, problem.platform().name, x.front.size(),
+                           x.method, x.evaluations, o.out);
+  print_summary(x, set);
+  return kOk;
+}
+
+}  // namespace
+
+Action add_explore(CLI::App& app) {
+  auto o = std::make_shared<ExploreOptions>();
+  CLI::App* cmd = app.add_subcommand("explore", "Search the Pareto-optimal mappings");
+  cmd->add_option("-m,--model", o->model, "model YAML")->required();
+  cmd->add_option("-p,--platform", o->platform, "platform YAML")->required();
+  cmd->add_option("--profile", o->profile, "per-layer profile CSV")->required();
+  cmd->add_option("--trace", o->trace, "exit trace CSV: thresholds become part of the search");
+  cmd->add_option("--objectives", o->objectives,
+                  "comma-separated: mean_latency, worst_latency, energy, accuracy, throughput "
+                  "(default mean_latency,worst_latency,energy; without power data no energy)");
+  cmd->add_option("--constraint", o->constraints, "e.g. 'accuracy >= 0.75' (repeatable)");
+  cmd->add_option("--generations", o->generations, "NSGA-II generations")->check(CLI::Range(0, 1000000));
+  cmd->add_option("--population", o->population, "NSGA-II population (even)")->check(CLI::Range(4, 100000));
+  cmd->add_option("--seed", o->seed, "random seed");
+  cmd->add_option("--policy", o->policy, "search | parallel | sequential");
+  cmd->add_flag("--dvfs", o->dvfs, "search a frequency level per processor");
+  cmd->add_flag("--threads", o->threads, "search a thread count per CPU processor");
+  cmd->add_flag("--fixed-exits", o->fixed_exits, "keep every exit enabled");
+  cmd->add_flag("--exhaustive", o->exhaustive, "enumerate the whole space instead of searching");
+  cmd->add_option("--exhaustive-limit", o->exhaustive_limit, "largest space --exhaustive accepts");
+  cmd->add_option("--checkpoint", o->checkpoint, "checkpoint file (default OUT/checkpoint.json)");
+  cmd->add_flag("--resume", o->resume, "continue from the checkpoint if it exists");
+  cmd->add_option("--jobs", o->jobs, "worker threads (default: all cores)")->check(CLI::Range(0, 4096));
+  cmd->add_option("--out", o->out, "result folder")->required();
+  return [o, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    return run_explore(*o);
+  };
+}
+
+}  // namespace hetmap::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Writing an exploration's results (DESIGN.md section 4): DIR/front.csv, DIR/front.json,
+// DIR/mappings/*.yaml (each loads back into `hetmap simulate` and reproduces its row exactly)
+// and DIR/baselines.csv. Every file is written atomically.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "hetmap/dse/baselines.hpp"
+#include "hetmap/dse/evaluate.hpp"
+
+namespace hetmap::dse {
+
+struct Exploration {
+  std::string method;                  // "nsga2" or "exhaustive"
+  std::vector<Individual> front;       // non-dominated, satisfying the constraints
+  std::vector<Baseline> baselines;
+  std::vector<double> reference;       // hypervolume reference point (minimised values)
+  double hypervolume = 0.0;
+  std::int64_t evaluations = 0;
+  nlohmann::ordered_json settings;     // search settings, for provenance
+};
+
+/// Hypervolume reference point and value for a front and its baselines (reference_point() of
+/// both sets, so that search and baselines are measured against the same box).
+void measure(Exploration& exploration);
+
+/// Per objective: the best value on the front, the best baseline value and the improvement in
+/// percent (positive = the front is better).
+struct Improvement {
+  Objective objective;
+  double front = 0.0, baseline = 0.0, percent = 0.0;
+  std::string baseline_name;
+};
+std::vector<Improvement> improvements(const Exploration& exploration, const ObjectiveSet& set);
+
+/// Writes every result file into `dir` (created if needed; stale mappings removed).
+void write_exploration(const std::string& dir, const Problem& problem, const ObjectiveSet& set,
+                       const std::vector<Constraint>& constraints, const Exploration& exploration);
+
+}  // namespace hetmap::dse

@@ -1,0 +1,55 @@
+#pragma once
+// The design space of DESIGN.md: a processor per layer (only those whose profile lets it run
+// there), each exit on or off, the policy, and optionally a DVFS level per processor, a thread
+// count per CPU cluster and a confidence threshold per exit (with a trace). Points are
+// hetmap::Config values, so the search hands its results straight to the simulators.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hetmap/problem.hpp"
+
+namespace hetmap::dse {
+
+struct SpaceOptions {
+  bool search_policy = true;      // else every point uses `policy`
+  Policy policy = Policy::parallel;
+  bool search_exits = true;       // else every exit stays enabled
+  bool search_dvfs = false;       // a frequency level per processor (else the highest)
+  bool search_threads = false;    // a thread count per CPU processor (else all cores)
+  /// Candidate thresholds per exit when the problem has a trace (empty: 0.5 only).
+  std::vector<double> thresholds = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+};
+
+class DesignSpace {
+ public:
+  DesignSpace(const Problem& problem, SpaceOptions options = {});
+  const Problem& problem() const { return problem_; }
+  const SpaceOptions& options() const { return options_; }
+
+  /// Processors layer `l` may be placed on: those with a profile row at their default level
+  /// and thread count. Never empty (construction fails with InputError otherwise).
+  const std::vector<std::uint8_t>& allowed(int layer) const { return allowed_[layer]; }
+  bool searches_thresholds() const { return problem_.trace().has_value(); }
+  const std::vector<double>& threshold_values() const { return thresholds_; }
+
+  /// A uniformly random point.
+  Config random(std::mt19937_64& rng) const;
+  /// Makes `c` a valid, feasible point: fixed dimensions reset, processors allowed, and a
+  /// thread count that leaves a placed layer without a profile row back at all cores.
+  void repair(Config& c) const;
+
+  /// Number of points, as a double (it can exceed 2^64).
+  double size() const;
+  /// The point with index `i` in 0..size()-1 (mixed radix over every searched dimension).
+  Config point(std::uint64_t i) const;
+
+ private:
+  const Problem& problem_;
+  SpaceOptions options_;
+  std::vector<std::vector<std::uint8_t>> allowed_;
+  std::vector<double> thresholds_;
+};
+
+}  // namespace hetmap::dse

@@ -1,0 +1,105 @@
+#include "hetmap/dse/space.hpp"
+
+#include <cmath>
+
+namespace hetmap::dse {
+
+DesignSpace::DesignSpace(const Problem& problem, SpaceOptions options)
+    : problem_(problem), options_(std::move(options)) {
+  const Config def = problem_.default_config();
+  for (int l = 0; l < problem_.layers(); ++l) {
+    std::vector<std::uint8_t> ok;
+    for (int p = 0; p < problem_.processors(); ++p)
+      if (!std::isnan(problem_.duration(l, p, def.freq_level[p], def.threads[p])))
+        ok.push_back(static_cast<std::uint8_t>(p));
+    if (ok.empty())
+      throw InputError(problem_.profile().file, 0,
+                       "layer '" + problem_.model().layers[l].name +
+                           "' has no row at any processor's default frequency and threads");
+    allowed_.push_back(std::move(ok));
+  }
+  thresholds_ = options_.thresholds.empty() ? std::vector<double>{kDefaultThreshold}
+                                            : options_.thresholds;
+}
+
+Config DesignSpace::random(std::mt19937_64& rng) const {
+  Config c = problem_.default_config();
+  for (int l = 0; l < problem_.layers(); ++l) c.proc[l] = allowed_[l][rng() % allowed_[l].size()];
+  if (options_.search_exits)
+    for (int k = 0; k < problem_.exits(); ++k)
+      if (rng() & 1) c.exits_enabled &= ~(1ULL << k);
+  c.policy = options_.search_policy ? (rng() & 1 ? Policy::parallel : Policy::sequential)
+                                    : options_.policy;
+  for (int p = 0; p < problem_.processors(); ++p) {
+    if (options_.search_dvfs) c.freq_level[p] = static_cast<std::uint8_t>(rng() % problem_.levels(p));
+    if (options_.search_threads && problem_.platform().processors[p].kind == ProcKind::cpu)
+      c.threads[p] = static_cast<std::uint8_t>(1 + rng() % problem_.max_threads(p));
+  }
+  if (searches_thresholds())
+    for (int k = 0; k < problem_.exits(); ++k) c.thresholds[k] = thresholds_[rng() % thresholds_.size()];
+  repair(c);
+  return c;
+}
+
+void DesignSpace::repair(Config& c) const {
+  const Config def = problem_.default_config();
+  if (!options_.search_policy) c.policy = options_.policy;
+  if (!options_.search_exits) c.exits_enabled = def.exits_enabled;
+  for (int p = 0; p < problem_.processors(); ++p) {
+    if (!options_.search_dvfs) c.freq_level[p] = def.freq_level[p];
+    if (!options_.search_threads || problem_.platform().processors[p].kind != ProcKind::cpu)
+      c.threads[p] = def.threads[p];
+  }
+  if (!searches_thresholds()) c.thresholds = def.thresholds;
+  for (int l = 0; l < problem_.layers(); ++l) {
+    const auto& ok = allowed_[l];
+    bool allowed = false;
+    for (std::uint8_t p : ok) allowed = allowed || p == c.proc[l];
+    if (!allowed) c.proc[l] = ok[0];
+    // Rows exist at the default threads; another thread count may lack them.
+    const int p = c.proc[l];
+    if (std::isnan(problem_.duration(l, p, c.freq_level[p], c.threads[p])))
+      c.threads[p] = def.threads[p];
+    if (std::isnan(problem_.duration(l, p, c.freq_level[p], c.threads[p])))
+      c.freq_level[p] = def.freq_level[p];
+  }
+}
+
+double DesignSpace::size() const {
+  double n = 1.0;
+  for (const auto& ok : allowed_) n *= static_cast<double>(ok.size());
+  if (options_.search_exits) n *= std::ldexp(1.0, problem_.exits());
+  if (options_.search_policy) n *= 2.0;
+  for (int p = 0; p < problem_.processors(); ++p) {
+    if (options_.search_dvfs) n *= problem_.levels(p);
+    if (options_.search_threads && problem_.platform().processors[p].kind == ProcKind::cpu)
+      n *= problem_.max_threads(p);
+  }
+  if (searches_thresholds()) n *= std::pow(static_cast<double>(thresholds_.size()), problem_.exits());
+  return n;
+}
+
+Config DesignSpace::point(std::uint64_t i) const {
+  Config c = problem_.default_config();
+  auto digit = [&i](std::uint64_t radix) {
+    const std::uint64_t d = i % radix;
+    i /= radix;
+    return d;
+  };
+  for (int l = 0; l < problem_.layers(); ++l) c.proc[l] = allowed_[l][digit(allowed_[l].size())];
+  if (options_.search_exits)
+    for (int k = 0; k < problem_.exits(); ++k)
+      if (digit(2)) c.exits_enabled &= ~(1ULL << k);
+  c.policy = options_.search_policy ? (digit(2) ? Policy::parallel : Policy::sequential)
+                                    : options_.policy;
+  for (int p = 0; p < problem_.processors(); ++p) {
+    if (options_.search_dvfs) c.freq_level[p] = static_cast<std::uint8_t>(digit(problem_.levels(p)));
+    if (options_.search_threads && problem_.platform().processors[p].kind == ProcKind::cpu)
+      c.threads[p] = static_cast<std::uint8_t>(1 + digit(problem_.max_threads(p)));
+  }
+  if (searches_thresholds())
+    for (int k = 0; k < problem_.exits(); ++k) c.thresholds[k] = thresholds_[digit(thresholds_.size())];
+  return c;
+}
+
+}  // namespace hetmap::dse
