@@ -11,5 +11,10 @@ using Action = std::function<int()>;
 
 Action add_simulate(CLI::App& app);
 Action add_explore(CLI::App& app);
+Action add_sweep(CLI::App& app);
+Action add_plot(CLI::App& app);
+Action add_profile(CLI::App& app);
+Action add_validate(CLI::App& app);
+Action add_run(CLI::App& app);
 
 }  // namespace hetmap::cli

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "hetmap/dse/baselines.hpp"
 #include "hetmap/dse/exhaustive.hpp"
+#include "hetmap/dse/explore.hpp"
 #include "hetmap/dse/export.hpp"
 #include "hetmap/dse/nsga2.hpp"
 
@@ -25,10 +26,6 @@ struct ExploreOptions {
   bool exhaustive = false, resume = false, dvfs = false, threads = false, fixed_exits = false;
   double exhaustive_limit = dse::kExhaustiveLimit;
 };
-
-std::string default_objectives(const Problem& pb) {
-  return pb.has_power() ? "mean_latency,worst_latency,energy" : "mean_latency,worst_latency";
-}
 
 void print_summary(const dse::Exploration& x, const dse::ObjectiveSet& set) {
   std::cout << fmt::format("{:>4}", "id");
@@ -60,78 +57,42 @@ int run_explore(const ExploreOptions& o) {
   const std::optional<std::string> trace =
       o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
   const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
-  const dse::ObjectiveSet set = dse::ObjectiveSet::parse(
-      o.objectives.empty() ? default_objectives(problem) : o.objectives, "--objectives");
-  set.check(problem, "--objectives");
-  std::vector<dse::Constraint> constraints;
-  for (const std::string& c : o.constraints) constraints.push_back(dse::Constraint::parse(c, "--constraint"));
 
-  dse::SpaceOptions so;
-  if (o.policy == "search") so.search_policy = true;
-  else if (o.policy == "parallel" || o.policy == "sequential") {
-    so.search_policy = false;
-    so.policy = o.policy == "parallel" ? Policy::parallel : Policy::sequential;
-  } else {
-    throw InputError("--policy", 0, "expected search, parallel or sequential, got '" + o.policy + "'");
-  }
-  so.search_exits = !o.fixed_exits;
-  so.search_dvfs = o.dvfs;
-  so.search_threads = o.threads;
-  const dse::DesignSpace space(problem, so);
+  dse::ExploreSettings s;
+  s.what = "hetmap explore";
+  s.objectives = o.objectives;
+  s.constraints = o.constraints;
+  s.policy = o.policy;
+  s.dvfs = o.dvfs;
+  s.threads = o.threads;
+  s.fixed_exits = o.fixed_exits;
+  s.exhaustive = o.exhaustive;
+  s.exhaustive_limit = o.exhaustive_limit;
+  s.generations = o.generations;
+  s.population = o.population;
+  s.seed = o.seed;
+  s.checkpoint = o.checkpoint.empty() ? (std::filesystem::path(o.out) / "checkpoint.json").string()
+                                      : o.checkpoint;
+  s.resume = o.resume;
+  // Bad settings fail here, before any file is written.
+  const dse::ObjectiveSet set = dse::objective_set(problem, s);
+  const std::vector<dse::Constraint> constraints = dse::constraint_list(problem, s);
 
   std::unique_ptr<tbb::global_control> limit;
   if (o.jobs > 0)
     limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.jobs);
 
-  dse::BatchEvaluator evaluator(problem, set, constraints);
-  dse::Exploration x;
-  x.baselines = dse::baselines(space, evaluator);
-  x.settings = {{"space_points", space.size()},
-                {"policy", o.policy},
-                {"dvfs", o.dvfs},
-                {"threads", o.threads},
-                {"exits", !o.fixed_exits}};
   const bool tty = ::isatty(STDERR_FILENO);
-  if (o.exhaustive) {
-    x.method = "exhaustive";
-    std::cerr << fmt::format("hetmap explore: enumerating {:.0f} points\n", space.size());
-    dse::ExhaustiveResult r = dse::exhaustive_front(space, evaluator, o.exhaustive_limit);
-    x.front = std::move(r.front);
-    x.evaluations = static_cast<std::int64_t>(r.evaluated);
-  } else {
-    x.method = "nsga2";
-    dse::Nsga2Options no;
-    no.population = o.population;
-    no.generations = o.generations;
-    no.seed = o.seed;
-    no.checkpoint = o.checkpoint.empty() ? (std::filesystem::path(o.out) / "checkpoint.json").string()
-                                         : o.checkpoint;
-    x.settings["generations"] = o.generations;
-    x.settings["population"] = o.population;
-    x.settings["seed"] = o.seed;
-    dse::Nsga2 search(space, evaluator, no);
-    bool resumed = false;
-    if (o.resume) resumed = search.resume(no.checkpoint);
-    if (resumed) {
-      std::cerr << fmt::format("hetmap explore: resumed {} at generation {}\n", no.checkpoint,
-                               search.generation());
-    } else {
-      std::vector<Config> seeds;
-      for (const dse::Baseline& b : x.baselines) seeds.push_back(b.individual.config);
-      search.initialize(seeds);
-    }
-    const int every = std::max(1, o.generations / 10);
-    search.run([&](const dse::Nsga2& s) {
-      const bool last = s.generation() == o.generations;
-      if (!tty && !last && s.generation() % every != 0) return;
-      std::cerr << fmt::format("{}generation {}/{}: {} evaluations, {} points on the front{}",
-                               tty ? "\r" : "", s.generation(), o.generations, s.evaluations(),
-                               s.archive().size(), tty && !last ? "" : "\n");
-    });
-    x.front = search.archive();
-    x.evaluations = search.evaluations();
-  }
-  dse::measure(x);
+  const int every = std::max(1, o.generations / 10);
+  const dse::Exploration x = dse::explore(problem, s, [&](const dse::Nsga2& n) {
+    const bool last = n.generation() == o.generations;
+    if (!tty && !last && n.generation() % every != 0) return;
+    std::cerr << fmt::format("{}generation {}/{}: {} evaluations, {} points on the front{}",
+                             tty ? "\r" : "", n.generation(), o.generations, n.evaluations(),
+                             n.archive().size(), tty && !last ? "" : "\n");
+  });
+  if (x.resumed_at > 0)
+    std::cerr << fmt::format("hetmap explore: resumed {} at generation {}\n", s.checkpoint, x.resumed_at);
   dse::write_exploration(o.out, problem, set, constraints, x);
   std::cout << fmt::format("{} on {}: {} points on the front ({}, {} evaluations), written to {}\n\n",
                            problem.model().name, problem.platform().name, x.front.size(),

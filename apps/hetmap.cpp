@@ -15,6 +15,11 @@ int main(int argc, char** argv) {
   std::vector<hetmap::cli::Action> actions;
   actions.push_back(hetmap::cli::add_simulate(app));
   actions.push_back(hetmap::cli::add_explore(app));
+  actions.push_back(hetmap::cli::add_sweep(app));
+  actions.push_back(hetmap::cli::add_plot(app));
+  actions.push_back(hetmap::cli::add_profile(app));
+  actions.push_back(hetmap::cli::add_validate(app));
+  actions.push_back(hetmap::cli::add_run(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

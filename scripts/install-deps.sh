@@ -6,6 +6,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev libboost-graph-dev libtbb-dev libeigen3-dev libcli11-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpagmo-dev
   python3 python3-matplotlib
 )
 

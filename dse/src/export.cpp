@@ -146,6 +146,11 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
   doc["front"] = front_json;
   doc["baselines"] = base_json;
 
+  // The schedule of the first front point (the best in the first objective), for Gantt charts.
+  if (!x.front.empty()) {
+    ev.evaluate(x.front[0].config);
+    detail::write_file_atomic((root / "trace.json").string(), chrome_trace(pb, ev.schedule()).dump() + "\n");
+  }
   detail::write_file_atomic((root / "front.csv").string(), front_csv);
   detail::write_file_atomic((root / "baselines.csv").string(), base_csv);
   detail::write_file_atomic((root / "front.json").string(), doc.dump(2) + "\n");

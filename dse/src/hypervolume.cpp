@@ -171,7 +171,7 @@ void add_non_dominated(std::vector<const double*>& kept, const double* l, std::s
 //   HV_d = sum_i (ref_{d-1} - p_i[d-1]) * exclusive HV_{d-1} of p_i against rows i+1.. ,
 // and the exclusive part is box(p_i) - HV_{d-1}(limit set), the limit set being the rows after
 // i clipped to p_i (component-wise max), minus the dominated ones. Recursion depth is at most
-// d - 2, and each depth reuses its own buffers, so a call allocates O(d * n * d) doubles once.
+// d - 2, and each depth reuses its own buffers (at most n * d doubles) for the whole call.
 class Wfg {
  public:
   Wfg(const double* ref, std::size_t d, bool hv3d_base)
@@ -246,7 +246,6 @@ class Wfg {
   const double* ref_;
   bool hv3d_base_;
   std::vector<Level> levels_;  // sized once: references into it stay valid while recursing
-
 };
 
 double wfg(const std::vector<Point>& points, const Point& ref, bool hv3d_base, const char* fn) {

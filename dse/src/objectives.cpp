@@ -1,5 +1,6 @@
 #include "hetmap/dse/objectives.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -67,9 +68,11 @@ ObjectiveSet::ObjectiveSet(std::vector<Objective> list) : list_(std::move(list))
 
 ObjectiveSet ObjectiveSet::parse(const std::string& text, const std::string& what) {
   std::vector<Objective> list;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
+  if (trim(text).empty()) throw InputError(what, 0, "expected at least one objective");
+  // Split on every comma, so that an empty item ("a,,b", "a,") is an error too.
+  for (std::size_t begin = 0, end = 0; begin <= text.size(); begin = end + 1) {
+    end = std::min(text.find(',', begin), text.size());
+    const std::string item = text.substr(begin, end - begin);
     const Objective o = objective_named(trim(item), what);
     for (Objective seen : list)
       if (seen == o) throw InputError(what, 0, "objective '" + trim(item) + "' given twice");
@@ -129,6 +132,14 @@ double Constraint::violation(const Evaluation& e) const {
   if (std::isnan(v)) return 1.0;
   const double over = at_most ? v - bound : bound - v;
   return over > 0.0 ? over / std::max(1e-12, std::abs(bound)) : 0.0;
+}
+
+void Constraint::check(const Problem& problem, const std::string& what) const {
+  try {
+    ObjectiveSet({objective}).check(problem, "");  // message without a prefix
+  } catch (const InputError& e) {
+    throw InputError(what, 0, "constraint '" + str() + "': " + e.what());
+  }
 }
 
 std::string Constraint::str() const {

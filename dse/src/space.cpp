@@ -5,8 +5,8 @@
 namespace hetmap::dse {
 
 DesignSpace::DesignSpace(const Problem& problem, SpaceOptions options)
-    : problem_(problem), options_(std::move(options)) {
-  const Config def = problem_.default_config();
+    : problem_(problem), options_(std::move(options)), default_(problem.default_config()) {
+  const Config& def = default_;
   for (int l = 0; l < problem_.layers(); ++l) {
     std::vector<std::uint8_t> ok;
     for (int p = 0; p < problem_.processors(); ++p)
@@ -42,7 +42,7 @@ Config DesignSpace::random(std::mt19937_64& rng) const {
 }
 
 void DesignSpace::repair(Config& c) const {
-  const Config def = problem_.default_config();
+  const Config& def = default_;
   if (!options_.search_policy) c.policy = options_.policy;
   if (!options_.search_exits) c.exits_enabled = def.exits_enabled;
   for (int p = 0; p < problem_.processors(); ++p) {

@@ -15,8 +15,9 @@
 // A task of zero duration finishes at the same instant and causes another round.
 //
 // Choices the semantics leave open, fixed here:
-// - Streams: exits are drawn from mt19937_64(seed), Poisson gaps and jitter from two other
-//   generators seeded from it, so turning jitter on does not change which exits are drawn.
+// - Streams: exits are drawn from mt19937_64(seed) by the ExitPlan (exits.hpp, shared with the
+//   executor), Poisson gaps and jitter from two other generators seeded from it, so turning
+//   jitter on does not change which exits are drawn.
 //   The draws are written out (not <random>'s distributions) to be identical everywhere.
 // - Poisson arrivals start at t = 0 like the others.
 // - exit_share / exit_latency_ms group inputs by their first confident result k.
@@ -36,10 +37,12 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
 #include "hetmap/error.hpp"
+#include "hetmap/exits.hpp"
 
 namespace hetmap {
 
@@ -82,7 +85,7 @@ enum InputState : std::uint8_t { kPending = 0, kLive = 1, kDoneNow = 2, kRetired
 
 // Random draws written out rather than taken from <random>'s distributions: they are about
 // twice as fast, and give the same streams under every standard library.
-double uniform01(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
+using detail::uniform01;
 
 // Standard normal by Marsaglia's polar method; each accepted pair serves two draws.
 class Normal {
@@ -259,9 +262,7 @@ class Des {
   std::vector<int> gates_;
   std::vector<int> result_at_;               // per producer + 1: enabled result index or -1
   std::vector<double> active_w_, idle_w_;
-  std::vector<double> cum_share_;            // cumulative shares without a trace
-  std::vector<std::uint64_t> sample_conf_;   // per trace sample
-  std::vector<int> sample_first_;
+  std::optional<ExitPlan> plan_;             // first confident result per input (exits.hpp)
 
   // Dynamic state.
   std::vector<Event> heap_;
@@ -275,7 +276,7 @@ class Des {
   std::vector<int> free_slots_;
   std::vector<std::uint8_t> state_;          // per input
   std::vector<int> slot_of_;                 // per input
-  std::mt19937_64 exit_rng_, arrival_rng_, jitter_rng_;
+  std::mt19937_64 arrival_rng_, jitter_rng_;
   Normal normal_;
   int retired_ = 0;
   double last_done_ = 0.0;
@@ -303,8 +304,8 @@ Des::Des(const Problem& problem, const Config& config, const DesOptions& options
       host_(problem.host()),
       n_inputs_(options.inputs),
       contention_(problem.contention()),
-      // Independent streams, so that turning jitter on does not change the exits drawn.
-      exit_rng_(options.seed),
+      // Independent streams, so that turning jitter on does not change the exits drawn (the
+      // exit stream, mt19937_64(seed), lives in the ExitPlan).
       arrival_rng_(options.seed ^ 0x9E3779B97F4A7C15ULL),
       jitter_rng_(options.seed ^ 0xC2B2AE3D27D4EB4FULL) {
   check_inputs();
@@ -410,28 +411,7 @@ void Des::build_copies() {
   }
 }
 
-void Des::build_exits() {
-  const auto& trace = pb_.trace();
-  if (!trace) {
-    std::vector<double> share(n_exits_ + 1);
-    pb_.shares(cfg_, share.data());
-    double sum = 0.0;
-    for (double s : share) cum_share_.push_back(sum += s);
-    return;
-  }
-  sample_conf_.assign(trace->samples, 0);
-  sample_first_.assign(trace->samples, n_exits_);
-  for (int s = 0; s < trace->samples; ++s) {
-    for (int k = n_exits_ - 1; k >= 0; --k) {
-      const double thr = k < static_cast<int>(cfg_.thresholds.size()) ? cfg_.thresholds[k]
-                                                                       : kDefaultThreshold;
-      if (cfg_.exit_enabled(k) && static_cast<double>(trace->conf[k][s]) >= thr) {
-        sample_conf_[s] |= 1ULL << k;
-        sample_first_[s] = k;
-      }
-    }
-  }
-}
+void Des::build_exits() { plan_.emplace(pb_, cfg_, opt_.seed, opt_.forced_exits); }
 
 void Des::build_state() {
   procs_.resize(n_procs_);
@@ -514,20 +494,10 @@ int Des::alloc_slot() {
 }
 
 void Des::draw_first(int input, Slot& s) {
-  s.confident = ~0ULL;
-  if (!opt_.forced_exits.empty()) {
-    s.first = opt_.forced_exits[input % opt_.forced_exits.size()];
-  } else if (pb_.trace()) {
-    s.confident = sample_conf_[s.sample];
-    s.first = sample_first_[s.sample];
-  } else {
-    const double u = uniform01(exit_rng_);
-    int k = 0;
-    while (k < n_exits_ && !(u < cum_share_[k])) ++k;
-    // Rounding can leave u above the last cumulative share: take the last result drawn from.
-    while (k > 0 && cum_share_[k] == cum_share_[k - 1] && cum_share_[k] <= u) --k;
-    s.first = k;
-  }
+  const ExitDecision d = (*plan_)(input);
+  s.first = d.first;
+  s.confident = d.confident;
+  s.sample = d.sample;
 }
 
 void Des::arrive(int input, double t) {
@@ -537,7 +507,6 @@ void Des::arrive(int input, double t) {
   Slot& s = slots_[slot];
   s = Slot{};
   s.arrival = t;
-  s.sample = pb_.trace() ? input % pb_.trace()->samples : 0;
   draw_first(input, s);
   std::memcpy(waits(slot), wait0_.data(), sizeof(int) * n_layers_);
   for (int l : unblocked_) release(input, l);
@@ -621,8 +590,7 @@ void Des::release(int input, int layer) {
 void Des::result_reached(int input, int slot, int result, double t) {
   if (opt_.record_schedule) res_.schedule.results.push_back({input, result, t});
   Slot& s = slots_[slot];
-  const bool ends = result == n_exits_ || (result >= s.first && ((s.confident >> result) & 1ULL));
-  if (!ends) return;
+  if (!plan_->ends(ExitDecision{s.first, s.confident, s.sample}, result)) return;
   if (state_[input] == kDoneNow) {  // a tie at this instant: the earlier exit is the one scored
     s.done_result = std::min(s.done_result, result);
     return;

@@ -158,7 +158,7 @@ std::string Problem::infeasibility(const Config& c) const {
   return "";
 }
 
-Config Problem::resolve(const Mapping& m) const {
+Config Problem::resolve(const Mapping& m, bool check_profile) const {
   const std::string& file = m.file;
   if (m.model != model_.name)
     throw InputError(file, m.line_model,
@@ -223,7 +223,7 @@ Config Problem::resolve(const Mapping& m) const {
     c.thresholds[k] = e.value;
   }
   // Infeasible placements, reported at the line that placed the layer.
-  for (int l = 0; l < n_layers_; ++l) {
+  for (int l = 0; check_profile && l < n_layers_; ++l) {
     const int k = exit_of(l);
     if (k >= 0 && !c.exit_enabled(k)) continue;
     const int p = c.proc[l];

@@ -28,6 +28,13 @@ std::optional<Timing> Profile::lookup(int layer, int proc, double freq_mhz, int 
   return Timing{best->mean_ms * scale, best->std_ms * scale};
 }
 
+Profile Profile::empty(const Model& model, const Platform& platform) {
+  Profile p;
+  p.processors = static_cast<int>(platform.processors.size());
+  p.by_cell.resize(model.layers.size() * platform.processors.size());
+  return p;
+}
+
 namespace {
 
 void check_columns(const CsvTable& t, const std::set<std::string>& allowed) {

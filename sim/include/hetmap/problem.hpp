@@ -124,8 +124,9 @@ class Problem {
   /// Everything on the host at default frequencies and threads, all exits on, sequential.
   Config default_config() const;
   /// Validates a mapping against model, platform and profile (InputError: unknown names or
-  /// values; InfeasibleError: a layer placed where it cannot run).
-  Config resolve(const Mapping& mapping) const;
+  /// values; InfeasibleError: a layer placed where it cannot run, unless `check_profile` is
+  /// false, as for executing a mapping for real).
+  Config resolve(const Mapping& mapping, bool check_profile = true) const;
   /// The Mapping that resolves back to `config` (every layer assigned explicitly where it
   /// differs from the most common processor, used as `default`).
   Mapping to_mapping(const Config& config) const;

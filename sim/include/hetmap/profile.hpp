@@ -33,6 +33,9 @@ struct Profile {
   /// threads) scaled by f_row / f; else nothing (the layer cannot run there).
   std::optional<Timing> lookup(int layer, int proc, double freq_mhz, int threads) const;
 
+  /// A profile with no rows (execution needs the model's structure, not its timings).
+  static Profile empty(const Model& model, const Platform& platform);
+
   /// Row indices per (layer, processor): by_cell[layer * processors + proc].
   std::vector<std::vector<int>> by_cell;
   int processors = 0;

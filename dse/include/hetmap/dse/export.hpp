@@ -1,7 +1,8 @@
 #pragma once
 // Writing an exploration's results (DESIGN.md section 4): DIR/front.csv, DIR/front.json,
-// DIR/mappings/*.yaml (each loads back into `hetmap simulate` and reproduces its row exactly)
-// and DIR/baselines.csv. Every file is written atomically.
+// DIR/mappings/*.yaml (each loads back into `hetmap simulate` and reproduces its row exactly),
+// DIR/baselines.csv and DIR/trace.json (the Chrome trace of front point 0). Every file is
+// written atomically.
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -19,6 +20,7 @@ struct Exploration {
   std::vector<double> reference;       // hypervolume reference point (minimised values)
   double hypervolume = 0.0;
   std::int64_t evaluations = 0;
+  int resumed_at = 0;                  // generation a resumed search started from (0: fresh)
   nlohmann::ordered_json settings;     // search settings, for provenance
 };
 

@@ -1,8 +1,9 @@
 #pragma once
 // The hypervolume indicator: the one number `hetmap explore` uses to compare the fronts of
-// different searches, generations or settings. It is the only unary indicator that is strictly
-// monotone in Pareto dominance (a front that dominates another always scores higher), which is
-// why it is preferred over spread or distance measures.
+// different searches, generations or settings. It is the only known unary indicator that is
+// strictly monotone in Pareto dominance (with a reference point every point beats, a front that
+// dominates another scores strictly higher), which is why it is preferred over spread or
+// distance measures.
 //
 // Every objective is MINIMISED. All values are exact (no Monte Carlo estimate), and the
 // algorithm is picked by the number of objectives d:
@@ -12,8 +13,9 @@
 //             tree (std::set) and updating its area incrementally, O(n log n);
 //   d >= 4    WFG (While, Bradstreet, Barone 2012): a sum of exclusive contributions, each the
 //             point's box minus the hypervolume of its "limit set", sliced along the last
-//             objective. Worst case exponential in d (as every known exact method), but the
-//             fastest in practice for fronts of tens to a few hundred points.
+//             objective. Exponential in the worst case (exact hypervolume is #P-hard in d),
+//             but among the fastest exact methods in practice for fronts of up to a few
+//             hundred points.
 //
 // Every function is pure (no shared state) and so safe to call from several threads at once.
 #include <cstddef>
@@ -29,7 +31,8 @@ using Point = std::vector<double>;
 /// spans no volume and is ignored, so a poorly chosen `ref` silently drops points (see
 /// reference_point()). Dominated and duplicate points are allowed and change nothing; the empty
 /// set has hypervolume 0. Dispatches on ref.size(): 1 and 2 objectives sweep, 3 uses HV3D, 4 or
-/// more use WFG (with the HV3D sweep as the base case of its recursion, for speed).
+/// more use WFG with HV3D as the base case of its recursion (a few percent faster than plain
+/// WFG, and a different code path from hypervolume_wfg(), so each checks the other in tests).
 /// An infinite result is returned when a counted point has a -inf objective or `ref` a +inf one.
 /// Throws std::invalid_argument if `ref` is empty, a point's size differs from ref.size(), or
 /// any coordinate (of `ref` or of any point, counted or not) is NaN.

@@ -5,6 +5,7 @@
 // step. Offspring are evaluated in parallel (oneTBB) but every random choice is made on one
 // thread, so a seed gives the same result on any number of threads. The whole state can be
 // checkpointed and resumed to the same result.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "hetmap/dse/evaluate.hpp"
+#include "hetmap/dse/sorting.hpp"
 #include "hetmap/dse/space.hpp"
 
 namespace hetmap::dse {
@@ -21,8 +23,9 @@ struct Nsga2Options {
   int generations = 100;
   std::uint64_t seed = 1;
   double crossover = 0.9;  // probability that two parents exchange segments
-  std::string checkpoint;  // file to save the state to after every `checkpoint_every` generations
-  int checkpoint_every = 1;
+  std::string checkpoint;  // file to save the state to after every `checkpoint_every` generations,
+  int checkpoint_every = 1;        // or once `checkpoint_seconds` passed since the last save
+  double checkpoint_seconds = 0;   // 0: by generations only; the last generation always saves
 };
 
 class Nsga2 {
@@ -54,7 +57,7 @@ class Nsga2 {
   const Individual& tournament();
   void crossover(Config& a, Config& b);
   void mutate(Config& c);
-  void survive(std::vector<Individual>& merged);
+  void survive();
   void update_archive(const std::vector<Individual>& candidates);
   std::string fingerprint() const;
 
@@ -66,10 +69,12 @@ class Nsga2 {
   std::int64_t evaluations_ = 0;
   std::vector<Individual> population_;
   std::vector<Individual> archive_;
+  // Buffers reused from one generation to the next.
+  Sorter sorter_;
+  std::vector<Individual> offspring_, merged_, next_;
+  std::vector<char> dup_;
+  std::vector<int> order_, keep_;
 };
 
-/// Fast non-dominated sorting and crowding distance: sets rank and crowding of every
-/// individual (constraint-domination). Returns the fronts as index lists.
-std::vector<std::vector<int>> rank_and_crowd(std::vector<Individual>& individuals);
 
 }  // namespace hetmap::dse

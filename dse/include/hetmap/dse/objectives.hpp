@@ -50,6 +50,9 @@ struct Constraint {
   static Constraint parse(const std::string& text, const std::string& what);
   /// How far `e` is outside the bound, relative to the bound's size (0 when satisfied).
   double violation(const Evaluation& e) const;
+  /// Throws InputError if the problem lacks the data the constrained value needs (power,
+  /// accuracy): such a constraint could never be met.
+  void check(const Problem& problem, const std::string& what) const;
   std::string str() const;
 };
 

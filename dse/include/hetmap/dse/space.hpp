@@ -48,6 +48,7 @@ class DesignSpace {
  private:
   const Problem& problem_;
   SpaceOptions options_;
+  Config default_;  // problem_.default_config(), built once (repair runs per offspring)
   std::vector<std::vector<std::uint8_t>> allowed_;
   std::vector<double> thresholds_;
 };

@@ -1,0 +1,100 @@
+// `hetmap profile`: measure a model's layers and the links of a backend's processors, and write
+// the simulator's inputs (DIR/platform.yaml, DIR/MODEL.csv, DIR/MODEL.transfers.csv).
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/profiler.hpp"
+#include "hetmap/model.hpp"
+
+namespace hetmap::cli {
+
+namespace {
+
+struct ProfileCmdOptions {
+  std::string backend = "reference", model, out;
+  int clusters = 0;
+  bool quick = false, no_transfers = false, no_contention = false, direct_links = false;
+  double rel_ci = 0.0, time_cap_ms = 0.0;
+  int min_reps = 0, max_reps = 0, warmup = -1;
+  std::uint64_t seed = 1;
+};
+
+int run_profile(const ProfileCmdOptions& o) {
+  const Model model = load_model(o.model);
+  backend::BackendOptions bo;
+  bo.clusters = o.clusters;
+  std::unique_ptr<backend::Backend> be = backend::make_backend(o.backend, bo);
+
+  backend::ProfileOptions po = o.quick ? backend::ProfileOptions::quick() : backend::ProfileOptions{};
+  if (o.rel_ci > 0) po.layers.rel_ci = o.rel_ci;
+  if (o.time_cap_ms > 0) po.layers.time_cap_ms = o.time_cap_ms;
+  if (o.min_reps > 0) po.layers.min_reps = o.min_reps;
+  if (o.max_reps > 0) po.layers.max_reps = o.max_reps;
+  if (o.warmup >= 0) po.layers.warmup = o.warmup;
+  if (po.layers.max_reps < po.layers.min_reps)
+    throw InputError("", 0, "--max-reps must be >= --min-reps");
+  po.transfers = !o.no_transfers;
+  po.link_handoff = !o.direct_links;
+  po.contention = !o.no_contention;
+  po.seed = o.seed;
+  po.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
+
+  std::cerr << fmt::format("profiling {} ({} layers) on {}\n", model.name, model.layers.size(),
+                           be->describe());
+  const backend::ProfileResult r = backend::profile(*be, model, po);
+  const backend::ProfileFiles f = backend::write_profile(r, model, o.out);
+
+  std::cout << fmt::format("{} on {} ({} backend, {} processors), {}\n", model.name,
+                           r.platform.name, r.backend, r.platform.processors.size(), r.date_utc);
+  std::cout << fmt::format("  layers measured   {} rows ({} refused)\n", r.layers.size(),
+                           r.refused.size());
+  for (const auto& l : r.links)
+    std::cout << fmt::format("  link {}-{}  latency {:.4f} ms, {:.2f} GB/s\n",
+                             r.platform.processors[l.a].name, r.platform.processors[l.b].name,
+                             l.fit.latency_ms, l.fit.gbytes_per_s);
+  std::cout << fmt::format("  contention        {:.3f} ({})\n", r.platform.contention,
+                           r.contention.note);
+  std::cout << "wrote " << f.platform << "\nwrote " << f.profile << "\n";
+  if (!f.transfers.empty()) std::cout << "wrote " << f.transfers << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+Action add_profile(CLI::App& app) {
+  auto o = std::make_shared<ProfileCmdOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "profile", "Measure per-layer latencies and link costs on a backend; write platform.yaml + MODEL.csv");
+  cmd->add_option("--backend", o->backend, "backend: reference, acl or cuda (as built)")
+      ->capture_default_str();
+  cmd->add_option("-m,--model", o->model, "model YAML")->required();
+  cmd->add_option("--out", o->out, "output folder")->required();
+  cmd->add_option("--clusters", o->clusters,
+                  "reference backend: split the CPUs into K processors (default min(2, cores))")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--quick", o->quick, "small repetition caps: a first look in seconds, noisier");
+  cmd->add_option("--rel-ci", o->rel_ci,
+                  "stop once the 95% CI half-width is within this share of the mean (0.02)")
+      ->check(CLI::Range(1e-4, 1.0));
+  cmd->add_option("--min-reps", o->min_reps, "samples at least per layer (10)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-reps", o->max_reps, "samples at most per layer (1000)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--warmup", o->warmup, "warm-up runs per layer (3)")->check(CLI::Range(0, 1000000));
+  cmd->add_option("--time-cap-ms", o->time_cap_ms, "measuring time at most per layer and processor (2000)")
+      ->check(CLI::Range(1.0, 1e9));
+  cmd->add_flag("--no-transfers", o->no_transfers, "do not write MODEL.transfers.csv");
+  cmd->add_flag("--direct-links", o->direct_links,
+                "time Backend::copy alone (default: as the executor issues copies, thread hand-over included)");
+  cmd->add_flag("--no-contention", o->no_contention, "do not measure contention (write 1.0)");
+  cmd->add_option("--seed", o->seed, "seed of the random weights and inputs");
+  return [o, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    return run_profile(*o);
+  };
+}
+
+}  // namespace hetmap::cli

@@ -1,0 +1,97 @@
+// `hetmap sweep`: run a grid of explorations or simulations from an experiment file.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/io.hpp"
+#include "hetmap/sweep/runner.hpp"
+
+namespace hetmap::cli {
+
+namespace {
+
+struct SweepArgs {
+  std::string experiment, out;
+  bool resume = false;
+};
+
+// results.csv as an aligned table; each explore point's front too when there are few points.
+void print_results(const std::string& out) {
+  namespace fs = std::filesystem;
+  const std::string file = (fs::path(out) / "results.csv").string();
+  const detail::CsvTable t = detail::parse_csv(detail::read_file(file), file);
+  std::vector<std::size_t> width(t.header.size());
+  for (std::size_t c = 0; c < t.header.size(); ++c) {
+    width[c] = t.header[c].size();
+    for (const auto& r : t.rows) width[c] = std::max(width[c], r.cells[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (std::size_t c = 0; c < cells.size(); ++c) s += fmt::format("{:<{}}  ", cells[c], width[c]);
+    std::cout << s << "\n";
+  };
+  line(t.header);
+  for (const auto& r : t.rows) line(r.cells);
+  // One front, compactly: the point with the lowest best mean latency.
+  const auto mean_col = std::find(t.header.begin(), t.header.end(), "best_mean_latency_ms") - t.header.begin();
+  const detail::CsvTable::Row* best = nullptr;
+  for (const auto& r : t.rows) {
+    if (r.cells[mean_col].empty()) continue;
+    if (!best || std::stod(r.cells[mean_col]) < std::stod(best->cells[mean_col])) best = &r;
+  }
+  if (!best) return;
+  const fs::path folder = fs::path(out) / best->cells.back();
+  const fs::path front = folder / "front.csv";
+  if (!fs::exists(front)) return;
+  const detail::CsvTable f = detail::parse_csv(detail::read_file(front.string()), front.string());
+  const std::size_t shown = std::min<std::size_t>(f.rows.size(), 12);
+  std::cout << fmt::format("\nPareto front of point {} ({}; {} of {} points shown, all in front.csv):\n",
+                           best->cells[0], folder.string(), shown, f.rows.size());
+  std::string head;
+  for (std::size_t c = 0; c + 1 < f.header.size(); ++c) head += fmt::format("{:>16}", f.header[c]);
+  std::cout << head << "   mapping\n";
+  for (std::size_t i = 0; i < shown; ++i) {
+    const std::size_t k = shown > 1 ? i * (f.rows.size() - 1) / (shown - 1) : 0;
+    const auto& r = f.rows[k].cells;
+    std::string line = fmt::format("{:>16}", r[0]);
+    for (std::size_t c = 1; c + 1 < r.size(); ++c) line += fmt::format("{:>16.5g}", std::stod(r[c]));
+    std::cout << line << "   " << r.back() << "\n";
+  }
+}
+
+int run(const SweepArgs& a) {
+  const sweep::Experiment x = sweep::load_experiment(a.experiment);
+  const std::vector<sweep::Point> points = sweep::expand(x);
+  const std::string out = a.out.empty() ? (std::filesystem::path("out") / x.name).string() : a.out;
+  sweep::validate_sweep(x, points);
+  std::cerr << fmt::format("hetmap sweep: {} ({} points) into {}\n", x.name, points.size(), out);
+  sweep::SweepOptions o;
+  o.out = out;
+  o.resume = a.resume;
+  const sweep::SweepOutcome r = sweep::run_sweep(x, points, o);
+  print_results(out);
+  std::cout << fmt::format("\n{} points: {} run, {} already done, {} failed; results in {}/results.csv\n",
+                           r.points, r.ran, r.skipped, r.failed, out);
+  return r.failed > 0 ? kOtherError : kOk;
+}
+
+}  // namespace
+
+Action add_sweep(CLI::App& app) {
+  auto a = std::make_shared<SweepArgs>();
+  CLI::App* cmd = app.add_subcommand("sweep", "Run a grid of explorations or simulations");
+  cmd->add_option("experiment", a->experiment, "experiment YAML")->required();
+  cmd->add_option("--out", a->out, "result folder (default out/NAME)");
+  cmd->add_flag("--resume", a->resume, "skip the points already finished in --out");
+  return [a, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    return run(*a);
+  };
+}
+
+}  // namespace hetmap::cli

@@ -1,0 +1,82 @@
+#pragma once
+// The interface the profiler and the executor share: build a layer of any DESIGN.md op on a
+// processor, allocate tensors there, copy them between processors, run a layer. A backend
+// exposes its processors as a hetmap::Platform, so everything measured on it lines up with
+// the simulator's inputs.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hetmap/error.hpp"
+#include "hetmap/model.hpp"
+#include "hetmap/platform.hpp"
+
+namespace hetmap::backend {
+
+/// A backend that cannot do what it was asked (an `opaque` layer, a missing device, ...).
+/// Exit code 2: the input asked for something this backend cannot run.
+class BackendError : public Error {
+ public:
+  explicit BackendError(const std::string& message) : Error("", 0, message, kBadInput) {}
+};
+
+/// A tensor in one processor's memory (float32, Shape::elements() values).
+class Buffer {
+ public:
+  virtual ~Buffer() = default;
+  virtual const Shape& shape() const = 0;
+  std::size_t bytes() const { return static_cast<std::size_t>(shape().bytes()); }
+};
+
+/// One layer built for one processor, weights allocated and ready to run.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  /// Computes `output` from `inputs` (in the layer's input order). Runs on the processor's
+  /// own worker thread; returns when the result is complete (GPU backends synchronise).
+  virtual void run(const std::vector<const Buffer*>& inputs, Buffer& output) = 0;
+};
+
+/// One processor of a backend.
+class Device {
+ public:
+  virtual ~Device() = default;
+  /// Builds top-level layer `layer` of `model` (a block with its whole body). Weights are
+  /// random, drawn from `seed` and the layer's name only, so a layer computes the same numbers
+  /// wherever it is placed. Throws BackendError for ops the backend cannot run (`opaque`).
+  virtual std::unique_ptr<Kernel> build(const Model& model, int layer, std::uint64_t seed) = 0;
+  virtual std::unique_ptr<Buffer> allocate(const Shape& shape) = 0;
+  /// Prepares the calling thread to run this device's kernels (CPU affinity, GPU context).
+  virtual void bind_thread() = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  /// The processors (names, kinds, cores, host). Links and power are left to the profiler.
+  virtual const Platform& platform() const = 0;
+  virtual Device& device(int processor) = 0;
+  /// Copies `src` (on processor `from`) into `dst` (on processor `to`), on the calling thread.
+  virtual void copy(const Buffer& src, int from, Buffer& dst, int to) = 0;
+  /// Host data into a buffer, and back (model inputs, checks).
+  virtual void upload(const float* data, Buffer& dst, int processor) = 0;
+  virtual void download(const Buffer& src, int processor, float* data) = 0;
+  /// The machine, for `source:` lines: CPU model, cores, device names, library versions.
+  virtual std::string describe() const = 0;
+};
+
+struct BackendOptions {
+  /// Reference backend: split the machine's cores into this many processors ("clusters"),
+  /// pinned to disjoint cores; 0 = min(2, cores).
+  int clusters = 0;
+};
+
+/// "reference" (always), "cuda" (built with HETMAP_CUDA), "acl" (built with HETMAP_ACL).
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options = {});
+
+/// Names of the backends this build has.
+std::vector<std::string> available_backends();
+
+}  // namespace hetmap::backend

@@ -1,0 +1,87 @@
+#pragma once
+// The executor: runs a mapping for real on a backend, input after input, with the semantics the
+// simulators predict (docs/semantics.md), and measures what the DES reports.
+//
+// - One worker thread per processor (Device::bind_thread first). It runs one layer at a time:
+//   the ready layer of the oldest input, then the first in declaration order.
+// - A tensor produced on one processor is copied once to each other processor that holds an
+//   enabled consumer, and a result (an exit's last layer, the final backbone layer) to the host.
+//   Copies run on one FIFO worker thread per unordered processor pair (Backend::copy); a
+//   worker binds itself to the pair's non-CPU device if there is one (a GPU context), else it
+//   is left unpinned.
+// - `sequential`: the backbone layer after an exit's `after` layer also waits for the exit's last
+//   layer; `parallel`: branch and backbone run concurrently.
+// - Which result ends an input comes from the ExitPlan (hetmap/exits.hpp), the same draws as the
+//   DES with the same seed. When a result that ends an input reaches the host, the input is
+//   done: its unstarted layers and queued copies are cancelled (they never run); running ones
+//   finish and their outputs are discarded.
+// - Arrivals as in the DES: closed (the next input arrives when the previous is done), periodic
+//   or Poisson (the same seeded gaps). Latency per input = done - arrival (steady_clock).
+// - Every kernel is built, and every buffer allocated, before the clock starts: one kernel per
+//   enabled layer at its processor, one set of buffers per in-flight input slot. An input that
+//   arrives while every slot is busy waits for one (its latency includes the wait).
+// The reported numbers fill a DesResult: energy is NaN (no power meter), cancelled_work_ms NaN
+// (unknown), events = tasks run + copies run; utilisation = busy time within the span / span.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "hetmap/backend/backend.hpp"
+#include "hetmap/des.hpp"
+#include "hetmap/problem.hpp"
+#include "hetmap/trace.hpp"
+
+namespace hetmap::backend {
+
+struct ExecuteOptions {
+  int inputs = 1;
+  Arrival arrival;                 // closed (default), periodic:HZ, poisson:HZ
+  /// Exits (the ExitPlan, as DesOptions::seed), Poisson gaps and the input tensors.
+  std::uint64_t seed = 1;
+  /// For tests: the first confident result of input i is forced_exits[i % size] (exit index,
+  /// or exits() for the final output), as DesOptions::forced_exits.
+  std::vector<int> forced_exits;
+  std::uint64_t weights_seed = 1;  // Device::build
+  bool record_schedule = false;    // measured spans of every task, copy and result
+  /// For tests: keep, per input, the result that answered and a host copy of its tensor (the
+  /// download happens when the input is done, inside the measured time).
+  bool keep_outputs = false;
+  /// In-flight input slots (buffers of their own); 0 = automatic: 2 for closed arrivals (the
+  /// next input starts while the previous one's cancelled stragglers finish), else 8; never
+  /// more than `inputs`.
+  int slots = 0;
+};
+
+struct ExecutedOutput {
+  int result = -1;  // exit index, or exits() for the final output
+  Shape shape;
+  std::vector<float> data;
+};
+
+/// Measured results: the DES's fields (so to_json(problem, result) prints DESIGN.md's keys),
+/// plus what only a real run has.
+struct ExecuteResult : DesResult {
+  std::vector<int> first;      // per input: first confident result (ExitPlan)
+  std::vector<int> answered;   // per input: the result that ended it
+  std::vector<double> arrival_ms;  // per input, from the start of the clock
+  std::int64_t tasks_run = 0;  // kernels that ran
+  std::int64_t copies_run = 0; // copies that ran
+  std::int64_t slot_waits = 0; // inputs that arrived while every slot was busy
+  int slots = 0;
+  double setup_ms = 0.0;       // building kernels and allocating buffers (not in any latency)
+  std::vector<ExecutedOutput> outputs;  // keep_outputs, per input
+};
+
+/// The problem to execute `model` on `backend`: the backend's platform, an empty profile (no
+/// timings are needed), an optional exit trace. Resolve mappings with
+/// `problem.resolve(mapping, /*check_profile=*/false)`.
+Problem execution_problem(const Model& model, const Backend& backend,
+                          std::optional<ExitTrace> trace = std::nullopt);
+
+/// Runs `config` on `backend`. `problem` must have the backend's processors (same names, same
+/// order). Throws InputError for bad options, BackendError for a layer the backend cannot build,
+/// and rethrows what a kernel or copy threw.
+ExecuteResult execute(Backend& backend, const Problem& problem, const Config& config,
+                      const ExecuteOptions& options);
+
+}  // namespace hetmap::backend

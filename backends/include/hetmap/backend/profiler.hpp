@@ -1,0 +1,160 @@
+#pragma once
+// The profiler: measures a model's layers on every processor of a backend, the cost of copying
+// tensors between every pair of processors, and (where it can be measured honestly) the
+// slow-down a layer suffers while another processor is busy. The result is written as the
+// simulator's inputs: DIR/platform.yaml and DIR/MODEL.csv (DESIGN.md section 2), plus
+// DIR/MODEL.transfers.csv with the measured copy time of each of the model's tensors.
+//
+// Method (docs/validation.md): every timing runs on a thread bound to its processor
+// (Device::bind_thread), after warm-up runs, one kernel run per sample, repeated until the 95%
+// confidence interval of the mean is within `rel_ci` of the mean, between `min_reps` and
+// `max_reps` samples and at most `time_cap_ms` of measuring per cell. Link costs come from a
+// size sweep of Backend::copy in both directions, issued as the executor issues copies (handed
+// to a copy worker, until the consumer's thread runs), fitted by weighted least squares to
+// latency_ms + bytes / (gbytes_per_s * 1e9) * 1e3.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hetmap/backend/backend.hpp"
+#include "hetmap/model.hpp"
+#include "hetmap/platform.hpp"
+
+namespace hetmap::backend {
+
+/// When to stop repeating one measurement.
+struct RepeatOptions {
+  int warmup = 3;              // runs before the first sample, not recorded
+  int min_reps = 10;           // samples always taken (unless the time cap is hit first)
+  int max_reps = 1000;         // samples at most
+  double rel_ci = 0.02;        // stop once the 95% CI half-width <= rel_ci * mean
+  double time_cap_ms = 2000;   // stop once this much time was spent sampling (>= 3 samples)
+};
+
+struct ProfileOptions {
+  RepeatOptions layers;                                 // per layer and processor
+  RepeatOptions links{2, 5, 200, 0.02, 300};            // per copy size and direction
+  /// Copy sizes of the link sweep, bytes: 4 KiB .. 16 MiB by factors of 4.
+  std::vector<std::int64_t> link_bytes = {4 << 10,  16 << 10, 64 << 10, 256 << 10,
+                                          1 << 20,  4 << 20,  16 << 20};
+  /// Time each copy as the executor issues it: queued by the producer's thread for a copy
+  /// worker, until the consumer's thread runs (thread hand-over included). false: time
+  /// Backend::copy alone.
+  bool link_handoff = true;
+  bool transfers = true;                                // measure each model tensor's copies
+  RepeatOptions transfer_reps{2, 5, 200, 0.02, 100};
+  bool contention = true;                               // measure the contention factor
+  int contention_layers = 4;                            // heaviest layers timed per processor
+  RepeatOptions contention_reps{2, 10, 300, 0.02, 500};
+  std::uint64_t seed = 1;                               // weights and input data
+  /// Progress lines (one per layer, link and contention pair), e.g. printed on stderr.
+  std::function<void(const std::string&)> log;
+
+  /// Small caps for tests and a first look (`hetmap profile --quick`): a few seconds.
+  static ProfileOptions quick();
+};
+
+/// Summary of repeated timings.
+struct SampleStats {
+  double mean_ms = 0.0;
+  double std_ms = 0.0;       // sample standard deviation (n - 1)
+  double p99_ms = 0.0;       // 99th percentile, linear interpolation between order statistics
+  double ci_half_ms = 0.0;   // 95% confidence half-width of the mean (Student t)
+  int samples = 0;
+  bool converged = false;    // ci_half_ms <= rel_ci * mean_ms
+};
+
+/// Two-sided 95% quantile of Student's t with `df` degrees of freedom (t_{0.975, df}).
+double t_quantile_975(int df);
+
+/// Mean, std, p99 and CI of `samples_ms` (converged is judged against `rel_ci`).
+SampleStats summarize(const std::vector<double>& samples_ms, double rel_ci = 0.02);
+
+/// `run_once` timed repeatedly under `options`; returns the raw samples (ms).
+std::vector<double> repeat_timed(const std::function<void()>& run_once,
+                                 const RepeatOptions& options);
+/// The same with samples that time themselves (`sample_once` returns ms).
+std::vector<double> repeat_samples(const std::function<double()>& sample_once,
+                                   const RepeatOptions& options);
+
+/// A link model: latency_ms + bytes / (gbytes_per_s * 1e9) * 1e3.
+struct LinkFit {
+  double latency_ms = 0.0;
+  double gbytes_per_s = 0.0;
+  double max_rel_residual = 0.0;  // largest |fit - measured| / measured over the points
+};
+
+/// Least-squares fit of (bytes, ms) points, weighted by 1 / ms^2 so that every size counts by
+/// its relative error (an unweighted fit lets the largest copies swamp the latency). A negative
+/// intercept is refitted through the origin (latency 0). Needs two distinct sizes; throws
+/// std::invalid_argument otherwise or when the times do not grow with size.
+LinkFit fit_link(const std::vector<double>& bytes, const std::vector<double>& ms);
+
+struct LayerMeasurement {
+  int layer = -1;
+  int proc = -1;
+  double freq_mhz = 0.0;  // 0: the processor's default
+  int threads = 0;        // 0: the processor's default
+  SampleStats stats;
+};
+
+struct LinkMeasurement {
+  int a = -1, b = -1;             // processor indices, a < b
+  std::vector<double> bytes, ms;  // one point per size and direction (mean of its samples)
+  LinkFit fit;                    // what platform.yaml gets
+  std::vector<double> direct_ms;  // with link_handoff: Backend::copy alone, same points
+  std::optional<LinkFit> direct_fit;
+};
+
+struct TransferMeasurement {
+  int layer = -1;  // -1: the model input
+  int from = -1, to = -1;
+  SampleStats stats;
+};
+
+struct ContentionMeasurement {
+  bool measured = false;
+  double factor = 1.0;          // what platform.yaml gets
+  double raw_mean_ratio = 1.0;  // mean of the ratios, before clamping at 1
+  struct Pair {
+    int layer = -1, proc = -1, busy = -1;
+    double alone_ms = 0.0, loaded_ms = 0.0;
+  };
+  std::vector<Pair> pairs;
+  std::string note;             // how it was obtained, or why not
+};
+
+struct ProfileResult {
+  std::string backend;      // Backend::name()
+  std::string machine;      // Backend::describe()
+  std::string date_utc;     // when the profile started, "YYYY-MM-DD HH:MM UTC"
+  std::string model;        // model name
+  Platform platform;        // processors of the backend, plus measured links and contention
+  std::vector<LayerMeasurement> layers;
+  std::vector<std::string> refused;  // "layer on proc: why" for layers the backend cannot run
+  std::vector<LinkMeasurement> links;
+  std::vector<TransferMeasurement> transfers;
+  ContentionMeasurement contention;
+  ProfileOptions options;
+  bool dvfs_threads = false;  // whether rows other than the defaults were measured
+};
+
+/// Measures `model` on every processor of `backend`.
+ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions& options);
+
+/// DESIGN.md platform.yaml text (no power data: no active_w/idle_w).
+std::string platform_yaml(const ProfileResult& result);
+/// DESIGN.md profile CSV text with a `# source:` header line.
+std::string profile_csv(const ProfileResult& result, const Model& model);
+/// `layer,from,to,mean_ms` rows of the measured per-tensor copies.
+std::string transfers_csv(const ProfileResult& result, const Model& model);
+
+struct ProfileFiles {
+  std::string platform, profile, transfers;  // transfers empty when not measured
+};
+/// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv), each atomically.
+ProfileFiles write_profile(const ProfileResult& result, const Model& model, const std::string& dir);
+
+}  // namespace hetmap::backend

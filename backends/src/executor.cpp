@@ -1,0 +1,740 @@
+// The executor (executor.hpp). One mutex guards all scheduling state; kernels and copies run
+// outside it. Threads:
+//   - the calling thread dispatches arrivals (and waits for free slots);
+//   - one worker per processor: binds itself, builds its layers' kernels and allocates its
+//     buffers (so memory is touched by the thread that uses it), then runs ready layers;
+//   - one copy worker per unordered processor pair that carries copies, FIFO.
+// Scheduling state mirrors the DES (sim/src/des.cpp): per-slot wait counters (distinct inputs
+// plus sequential gates), per-processor ready heaps ordered by (input, layer), per-producer
+// consumer and destination lists. Everything is sized before the clock starts: ready heaps and
+// copy queues hold at most one entry per (slot, layer) or (slot, copy), since a done input's
+// entries are purged when it retires.
+#include "hetmap/backend/executor.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "hetmap/error.hpp"
+#include "hetmap/exits.hpp"
+#include "hetmap/profile.hpp"
+
+namespace hetmap::backend {
+
+Problem execution_problem(const Model& model, const Backend& backend,
+                          std::optional<ExitTrace> trace) {
+  const Platform& platform = backend.platform();
+  return Problem(model, platform, Profile::empty(model, platform), std::nullopt, std::move(trace));
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kStarted = -1;   // wait count of a layer that has started
+constexpr int kTail = 4;       // recent spans kept per processor to clip busy time to the span
+
+enum class SlotState : std::uint8_t { free, reserved, live, retired };
+
+struct Ready {
+  int input, layer, slot;
+};
+// std heap algorithms build max-heaps: "later" on top would be wrong, so invert.
+struct ReadyLater {
+  bool operator()(const Ready& a, const Ready& b) const {
+    return a.input > b.input || (a.input == b.input && a.layer > b.layer);
+  }
+};
+
+struct CopyReq {
+  int input, slot, producer, from, to;
+};
+
+// A FIFO of fixed capacity (sized before the clock starts).
+class Fifo {
+ public:
+  void reserve(std::size_t n) { buf_.resize(std::max<std::size_t>(n, 1)); }
+  bool empty() const { return size_ == 0; }
+  void push(const CopyReq& r) {
+    if (size_ == buf_.size()) throw std::logic_error("executor: copy queue overflow");
+    buf_[(head_ + size_) % buf_.size()] = r;
+    ++size_;
+  }
+  CopyReq pop() {
+    const CopyReq r = buf_[head_];
+    head_ = (head_ + 1) % buf_.size();
+    --size_;
+    return r;
+  }
+  /// Removes the requests of `input`, keeping the others in order; returns how many went.
+  int purge(int input) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      const CopyReq& r = buf_[(head_ + i) % buf_.size()];
+      if (r.input != input) buf_[(head_ + kept++) % buf_.size()] = r;
+    }
+    const int removed = static_cast<int>(size_ - kept);
+    size_ = kept;
+    return removed;
+  }
+
+ private:
+  std::vector<CopyReq> buf_;
+  std::size_t head_ = 0, size_ = 0;
+};
+
+struct Consumer {
+  int layer, proc;
+};
+
+struct Slot {
+  int index = 0;
+  SlotState state = SlotState::free;
+  int input = -1;
+  double arrival = 0.0;
+  ExitDecision decision;
+  int started = 0;   // layers started
+  int inflight = 0;  // kernels and copies running on its buffers
+  std::vector<int> wait;                         // per layer
+  std::vector<std::unique_ptr<Buffer>> buf;      // (producer + 1) * P + processor
+  std::vector<std::vector<const Buffer*>> in;    // per layer: its kernel's inputs
+};
+
+struct ProcState {
+  std::condition_variable cv;
+  std::vector<Ready> ready;  // heap, ReadyLater
+  double busy = 0.0;         // summed task time
+  std::array<std::pair<double, double>, kTail> tail{};  // last spans (start, finish)
+  int n_tail = 0;
+};
+
+struct PairState {
+  int a = 0, b = 0;
+  std::condition_variable cv;
+  Fifo queue;
+  std::size_t per_input = 0;  // copies one input may queue here
+};
+
+class Executor {
+ public:
+  Executor(Backend& backend, const Problem& problem, const Config& config,
+           const ExecuteOptions& options);
+  ExecuteResult run();
+
+ private:
+  // --- setup
+  void check() const;
+  void build_tables();
+  void build_slots();
+  void proc_setup(int q);
+
+  // --- threads
+  void proc_worker(int q);
+  void copy_worker(int pair);
+  void dispatch();
+
+  // --- scheduling, all under mu_
+  void arrive(Slot& s, int input, double t);
+  void output_ready(Slot& s, int producer, int from, double t);
+  void deliver(Slot& s, int producer, int to, double t);
+  void make_ready(Slot& s, int layer);
+  void retire(Slot& s, int result, double t);
+  void release_if_idle(Slot& s);
+  void fail(std::exception_ptr e);
+  void stop_all();
+  void account(int q, double start, double finish);
+
+  void finish_stats();
+  double now_ms() const {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0_).count();
+  }
+  std::size_t buf_index(int producer, int proc) const {
+    return static_cast<std::size_t>(producer + 1) * n_procs_ + proc;
+  }
+  Buffer& buffer(Slot& s, int producer, int proc) { return *s.buf[buf_index(producer, proc)]; }
+
+  Backend& be_;
+  const Problem& pb_;
+  const Config& cfg_;
+  const ExecuteOptions& opt_;
+  const Model& model_;
+  int n_layers_, n_procs_, n_exits_, host_, n_inputs_;
+
+  // Static tables (as in the DES).
+  std::vector<char> enabled_;
+  std::vector<int> enabled_layers_;
+  std::vector<int> wait0_, unblocked_;
+  std::vector<int> cons_begin_;  // per producer + 1
+  std::vector<Consumer> cons_;
+  std::vector<int> dest_begin_;  // per producer + 1
+  std::vector<int> dests_;       // destination processors
+  std::vector<int> gate_begin_, gates_;
+  std::vector<int> result_at_;   // per producer + 1: result index or -1
+  std::vector<int> pair_of_;     // from * P + to -> pair index, -1 if no copies
+  std::vector<std::vector<float>> input_data_;
+
+  ExitPlan plan_;
+  std::vector<std::unique_ptr<Kernel>> kernel_;  // per layer, at its processor
+
+  // Shared state.
+  std::mutex mu_;
+  std::condition_variable disp_cv_;  // dispatcher: setup done, slot freed, input done, abort
+  std::vector<ProcState> procs_;
+  std::vector<PairState> pairs_;
+  std::vector<Slot> slots_;
+  std::vector<int> free_;
+  int setup_done_ = 0;
+  int retired_ = 0;
+  bool stop_ = false;
+  bool abort_ = false;
+  std::exception_ptr error_;
+  double last_done_ = 0.0;
+  Clock::time_point t0_;
+
+  // Accumulated results.
+  std::vector<int> first_count_;
+  std::vector<double> first_latency_;
+  double accuracy_sum_ = 0.0;
+  bool accuracy_known_ = true;
+  ExecuteResult res_;
+};
+
+Executor::Executor(Backend& backend, const Problem& problem, const Config& config,
+                   const ExecuteOptions& options)
+    : be_(backend),
+      pb_(problem),
+      cfg_(config),
+      opt_(options),
+      model_(problem.model()),
+      n_layers_(problem.layers()),
+      n_procs_(problem.processors()),
+      n_exits_(problem.exits()),
+      host_(problem.host()),
+      n_inputs_(options.inputs),
+      plan_((check(), ExitPlan(problem, config, options.seed, options.forced_exits))) {
+  build_tables();
+  build_slots();
+}
+
+void Executor::check() const {
+  if (n_inputs_ < 1)
+    throw InputError("", 0, "--inputs: expected a positive number of inputs, got " +
+                                std::to_string(n_inputs_));
+  if (opt_.slots < 0)
+    throw InputError("", 0, "slots: expected 0 (automatic) or more, got " +
+                                std::to_string(opt_.slots));
+  if (opt_.arrival.kind != ArrivalKind::closed &&
+      !(std::isfinite(opt_.arrival.rate_hz) && opt_.arrival.rate_hz > 0.0))
+    throw InputError("", 0, "--arrival: expected RATE_HZ > 0");
+  const Platform& bp = be_.platform();
+  bool same = static_cast<int>(bp.processors.size()) == n_procs_ && bp.host == host_;
+  for (int q = 0; same && q < n_procs_; ++q)
+    same = bp.processors[q].name == pb_.platform().processors[q].name;
+  if (!same)
+    throw BackendError("the problem's platform '" + pb_.platform().name +
+                       "' does not have the processors of backend " + be_.name() + " (platform '" +
+                       bp.name + "')");
+  if (static_cast<int>(cfg_.proc.size()) != n_layers_)
+    throw InputError("", 0, "the configuration does not belong to this model");
+  for (int l = 0; l < n_layers_; ++l)
+    if (cfg_.proc[l] >= n_procs_)
+      throw InputError("", 0, "layer " + model_.layers[l].name + " is placed on no processor");
+}
+
+void Executor::build_tables() {
+  enabled_.assign(n_layers_, 0);
+  wait0_.assign(n_layers_, 0);
+  for (int l = 0; l < n_layers_; ++l) {
+    const int k = pb_.exit_of(l);
+    if (k >= 0 && !cfg_.exit_enabled(k)) continue;
+    enabled_[l] = 1;
+    enabled_layers_.push_back(l);
+  }
+  // Sequential gates: the backbone layer after an exit waits for the exit's last layer.
+  std::vector<std::vector<int>> gated_by(n_layers_);
+  if (cfg_.policy == Policy::sequential) {
+    for (int l : enabled_layers_)
+      for (int k : pb_.gate_exits(l))
+        if (cfg_.exit_enabled(k)) {
+          gated_by[pb_.result_layer(k)].push_back(l);
+          ++wait0_[l];
+        }
+  }
+  gate_begin_.assign(1, 0);
+  for (int l = 0; l < n_layers_; ++l) {
+    gates_.insert(gates_.end(), gated_by[l].begin(), gated_by[l].end());
+    gate_begin_.push_back(static_cast<int>(gates_.size()));
+  }
+  for (int l : enabled_layers_) {
+    wait0_[l] += pb_.n_preds(l);
+    if (wait0_[l] == 0) unblocked_.push_back(l);
+  }
+
+  // Consumers and copy destinations per producer (the model input is producer -1).
+  std::vector<std::vector<Consumer>> cons(n_layers_ + 1);
+  for (int l : enabled_layers_)
+    for (int i = 0; i < pb_.n_preds(l); ++i) cons[pb_.preds(l)[i] + 1].push_back({l, cfg_.proc[l]});
+  result_at_.assign(n_layers_ + 1, -1);
+  for (int r = 0; r <= n_exits_; ++r)
+    if (r == n_exits_ || cfg_.exit_enabled(r)) result_at_[pb_.result_layer(r) + 1] = r;
+  cons_begin_.assign(1, 0);
+  dest_begin_.assign(1, 0);
+  pair_of_.assign(static_cast<std::size_t>(n_procs_) * n_procs_, -1);
+  std::vector<std::size_t> per_pair;
+  for (int p = -1; p < n_layers_; ++p) {
+    const auto& c = cons[p + 1];
+    cons_.insert(cons_.end(), c.begin(), c.end());
+    cons_begin_.push_back(static_cast<int>(cons_.size()));
+    if (p >= 0 && !enabled_[p]) {
+      dest_begin_.push_back(static_cast<int>(dests_.size()));
+      continue;
+    }
+    const int from = p < 0 ? host_ : cfg_.proc[p];
+    std::vector<char> to(n_procs_, 0);
+    for (const Consumer& x : c) to[x.proc] = 1;
+    if (result_at_[p + 1] >= 0) to[host_] = 1;
+    to[from] = 0;
+    for (int q = 0; q < n_procs_; ++q) {
+      if (!to[q]) continue;
+      dests_.push_back(q);
+      const int a = std::min(from, q), b = std::max(from, q);
+      int& pi = pair_of_[static_cast<std::size_t>(a) * n_procs_ + b];
+      if (pi < 0) {
+        pi = static_cast<int>(per_pair.size());
+        pair_of_[static_cast<std::size_t>(b) * n_procs_ + a] = pi;
+        per_pair.push_back(0);
+      }
+      ++per_pair[pi];
+    }
+    dest_begin_.push_back(static_cast<int>(dests_.size()));
+  }
+  pairs_ = std::vector<PairState>(per_pair.size());
+  for (int a = 0; a < n_procs_; ++a)
+    for (int b = a + 1; b < n_procs_; ++b)
+      if (const int pi = pair_of_[static_cast<std::size_t>(a) * n_procs_ + b]; pi >= 0) {
+        pairs_[pi].a = a;
+        pairs_[pi].b = b;
+        pairs_[pi].per_input = per_pair[pi];
+      }
+
+  // Input tensors: a few distinct ones, drawn from the seed; input i gets i % count.
+  const int distinct = std::min(n_inputs_, 4);
+  std::mt19937_64 g(opt_.seed ^ 0x2545F4914F6CDD1DULL);
+  const auto n = static_cast<std::size_t>(model_.input.elements());
+  input_data_.resize(distinct);
+  for (auto& d : input_data_) {
+    d.resize(n);
+    for (float& x : d) x = static_cast<float>(2.0 * detail::uniform01(g) - 1.0);
+  }
+}
+
+void Executor::build_slots() {
+  int slots = opt_.slots > 0 ? opt_.slots : (opt_.arrival.kind == ArrivalKind::closed ? 2 : 8);
+  slots = std::min(slots, n_inputs_);
+  res_.slots = slots;
+  slots_ = std::vector<Slot>(slots);
+  for (int i = slots - 1; i >= 0; --i) free_.push_back(i);
+  for (Slot& s : slots_) {
+    s.index = static_cast<int>(&s - slots_.data());
+    s.wait.assign(n_layers_, 0);
+    s.buf.resize(static_cast<std::size_t>(n_layers_ + 1) * n_procs_);
+    s.in.resize(n_layers_);
+  }
+  procs_ = std::vector<ProcState>(n_procs_);
+  std::vector<std::size_t> layers_on(n_procs_, 0);
+  for (int l : enabled_layers_) ++layers_on[cfg_.proc[l]];
+  for (int q = 0; q < n_procs_; ++q) procs_[q].ready.reserve(layers_on[q] * slots);
+  for (PairState& p : pairs_) p.queue.reserve(p.per_input * slots);
+  kernel_.resize(n_layers_);
+
+  res_.inputs = n_inputs_;
+  res_.latency_ms.assign(n_inputs_, 0.0);
+  res_.first.assign(n_inputs_, -1);
+  res_.answered.assign(n_inputs_, -1);
+  res_.arrival_ms.assign(n_inputs_, 0.0);
+  if (opt_.keep_outputs) res_.outputs.resize(n_inputs_);
+  first_count_.assign(n_exits_ + 1, 0);
+  first_latency_.assign(n_exits_ + 1, 0.0);
+  if (opt_.record_schedule) {
+    const auto n = static_cast<std::size_t>(n_inputs_);
+    res_.schedule.tasks.reserve(n * enabled_layers_.size());
+    res_.schedule.copies.reserve(n * dests_.size());
+    res_.schedule.results.reserve(n * (n_exits_ + 1));
+  }
+}
+
+// On processor q's own thread: its kernels and the buffers that live on it.
+void Executor::proc_setup(int q) {
+  Device& dev = be_.device(q);
+  dev.bind_thread();
+  for (int l : enabled_layers_)
+    if (cfg_.proc[l] == q) kernel_[l] = dev.build(model_, l, opt_.weights_seed);
+  for (Slot& s : slots_) {
+    for (int p = -1; p < n_layers_; ++p) {
+      if (p >= 0 && !enabled_[p]) continue;
+      const int from = p < 0 ? host_ : cfg_.proc[p];
+      const bool here = from == q || std::find(dests_.begin() + dest_begin_[p + 1],
+                                               dests_.begin() + dest_begin_[p + 2],
+                                               q) != dests_.begin() + dest_begin_[p + 2];
+      if (here) s.buf[buf_index(p, q)] = dev.allocate(p < 0 ? model_.input : model_.layers[p].out);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Threads
+
+void Executor::proc_worker(int q) {
+  try {
+    proc_setup(q);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail(std::current_exception());
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  ++setup_done_;
+  disp_cv_.notify_all();
+  ProcState& p = procs_[q];
+  try {
+    while (true) {
+      p.cv.wait(lock, [&] { return stop_ || !p.ready.empty(); });
+      if (stop_) break;
+      std::pop_heap(p.ready.begin(), p.ready.end(), ReadyLater());
+      const Ready t = p.ready.back();
+      p.ready.pop_back();
+      Slot& s = slots_[t.slot];
+      s.wait[t.layer] = kStarted;
+      ++s.started;
+      ++s.inflight;
+      // The start is stamped before the lock is released, so that whatever this start makes
+      // possible on other threads is stamped later (the recorded order is the causal one).
+      const double start = now_ms();
+      lock.unlock();
+      kernel_[t.layer]->run(s.in[t.layer], buffer(s, t.layer, q));
+      const double finish = now_ms();
+      lock.lock();
+      --s.inflight;
+      ++res_.tasks_run;
+      account(q, start, finish);
+      if (opt_.record_schedule) res_.schedule.tasks.push_back({t.input, t.layer, q, start, finish});
+      if (s.state == SlotState::live) output_ready(s, t.layer, q, finish);
+      else release_if_idle(s);
+    }
+  } catch (...) {
+    if (!lock.owns_lock()) lock.lock();
+    fail(std::current_exception());
+  }
+}
+
+void Executor::copy_worker(int pair) {
+  PairState& pr = pairs_[pair];
+  // A GPU-like endpoint needs its context on this thread; CPU clusters are left unpinned.
+  try {
+    for (int q : {pr.a, pr.b})
+      if (pb_.platform().processors[q].kind != ProcKind::cpu) {
+        be_.device(q).bind_thread();
+        break;
+      }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail(std::current_exception());
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  try {
+    while (true) {
+      pr.cv.wait(lock, [&] { return stop_ || !pr.queue.empty(); });
+      if (stop_) break;
+      const CopyReq c = pr.queue.pop();
+      Slot& s = slots_[c.slot];
+      ++s.inflight;
+      const double start = now_ms();
+      lock.unlock();
+      be_.copy(buffer(s, c.producer, c.from), c.from, buffer(s, c.producer, c.to), c.to);
+      const double finish = now_ms();
+      lock.lock();
+      --s.inflight;
+      ++res_.copies_run;
+      if (opt_.record_schedule)
+        res_.schedule.copies.push_back(
+            {c.input, c.producer, c.from, c.to, pb_.link_resource(c.from, c.to), start, finish});
+      if (s.state == SlotState::live) deliver(s, c.producer, c.to, finish);
+      else release_if_idle(s);
+    }
+  } catch (...) {
+    if (!lock.owns_lock()) lock.lock();
+    fail(std::current_exception());
+  }
+}
+
+void Executor::dispatch() {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::mt19937_64 arrival_rng(opt_.seed ^ 0x9E3779B97F4A7C15ULL);  // the DES's Poisson stream
+  const double rate = opt_.arrival.rate_hz;
+  double next = 0.0;  // arrival time of the next input, ms (periodic, Poisson)
+  for (int i = 0; i < n_inputs_; ++i) {
+    double at = 0.0;
+    if (opt_.arrival.kind == ArrivalKind::closed) {
+      disp_cv_.wait(lock, [&] { return abort_ || retired_ >= i; });
+      if (abort_) return;
+      at = i == 0 ? 0.0 : last_done_;
+    } else {
+      at = next;
+      if (opt_.arrival.kind == ArrivalKind::periodic)
+        next = static_cast<double>(i + 1) * 1000.0 / rate;
+      else if (i + 1 < n_inputs_)
+        next = at - std::log1p(-detail::uniform01(arrival_rng)) * 1000.0 / rate;
+      const auto deadline =
+          t0_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(at));
+      if (disp_cv_.wait_until(lock, deadline, [&] { return abort_; })) return;
+    }
+    if (free_.empty()) {
+      ++res_.slot_waits;
+      disp_cv_.wait(lock, [&] { return abort_ || !free_.empty(); });
+      if (abort_) return;
+    }
+    Slot& s = slots_[free_.back()];
+    free_.pop_back();
+    s.state = SlotState::reserved;
+    lock.unlock();
+    const auto& data = input_data_[static_cast<std::size_t>(i) % input_data_.size()];
+    be_.upload(data.data(), buffer(s, -1, host_), host_);  // throws: run() catches
+    lock.lock();
+    arrive(s, i, at);
+  }
+  disp_cv_.wait(lock, [&] { return abort_ || retired_ == n_inputs_; });
+}
+
+// ------------------------------------------------------------------------------------------
+// Scheduling (under mu_)
+
+void Executor::arrive(Slot& s, int input, double t) {
+  s.state = SlotState::live;
+  s.input = input;
+  s.arrival = t;
+  s.decision = plan_(input);
+  s.started = 0;
+  std::copy(wait0_.begin(), wait0_.end(), s.wait.begin());
+  res_.first[input] = s.decision.first;
+  res_.arrival_ms[input] = t;
+  for (int l : unblocked_) make_ready(s, l);
+  output_ready(s, -1, host_, t);
+}
+
+// `producer`'s output exists on `from`: feed local consumers, release sequential gates, and
+// request a copy to every other processor that needs it.
+void Executor::output_ready(Slot& s, int producer, int from, double t) {
+  deliver(s, producer, from, t);
+  const int d0 = dest_begin_[producer + 1], d1 = dest_begin_[producer + 2];
+  if (s.state != SlotState::live) {  // done by this very output: its copies are cancelled
+    res_.cancelled_copies += d1 - d0;
+    return;
+  }
+  if (producer >= 0)
+    for (int i = gate_begin_[producer]; i < gate_begin_[producer + 1]; ++i)
+      if (--s.wait[gates_[i]] == 0) make_ready(s, gates_[i]);
+  for (int i = d0; i < d1; ++i) {
+    const int to = dests_[i];
+    PairState& pr = pairs_[pair_of_[static_cast<std::size_t>(from) * n_procs_ + to]];
+    pr.queue.push({s.input, s.index, producer, from, to});
+    pr.cv.notify_one();
+  }
+}
+
+// `producer`'s output has arrived on `to` at t.
+void Executor::deliver(Slot& s, int producer, int to, double t) {
+  for (int i = cons_begin_[producer + 1]; i < cons_begin_[producer + 2]; ++i) {
+    const Consumer& c = cons_[i];
+    if (c.proc == to && --s.wait[c.layer] == 0) make_ready(s, c.layer);
+  }
+  const int r = result_at_[producer + 1];
+  if (r < 0 || to != host_) return;
+  if (opt_.record_schedule) res_.schedule.results.push_back({s.input, r, t});
+  if (plan_.ends(s.decision, r)) retire(s, r, t);
+}
+
+void Executor::make_ready(Slot& s, int layer) {
+  ProcState& p = procs_[cfg_.proc[layer]];
+  p.ready.push_back({s.input, layer, s.index});
+  std::push_heap(p.ready.begin(), p.ready.end(), ReadyLater());
+  p.cv.notify_one();
+}
+
+// The input is done: score it, cancel what it has not started, free its slot once idle.
+void Executor::retire(Slot& s, int result, double t) {
+  const int input = s.input;
+  const double latency = t - s.arrival;
+  res_.latency_ms[input] = latency;
+  res_.answered[input] = result;
+  last_done_ = std::max(last_done_, t);
+  ++first_count_[s.decision.first];
+  first_latency_[s.decision.first] += latency;
+  if (pb_.trace()) {
+    const ExitTrace& tr = *pb_.trace();
+    const int k = s.decision.sample;
+    accuracy_sum_ += result == n_exits_ ? tr.final_ok[k] : tr.ok[result][k];
+  } else {
+    const auto& acc =
+        result == n_exits_ ? model_.final_accuracy : model_.exits[result].accuracy;
+    if (acc) accuracy_sum_ += *acc;
+    else accuracy_known_ = false;
+  }
+  res_.cancelled_tasks += static_cast<std::int64_t>(enabled_layers_.size()) - s.started;
+  for (ProcState& p : procs_) {
+    const auto end = std::remove_if(p.ready.begin(), p.ready.end(),
+                                    [&](const Ready& r) { return r.input == input; });
+    if (end == p.ready.end()) continue;
+    p.ready.erase(end, p.ready.end());
+    std::make_heap(p.ready.begin(), p.ready.end(), ReadyLater());
+  }
+  for (PairState& pr : pairs_) res_.cancelled_copies += pr.queue.purge(input);
+  if (opt_.keep_outputs) {
+    ExecutedOutput& o = res_.outputs[input];
+    const int layer = pb_.result_layer(result);
+    o.result = result;
+    o.shape = model_.layers[layer].out;
+    o.data.resize(static_cast<std::size_t>(o.shape.elements()));
+    be_.download(buffer(s, layer, host_), host_, o.data.data());
+  }
+  s.state = SlotState::retired;
+  ++retired_;
+  if (retired_ == n_inputs_) stop_all();
+  release_if_idle(s);
+  disp_cv_.notify_all();
+}
+
+void Executor::release_if_idle(Slot& s) {
+  if (s.state != SlotState::retired || s.inflight > 0) return;
+  s.state = SlotState::free;
+  free_.push_back(s.index);
+  disp_cv_.notify_all();
+}
+
+void Executor::fail(std::exception_ptr e) {
+  if (!error_) error_ = std::move(e);
+  abort_ = true;
+  stop_all();
+}
+
+void Executor::stop_all() {
+  stop_ = true;
+  for (ProcState& p : procs_) p.cv.notify_all();
+  for (PairState& p : pairs_) p.cv.notify_all();
+  disp_cv_.notify_all();
+}
+
+// Busy time: every task's duration, then the part after the last done is cut off at the end
+// (only the last few tasks of a processor can reach past it).
+void Executor::account(int q, double start, double finish) {
+  ProcState& p = procs_[q];
+  p.busy += finish - start;
+  p.tail[p.n_tail % kTail] = {start, finish};
+  ++p.n_tail;
+}
+
+// ------------------------------------------------------------------------------------------
+// Run and summary
+
+ExecuteResult Executor::run() {
+  const Clock::time_point setup_start = Clock::now();
+  std::vector<std::thread> threads;
+  threads.reserve(n_procs_ + pairs_.size());
+  auto join_all = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_all();
+    }
+    for (std::thread& t : threads) t.join();
+  };
+  for (int q = 0; q < n_procs_; ++q) threads.emplace_back([this, q] { proc_worker(q); });
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    disp_cv_.wait(lock, [&] { return setup_done_ == n_procs_; });
+  }
+  if (error_) {
+    join_all();
+    std::rethrow_exception(error_);
+  }
+  for (Slot& s : slots_)
+    for (int l : enabled_layers_) {
+      const int q = cfg_.proc[l];
+      for (int src : model_.layers[l].inputs) s.in[l].push_back(&buffer(s, src, q));
+    }
+  for (int i = 0; i < static_cast<int>(pairs_.size()); ++i)
+    threads.emplace_back([this, i] { copy_worker(i); });
+  t0_ = Clock::now();
+  res_.setup_ms = std::chrono::duration<double, std::milli>(t0_ - setup_start).count();
+  try {
+    dispatch();
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail(std::current_exception());
+  }
+  join_all();
+  if (error_) std::rethrow_exception(error_);
+  finish_stats();
+  return std::move(res_);
+}
+
+void Executor::finish_stats() {
+  ExecuteResult& r = res_;
+  const int n = n_inputs_;
+  std::vector<double> sorted = r.latency_ms;
+  std::sort(sorted.begin(), sorted.end());
+  // Nearest-rank percentiles, as the DES.
+  auto rank = [&](long long pct) {
+    const long long k = std::max(1LL, (pct * n + 99) / 100);
+    return sorted[static_cast<std::size_t>(k - 1)];
+  };
+  double sum = 0.0;
+  for (double l : r.latency_ms) sum += l;
+  r.mean_latency_ms = sum / n;
+  r.p50_latency_ms = rank(50);
+  r.p95_latency_ms = rank(95);
+  r.p99_latency_ms = rank(99);
+  r.max_latency_ms = sorted.back();
+  r.exit_share.assign(n_exits_ + 1, 0.0);
+  r.exit_latency_ms.assign(n_exits_ + 1, kNaN);
+  for (int k = 0; k <= n_exits_; ++k) {
+    r.exit_share[k] = static_cast<double>(first_count_[k]) / n;
+    if (first_count_[k] > 0) r.exit_latency_ms[k] = first_latency_[k] / first_count_[k];
+  }
+  r.accuracy = accuracy_known_ ? accuracy_sum_ / n : kNaN;
+  r.energy_mj = kNaN;
+  r.cancelled_work_ms = kNaN;
+  r.events = r.tasks_run + r.copies_run;
+
+  const double span = last_done_;
+  r.makespan_ms = span;
+  r.throughput_ips = span > 0.0 ? n * 1000.0 / span : std::numeric_limits<double>::infinity();
+  r.utilization.assign(n_procs_, 0.0);
+  for (int q = 0; q < n_procs_; ++q) {
+    const ProcState& p = procs_[q];
+    double busy = p.busy;
+    for (int i = 0; i < std::min(p.n_tail, kTail); ++i) {
+      const auto [start, finish] = p.tail[i];
+      if (finish > span) busy -= finish - std::max(start, span);
+    }
+    r.utilization[q] = span > 0.0 ? std::max(0.0, busy) / span : 0.0;
+  }
+}
+
+}  // namespace
+
+ExecuteResult execute(Backend& backend, const Problem& problem, const Config& config,
+                      const ExecuteOptions& options) {
+  return Executor(backend, problem, config, options).run();
+}
+
+}  // namespace hetmap::backend

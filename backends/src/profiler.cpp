@@ -1,0 +1,754 @@
+#include "hetmap/backend/profiler.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "hetmap/detail/io.hpp"
+
+namespace hetmap::backend {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Runs `f` on a fresh thread bound to `device`, and rethrows what it threw.
+template <class F>
+void on_device(Device& device, F&& f) {
+  std::exception_ptr error;
+  std::thread t([&] {
+    try {
+      device.bind_thread();
+      f();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// Runs `f` on a fresh thread placed as the executor places the copy worker of a processor pair:
+// bound to the pair's non-CPU device if it has one (a GPU context), else left unpinned.
+template <class F>
+void on_copy_thread(Backend& backend, int from, int to, F&& f) {
+  const Platform& pf = backend.platform();
+  Device* bind = nullptr;
+  if (pf.processors[to].kind != ProcKind::cpu) bind = &backend.device(to);
+  else if (pf.processors[from].kind != ProcKind::cpu) bind = &backend.device(from);
+  std::exception_ptr error;
+  std::thread t([&] {
+    try {
+      if (bind) bind->bind_thread();
+      f();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Deterministic input data in [-1, 1).
+void fill(std::vector<float>& v, std::uint64_t seed) {
+  std::uint64_t s = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  for (float& x : v) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    x = static_cast<float>(static_cast<double>(s >> 40) / static_cast<double>(1ULL << 24)) * 2.0f - 1.0f;
+  }
+}
+
+std::unique_ptr<Buffer> make_buffer(Backend& backend, int proc, const Shape& shape,
+                                    std::uint64_t seed) {
+  std::unique_ptr<Buffer> b = backend.device(proc).allocate(shape);
+  std::vector<float> data(static_cast<std::size_t>(shape.elements()));
+  fill(data, seed);
+  backend.upload(data.data(), *b, proc);
+  return b;
+}
+
+const Shape& input_shape(const Model& model, int producer) {
+  return producer < 0 ? model.input : model.layers[producer].out;
+}
+
+// One layer built on one processor with its input and output buffers. Construct it on a thread
+// bound to the processor (first-touch memory, GPU contexts).
+struct Bench {
+  std::unique_ptr<Kernel> kernel;
+  std::vector<std::unique_ptr<Buffer>> inputs;
+  std::vector<const Buffer*> input_ptrs;
+  std::unique_ptr<Buffer> output;
+
+  Bench(Backend& backend, const Model& model, int layer, int proc, std::uint64_t seed) {
+    Device& device = backend.device(proc);
+    kernel = device.build(model, layer, seed);
+    const Layer& l = model.layers[layer];
+    for (std::size_t i = 0; i < l.inputs.size(); ++i) {
+      inputs.push_back(make_buffer(backend, proc, input_shape(model, l.inputs[i]),
+                                   seed + 977 * (layer + 1) + i));
+      input_ptrs.push_back(inputs.back().get());
+    }
+    output = device.allocate(l.out);
+  }
+  void run() { kernel->run(input_ptrs, *output); }
+};
+
+// A processor kept busy with a loop of kernels on its own bound thread, paused and resumed on
+// demand; while paused it sleeps (no load).
+class BusyLoop {
+ public:
+  BusyLoop(Backend& backend, const Model& model, int proc, const std::vector<int>& layers,
+           std::uint64_t seed) {
+    thread_ = std::thread([this, &backend, &model, proc, layers, seed] {
+      try {
+        backend.device(proc).bind_thread();
+        std::vector<std::unique_ptr<Bench>> benches;
+        for (int l : layers) benches.push_back(std::make_unique<Bench>(backend, model, l, proc, seed));
+        for (auto& b : benches) b->run();
+        loop(benches);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::current_exception();
+        state_ = kDone;
+        cv_.notify_all();
+      }
+    });
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return state_ != kStarting; });
+    if (error_) {
+      lock.unlock();
+      thread_.join();
+      lock.lock();
+      rethrow(lock);
+    }
+  }
+  ~BusyLoop() {
+    if (thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        want_ = kDone;
+        running_ = false;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+  }
+  void resume() { set(kRunning); }
+  void pause() { set(kPaused); }
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      want_ = kDone;
+      running_ = false;
+    }
+    cv_.notify_all();
+    thread_.join();
+    std::unique_lock<std::mutex> lock(mutex_);
+    rethrow(lock);
+  }
+
+ private:
+  enum State { kStarting, kPaused, kRunning, kDone };
+  void loop(std::vector<std::unique_ptr<Bench>>& benches) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    state_ = kPaused;
+    cv_.notify_all();
+    for (;;) {
+      cv_.wait(lock, [&] { return want_ != state_; });
+      state_ = want_;
+      cv_.notify_all();
+      if (state_ == kDone) return;
+      if (state_ == kPaused) continue;
+      running_ = true;
+      lock.unlock();
+      while (running_.load(std::memory_order_relaxed))
+        for (auto& b : benches) {
+          if (!running_.load(std::memory_order_relaxed)) break;
+          b->run();
+        }
+      lock.lock();
+      state_ = kPaused;  // acknowledged below: set() waits for it
+      cv_.notify_all();
+    }
+  }
+  void set(State s) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (state_ == kDone) return rethrow(lock);
+    want_ = s;
+    if (s != kRunning) running_ = false;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return state_ == s || state_ == kDone; });
+    rethrow(lock);
+  }
+  void rethrow(std::unique_lock<std::mutex>&) {
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  State state_ = kStarting, want_ = kPaused;
+  std::atomic<bool> running_{false};
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+// A copy issued the way the executor issues one: the producer's thread (bound to `from`) queues
+// it for a copy worker (placed like the executor's), which runs Backend::copy and wakes the
+// consumer's thread (bound to `to`), asleep on a condition variable as an idle worker is. A
+// sample is the time from queueing to the consumer running again.
+class Handoff {
+ public:
+  Handoff(Backend& backend, int from, int to, const Buffer& src, Buffer& dst) {
+    const Platform& pf = backend.platform();
+    Device* copy_bind = nullptr;
+    if (pf.processors[to].kind != ProcKind::cpu) copy_bind = &backend.device(to);
+    else if (pf.processors[from].kind != ProcKind::cpu) copy_bind = &backend.device(from);
+    copier_ = std::thread([this, &backend, from, to, &src, &dst, copy_bind] {
+      guarded([&] {
+        if (copy_bind) copy_bind->bind_thread();
+        std::unique_lock<std::mutex> lock(mu_);
+        for (;;) {
+          cv_copy_.wait(lock, [&] { return stop_ || requested_ > copied_; });
+          if (stop_) return;
+          lock.unlock();
+          backend.copy(src, from, dst, to);
+          lock.lock();
+          ++copied_;
+          cv_consumer_.notify_all();
+        }
+      });
+    });
+    consumer_ = std::thread([this, &backend, to] {
+      guarded([&] {
+        backend.device(to).bind_thread();
+        std::unique_lock<std::mutex> lock(mu_);
+        for (;;) {
+          waiting_ = true;
+          cv_producer_.notify_all();
+          cv_consumer_.wait(lock, [&] { return stop_ || copied_ > seen_; });
+          const Clock::time_point t = Clock::now();
+          if (stop_) return;
+          woke_ = t;
+          waiting_ = false;
+          ++seen_;
+          cv_producer_.notify_all();
+        }
+      });
+    });
+  }
+  ~Handoff() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_copy_.notify_all();
+    cv_consumer_.notify_all();
+    copier_.join();
+    consumer_.join();
+  }
+  // One copy, from the calling (producer) thread; ms.
+  double once() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_producer_.wait(lock, [&] { return error_ || (waiting_ && seen_ == requested_); });
+    if (error_) std::rethrow_exception(error_);
+    const Clock::time_point t0 = Clock::now();
+    ++requested_;
+    cv_copy_.notify_all();
+    cv_producer_.wait(lock, [&] { return error_ || seen_ == requested_; });
+    if (error_) std::rethrow_exception(error_);
+    return std::chrono::duration<double, std::milli>(woke_ - t0).count();
+  }
+
+ private:
+  template <class F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = std::current_exception();
+      cv_producer_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_copy_, cv_consumer_, cv_producer_;
+  long long requested_ = 0, copied_ = 0, seen_ = 0;
+  bool waiting_ = false, stop_ = false;
+  Clock::time_point woke_{};
+  std::exception_ptr error_;
+  std::thread copier_, consumer_;
+};
+
+// Samples (ms) of copying a `shape` tensor from `from` to `to`.
+std::vector<double> measure_copy(Backend& backend, int from, int to, const Shape& shape,
+                                 const RepeatOptions& reps, bool handoff, std::uint64_t seed) {
+  std::unique_ptr<Buffer> src, dst;
+  on_device(backend.device(from), [&] { src = make_buffer(backend, from, shape, seed); });
+  on_device(backend.device(to), [&] { dst = backend.device(to).allocate(shape); });
+  std::vector<double> samples;
+  if (handoff) {
+    on_device(backend.device(from), [&] {
+      Handoff h(backend, from, to, *src, *dst);
+      samples = repeat_samples([&] { return h.once(); }, reps);
+    });
+  } else {
+    on_copy_thread(backend, from, to, [&] {
+      samples = repeat_timed([&] { backend.copy(*src, from, *dst, to); }, reps);
+    });
+  }
+  return samples;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+// YAML double-quoted scalar.
+std::string yq(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// CSV cell (names are plain in practice; quote anything that would break the row).
+std::string cq(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string num(double v) { return fmt::format("{:.6g}", v); }
+
+std::string repeat_text(const RepeatOptions& r) {
+  return fmt::format("{} warm-up runs, then repeated until the 95% CI half-width was within "
+                     "{:g}% of the mean ({}..{} samples, at most {:g} ms per cell)",
+                     r.warmup, r.rel_ci * 100, r.min_reps, r.max_reps, r.time_cap_ms);
+}
+
+std::string source_line(const ProfileResult& r) {
+  return fmt::format("measured with hetmap profile --backend {} on {}, {}", r.backend, r.machine,
+                     r.date_utc);
+}
+
+std::string dvfs_note(const ProfileResult& r) {
+  if (r.dvfs_threads) return "";
+  return fmt::format("; default frequency and thread count only (the {} backend cannot set "
+                     "DVFS levels or thread counts{})",
+                     r.backend, r.backend == "reference" ? ": its kernels are single-threaded" : "");
+}
+
+}  // namespace
+
+ProfileOptions ProfileOptions::quick() {
+  ProfileOptions o;
+  o.layers = {1, 5, 50, 0.05, 100};
+  o.links = {1, 3, 20, 0.05, 40};
+  o.link_bytes = {4 << 10, 64 << 10, 1 << 20, 4 << 20};
+  o.transfer_reps = {1, 3, 20, 0.05, 20};
+  o.contention_layers = 2;
+  o.contention_reps = {1, 5, 40, 0.05, 100};
+  return o;
+}
+
+double t_quantile_975(int df) {
+  static const double table[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                                 2.306,  2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                 2.120,  2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                                 2.064,  2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df < 1) return std::numeric_limits<double>::infinity();
+  if (df <= 30) return table[df];
+  // Cornish-Fisher expansion around the normal quantile (error < 1e-4 for df > 30).
+  const double z = 1.959964, n = df;
+  return z + (z * z * z + z) / (4 * n) + (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * n * n);
+}
+
+SampleStats summarize(const std::vector<double>& samples_ms, double rel_ci) {
+  SampleStats s;
+  s.samples = static_cast<int>(samples_ms.size());
+  if (samples_ms.empty()) return s;
+  double sum = 0;
+  for (double x : samples_ms) sum += x;
+  s.mean_ms = sum / s.samples;
+  double ss = 0;
+  for (double x : samples_ms) ss += (x - s.mean_ms) * (x - s.mean_ms);
+  s.std_ms = s.samples > 1 ? std::sqrt(ss / (s.samples - 1)) : 0.0;
+  std::vector<double> sorted = samples_ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double pos = 0.99 * (s.samples - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  s.p99_ms = sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+  s.ci_half_ms = s.samples > 1 ? t_quantile_975(s.samples - 1) * s.std_ms / std::sqrt(s.samples)
+                               : std::numeric_limits<double>::infinity();
+  s.converged = s.ci_half_ms <= rel_ci * s.mean_ms;
+  return s;
+}
+
+std::vector<double> repeat_timed(const std::function<void()>& run_once, const RepeatOptions& o) {
+  return repeat_samples(
+      [&] {
+        const Clock::time_point t0 = Clock::now();
+        run_once();
+        return ms_since(t0);
+      },
+      o);
+}
+
+std::vector<double> repeat_samples(const std::function<double()>& sample_once, const RepeatOptions& o) {
+  for (int i = 0; i < o.warmup; ++i) (void)sample_once();
+  std::vector<double> samples;
+  samples.reserve(static_cast<std::size_t>(std::min(o.max_reps, 4096)));
+  double sum = 0, sum2 = 0, spent = 0;
+  const int min_reps = std::max(1, o.min_reps), max_reps = std::max(min_reps, o.max_reps);
+  const int floor_reps = std::min(3, max_reps);  // even a capped cell gets a std
+  while (static_cast<int>(samples.size()) < max_reps) {
+    const double ms = sample_once();
+    samples.push_back(ms);
+    spent += ms;
+    sum += ms;
+    sum2 += ms * ms;
+    const int n = static_cast<int>(samples.size());
+    if (n < floor_reps) continue;
+    if (spent >= o.time_cap_ms) break;
+    if (n < min_reps) continue;
+    const double mean = sum / n;
+    const double var = std::max(0.0, (sum2 - n * mean * mean) / (n - 1));
+    if (t_quantile_975(n - 1) * std::sqrt(var / n) <= o.rel_ci * mean) break;
+  }
+  return samples;
+}
+
+LinkFit fit_link(const std::vector<double>& bytes, const std::vector<double>& ms) {
+  if (bytes.size() != ms.size() || bytes.size() < 2)
+    throw std::invalid_argument("link fit: expected at least two (bytes, ms) points");
+  double S = 0, Sx = 0, Sy = 0, Sxx = 0, Sxy = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (!(ms[i] > 0)) throw std::invalid_argument("link fit: copy times must be > 0");
+    const double w = 1.0 / (ms[i] * ms[i]), x = bytes[i], y = ms[i];
+    S += w; Sx += w * x; Sy += w * y; Sxx += w * x * x; Sxy += w * x * y;
+  }
+  const double det = S * Sxx - Sx * Sx;
+  if (!(det > 0) || det < 1e-12 * S * Sxx)
+    throw std::invalid_argument("link fit: expected at least two distinct sizes");
+  double slope = (S * Sxy - Sx * Sy) / det;
+  double intercept = (Sy - slope * Sx) / S;
+  if (intercept < 0) {  // through the origin
+    intercept = 0;
+    slope = Sxy / Sxx;
+  }
+  if (!(slope > 0)) throw std::invalid_argument("link fit: copy times do not grow with size");
+  LinkFit f;
+  f.latency_ms = intercept;
+  f.gbytes_per_s = 1e-6 / slope;  // ms per byte = 1e3 / (G * 1e9)
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    f.max_rel_residual = std::max(f.max_rel_residual,
+                                  std::abs(intercept + slope * bytes[i] - ms[i]) / ms[i]);
+  return f;
+}
+
+ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions& o) {
+  ProfileResult r;
+  r.backend = backend.name();
+  r.machine = backend.describe();
+  r.date_utc = utc_now();
+  r.model = model.name;
+  r.platform = backend.platform();
+  r.platform.file.clear();
+  r.platform.links.clear();
+  r.platform.contention = 1.0;
+  r.options = o;
+  auto log = [&](const std::string& line) {
+    if (o.log) o.log(line);
+  };
+  const int P = static_cast<int>(r.platform.processors.size());
+  const int L = static_cast<int>(model.layers.size());
+  std::size_t name_w = 5;
+  for (const Layer& l : model.layers) name_w = std::max(name_w, l.name.size());
+
+  // 1. Layers, one processor at a time (the others idle).
+  std::vector<std::vector<double>> alone(L, std::vector<double>(P, std::nan("")));
+  for (int l = 0; l < L; ++l) {
+    std::string line = fmt::format("[{:>{}}/{}] {:<{}}", l + 1, std::to_string(L).size(), L,
+                                   model.layers[l].name, name_w);
+    for (int p = 0; p < P; ++p) {
+      const std::string& pname = r.platform.processors[p].name;
+      std::vector<double> samples;
+      try {
+        on_device(backend.device(p), [&] {
+          Bench bench(backend, model, l, p, o.seed);
+          samples = repeat_timed([&] { bench.run(); }, o.layers);
+        });
+      } catch (const BackendError& e) {
+        r.refused.push_back(fmt::format("{} on {}: {}", model.layers[l].name, pname, e.what()));
+        line += fmt::format("  {}: refused", pname);
+        continue;
+      }
+      LayerMeasurement m;
+      m.layer = l;
+      m.proc = p;
+      m.stats = summarize(samples, o.layers.rel_ci);
+      alone[l][p] = m.stats.mean_ms;
+      line += fmt::format("  {} {:.4f} ms +-{:.1f}% ({}{})", pname, m.stats.mean_ms,
+                          m.stats.mean_ms > 0 ? 100 * m.stats.ci_half_ms / m.stats.mean_ms : 0.0,
+                          m.stats.samples, m.stats.converged ? "" : ", capped");
+      r.layers.push_back(m);
+    }
+    log(line);
+  }
+
+  // 2. Links: a size sweep in both directions per pair, each copy issued as the executor issues
+  // it (or, without link_handoff, Backend::copy alone on a thread placed like its copy worker).
+  for (int a = 0; a < P; ++a)
+    for (int b = a + 1; b < P; ++b) {
+      LinkMeasurement m;
+      m.a = a;
+      m.b = b;
+      std::vector<double> direct_ms;
+      for (std::int64_t bytes : o.link_bytes) {
+        const Shape shape{{std::max<std::int64_t>(1, bytes / 4)}};
+        for (int dir = 0; dir < 2; ++dir) {
+          const int from = dir ? b : a, to = dir ? a : b;
+          const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(bytes);
+          m.bytes.push_back(static_cast<double>(shape.bytes()));
+          m.ms.push_back(summarize(measure_copy(backend, from, to, shape, o.links, o.link_handoff, seed)).mean_ms);
+          if (o.link_handoff)
+            direct_ms.push_back(summarize(measure_copy(backend, from, to, shape, o.links, false, seed)).mean_ms);
+        }
+      }
+      const std::string pair = r.platform.processors[a].name + "-" + r.platform.processors[b].name;
+      try {
+        m.fit = fit_link(m.bytes, m.ms);
+      } catch (const std::invalid_argument& e) {
+        throw Error("", 0, "link " + pair + ": " + e.what(), kOtherError);
+      }
+      log(fmt::format("link {}: latency {:.4f} ms, {:.2f} GB/s (largest residual {:.1f}%, {} points{})",
+                      pair, m.fit.latency_ms, m.fit.gbytes_per_s, 100 * m.fit.max_rel_residual,
+                      m.bytes.size(), o.link_handoff ? ", copies handed over as the executor does" : ""));
+      if (o.link_handoff) {
+        try {
+          m.direct_fit = fit_link(m.bytes, direct_ms);
+          m.direct_ms = direct_ms;
+          log(fmt::format("link {}: Backend::copy alone: latency {:.4f} ms, {:.2f} GB/s", pair,
+                          m.direct_fit->latency_ms, m.direct_fit->gbytes_per_s));
+        } catch (const std::invalid_argument&) {
+        }
+      }
+      Link link;
+      link.a = a;
+      link.b = b;
+      link.latency_ms = m.fit.latency_ms;
+      link.gbytes_per_s = m.fit.gbytes_per_s;
+      r.platform.links.push_back(link);
+      r.links.push_back(std::move(m));
+    }
+
+  // 3. The model's own tensors, every ordered pair.
+  if (o.transfers && P > 1) {
+    for (int l = -1; l < L; ++l) {
+      const Shape& shape = input_shape(model, l);
+      for (int from = 0; from < P; ++from)
+        for (int to = 0; to < P; ++to) {
+          if (from == to) continue;
+          const std::vector<double> samples = measure_copy(
+              backend, from, to, shape, o.transfer_reps, o.link_handoff, o.seed + static_cast<std::uint64_t>(l + 2));
+          r.transfers.push_back({l, from, to, summarize(samples, o.transfer_reps.rel_ci)});
+        }
+    }
+    log(fmt::format("transfers: {} tensor copies measured", r.transfers.size()));
+  }
+
+  // 4. Contention: the heaviest layers of each processor timed alone and while another
+  // processor runs the model's kernels in a loop, interleaved so that drift hits both alike.
+  ContentionMeasurement& c = r.contention;
+  if (!o.contention) {
+    c.note = "not measured (switched off); contention 1.0";
+  } else if (P < 2) {
+    c.note = "one processor; contention 1.0";
+  } else {
+    double ratio_sum = 0;
+    for (int p = 0; p < P; ++p) {
+      std::vector<int> order;
+      for (int l = 0; l < L; ++l)
+        if (!std::isnan(alone[l][p])) order.push_back(l);
+      std::sort(order.begin(), order.end(), [&](int x, int y) { return alone[x][p] > alone[y][p]; });
+      order.resize(std::min<std::size_t>(order.size(),
+                                         static_cast<std::size_t>(std::max(0, o.contention_layers))));
+      for (int q = 0; q < P; ++q) {
+        if (q == p || order.empty()) continue;
+        std::vector<int> busy_layers;
+        for (int l = 0; l < L; ++l)
+          if (!std::isnan(alone[l][q])) busy_layers.push_back(l);
+        if (busy_layers.empty()) continue;
+        BusyLoop busy(backend, model, q, busy_layers, o.seed);
+        for (int l : order) {
+          ContentionMeasurement::Pair pair{l, p, q, 0.0, 0.0};
+          on_device(backend.device(p), [&] {
+            Bench bench(backend, model, l, p, o.seed);
+            // Alone, loaded, alone, loaded: drift hits both conditions alike. Medians: a
+            // preempted sample on a shared machine says nothing about contention.
+            std::vector<double> alone_s, loaded_s;
+            for (int round = 0; round < 2; ++round) {
+              busy.pause();
+              for (double x : repeat_timed([&] { bench.run(); }, o.contention_reps)) alone_s.push_back(x);
+              busy.resume();
+              for (double x : repeat_timed([&] { bench.run(); }, o.contention_reps)) loaded_s.push_back(x);
+            }
+            busy.pause();
+            pair.alone_ms = median(alone_s);
+            pair.loaded_ms = median(loaded_s);
+          });
+          log(fmt::format("contention: {} on {} while {} is busy: {:.4f} -> {:.4f} ms (x{:.3f})",
+                          model.layers[l].name, r.platform.processors[p].name,
+                          r.platform.processors[q].name, pair.alone_ms, pair.loaded_ms,
+                          pair.loaded_ms / pair.alone_ms));
+          ratio_sum += pair.loaded_ms / pair.alone_ms;
+          c.pairs.push_back(pair);
+        }
+        busy.finish();
+      }
+    }
+    if (c.pairs.empty()) {
+      c.note = "no layer to time; contention 1.0";
+    } else {
+      c.measured = true;
+      c.raw_mean_ratio = ratio_sum / static_cast<double>(c.pairs.size());
+      c.factor = std::max(1.0, c.raw_mean_ratio);
+      c.note = fmt::format("mean over {} layers of the ratio of their median time while another "
+                           "processor ran the model's kernels in a loop to their median time alone: {:.4f}{}",
+                           c.pairs.size(), c.raw_mean_ratio,
+                           c.raw_mean_ratio < 1.0 ? " (below 1 is noise: written as 1.0)" : "");
+      r.platform.contention = c.factor;
+    }
+    log("contention: " + c.note);
+  }
+    return r;
+}
+
+std::string platform_yaml(const ProfileResult& r) {
+  const Platform& pf = r.platform;
+  std::string y = fmt::format(
+      "# Measured by `hetmap profile --backend {}` (model {}), {}.\n"
+      "# Links: weighted least-squares fit of a size sweep of Backend::copy{}.\n"
+      "# Contention: {}.\n"
+      "# No power data: energy is not predicted on this platform.\n",
+      r.backend, r.model, r.date_utc,
+      r.options.link_handoff ? " issued as the executor issues copies (queued for a copy worker, "
+                               "timed until the consumer's thread runs)"
+                             : " alone",
+      r.contention.note);
+  y += "name: " + yq(pf.name) + "\n";
+  y += "host: " + yq(pf.processors.at(static_cast<std::size_t>(pf.host)).name) + "\n";
+  y += "processors:\n";
+  for (const Processor& p : pf.processors) {
+    y += fmt::format("  - {{name: {}, kind: {}, cores: {}", yq(p.name), to_string(p.kind), p.cores);
+    if (!p.freqs_mhz.empty()) {
+      y += ", freqs_mhz: [";
+      for (std::size_t i = 0; i < p.freqs_mhz.size(); ++i) y += (i ? ", " : "") + num(p.freqs_mhz[i]);
+      y += "]";
+    }
+    y += "}\n";
+  }
+  if (!pf.links.empty()) {
+    y += "links:\n";
+    for (const Link& l : pf.links)
+      y += fmt::format("  - {{between: [{}, {}], latency_ms: {}, gbytes_per_s: {}}}\n",
+                       yq(pf.processors[l.a].name), yq(pf.processors[l.b].name),
+                       num(l.latency_ms), num(l.gbytes_per_s));
+  }
+  y += "contention: " + fmt::format("{:.4g}", pf.contention) + "\n";
+  y += "source: " + yq(source_line(r)) + "\n";
+  return y;
+}
+
+std::string profile_csv(const ProfileResult& r, const Model& model) {
+  std::string s = "# source: " + source_line(r) + "; model " + r.model +
+                  "; per-layer single runs on a thread bound to each processor, " +
+                  repeat_text(r.options.layers) + dvfs_note(r) + "\n";
+  if (!r.refused.empty()) {
+    s += "# not measured (the backend refuses them):";
+    for (const std::string& x : r.refused) s += " " + x + ";";
+    s.back() = '\n';
+  }
+  s += "layer,processor,freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n";
+  for (const LayerMeasurement& m : r.layers) {
+    s += cq(model.layers[m.layer].name) + "," + cq(r.platform.processors[m.proc].name) + ",";
+    s += (m.freq_mhz > 0 ? num(m.freq_mhz) : "") + ",";
+    s += (m.threads > 0 ? std::to_string(m.threads) : "") + ",";
+    s += num(m.stats.mean_ms) + "," + num(m.stats.std_ms) + "," + num(m.stats.p99_ms) + "," +
+         std::to_string(m.stats.samples) + "\n";
+  }
+  return s;
+}
+
+std::string transfers_csv(const ProfileResult& r, const Model& model) {
+  std::string s = "# source: " + source_line(r) + "; Backend::copy of each tensor of model " + r.model +
+                  (r.options.link_handoff ? " handed from a thread bound to the producer to a copy worker "
+                                            "placed as the executor's, timed until the consumer's thread runs, "
+                                          : " on a thread placed like the executor's copy workers, ") +
+                  repeat_text(r.options.transfer_reps) + "\n";
+  s += "layer,from,to,mean_ms\n";
+  for (const TransferMeasurement& t : r.transfers)
+    s += cq(t.layer < 0 ? std::string(kModelInput) : model.layers[t.layer].name) + "," +
+         cq(r.platform.processors[t.from].name) + "," + cq(r.platform.processors[t.to].name) +
+         "," + num(t.stats.mean_ms) + "\n";
+  return s;
+}
+
+ProfileFiles write_profile(const ProfileResult& r, const Model& model, const std::string& dir) {
+  namespace fs = std::filesystem;
+  ProfileFiles f;
+  f.platform = (fs::path(dir) / "platform.yaml").string();
+  f.profile = (fs::path(dir) / (model.name + ".csv")).string();
+  const std::string platform = platform_yaml(r), prof = profile_csv(r, model);
+  const std::string transfers = r.transfers.empty() ? "" : transfers_csv(r, model);
+  if (!transfers.empty()) f.transfers = (fs::path(dir) / (model.name + ".transfers.csv")).string();
+  detail::write_file_atomic(f.profile, prof);
+  if (!f.transfers.empty()) {
+    detail::write_file_atomic(f.transfers, transfers);
+  } else {
+    // A stale transfers file from an earlier run would silently override the link formula.
+    std::error_code ec;
+    fs::remove(fs::path(dir) / (model.name + ".transfers.csv"), ec);
+  }
+  detail::write_file_atomic(f.platform, platform);
+  return f;
+}
+
+}  // namespace hetmap::backend

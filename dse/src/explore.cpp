@@ -1,0 +1,82 @@
+#include "hetmap/dse/explore.hpp"
+
+#include "hetmap/dse/exhaustive.hpp"
+
+namespace hetmap::dse {
+
+ObjectiveSet objective_set(const Problem& problem, const ExploreSettings& s) {
+  const std::string text = !s.objectives.empty() ? s.objectives
+                           : problem.has_power() ? "mean_latency,worst_latency,energy"
+                                                 : "mean_latency,worst_latency";
+  ObjectiveSet set = ObjectiveSet::parse(text, s.what + ": objectives");
+  set.check(problem, s.what + ": objectives");
+  return set;
+}
+
+std::vector<Constraint> constraint_list(const Problem& problem, const ExploreSettings& s) {
+  std::vector<Constraint> out;
+  for (const std::string& c : s.constraints) {
+    out.push_back(Constraint::parse(c, s.what + ": constraint"));
+    out.back().check(problem, s.what + ": constraint");
+  }
+  return out;
+}
+
+Exploration explore(const Problem& problem, const ExploreSettings& s,
+                    const ExploreProgress& progress) {
+  const ObjectiveSet set = objective_set(problem, s);
+  const std::vector<Constraint> constraints = constraint_list(problem, s);
+  SpaceOptions so;
+  if (s.policy == "search") {
+    so.search_policy = true;
+  } else if (s.policy == "parallel" || s.policy == "sequential") {
+    so.search_policy = false;
+    so.policy = s.policy == "parallel" ? Policy::parallel : Policy::sequential;
+  } else {
+    throw InputError(s.what, 0, "policy: expected search, parallel or sequential, got '" + s.policy + "'");
+  }
+  so.search_exits = !s.fixed_exits;
+  so.search_dvfs = s.dvfs;
+  so.search_threads = s.threads;
+  const DesignSpace space(problem, so);
+
+  BatchEvaluator evaluator(problem, set, constraints);
+  Exploration x;
+  x.baselines = baselines(space, evaluator);
+  x.settings = {{"space_points", space.size()}, {"policy", s.policy}, {"dvfs", s.dvfs},
+                {"threads", s.threads},         {"exits", !s.fixed_exits}};
+  if (s.exhaustive) {
+    x.method = "exhaustive";
+    ExhaustiveResult r = exhaustive_front(space, evaluator, s.exhaustive_limit, s.what);
+    x.front = std::move(r.front);
+    x.evaluations = static_cast<std::int64_t>(r.evaluated);
+  } else {
+    x.method = "nsga2";
+    Nsga2Options no;
+    no.population = s.population;
+    no.generations = s.generations;
+    no.seed = s.seed;
+    no.checkpoint = s.checkpoint;
+    // Saving is JSON work worth many generations: every 2 s and at the end is enough (a killed
+    // run redoes at most 2 s, and resumes to the same result).
+    no.checkpoint_every = std::max(1, s.generations);
+    no.checkpoint_seconds = 2.0;
+    x.settings["generations"] = s.generations;
+    x.settings["population"] = s.population;
+    x.settings["seed"] = s.seed;
+    Nsga2 search(space, evaluator, no);
+    if (!(s.resume && !s.checkpoint.empty() && search.resume(s.checkpoint))) {
+      std::vector<Config> seeds;
+      for (const Baseline& b : x.baselines) seeds.push_back(b.individual.config);
+      search.initialize(seeds);
+    }
+    x.resumed_at = search.generation();
+    search.run(progress);
+    x.front = search.archive();
+    x.evaluations = search.evaluations();
+  }
+  measure(x);
+  return x;
+}
+
+}  // namespace hetmap::dse

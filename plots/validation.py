@@ -1,0 +1,76 @@
+"""Predicted vs measured mean latency of `hetmap validate` (validation.csv): one point per
+mapping, the y = x line, and MAPE and Kendall's tau-b in the title.
+
+    python3 plots/validation.py OUT/validation.csv [OUT/validation]
+"""
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import number, plt, read_csv, save  # noqa: E402
+
+
+def mape(predicted, measured):
+    return 100.0 * sum(abs(p - m) / abs(m) for p, m in zip(predicted, measured)) / len(measured)
+
+
+def kendall_tau_b(x, y):
+    """Tie-corrected Kendall tau (as hetmap::backend::kendall_tau_b); NaN if undefined."""
+    n = len(x)
+    conc = disc = ties_x = ties_y = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            dx, dy = x[i] - x[j], y[i] - y[j]
+            ties_x += dx == 0
+            ties_y += dy == 0
+            if dx == 0 or dy == 0:
+                continue
+            if (dx > 0) == (dy > 0):
+                conc += 1
+            else:
+                disc += 1
+    n0 = n * (n - 1) / 2
+    denom = math.sqrt((n0 - ties_x) * (n0 - ties_y))
+    return (conc - disc) / denom if denom > 0 else float("nan")
+
+
+def plot(csv_path, out_without_ext=None):
+    _, rows = read_csv(csv_path)
+    pts = [(number(r.get("predicted_mean_ms")), number(r.get("measured_mean_ms")), r.get("mapping", ""))
+           for r in rows]
+    pts = [p for p in pts if p[0] is not None and p[1] is not None]
+    if not pts:
+        raise ValueError(f"{csv_path}: no rows with predicted_mean_ms and measured_mean_ms")
+    pred = [p[0] for p in pts]
+    meas = [p[1] for p in pts]
+    tau = kendall_tau_b(pred, meas)
+    fig, ax = plt.subplots(figsize=(5.2, 5.0))
+    lo = min(pred + meas)
+    hi = max(pred + meas)
+    pad = 0.05 * (hi - lo if hi > lo else hi or 1.0)
+    lim = (max(0.0, lo - pad), hi + pad)
+    ax.plot(lim, lim, color="0.5", linestyle="--", linewidth=1, label="y = x (perfect prediction)")
+    ax.scatter(meas, pred, s=22, color="tab:blue", zorder=3, label=f"mappings ({len(pts)})")
+    if len(pts) <= 12:
+        for p, m, name in pts:
+            ax.annotate(os.path.splitext(name)[0], (m, p), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("measured mean latency (ms)")
+    ax.set_ylabel("predicted mean latency (ms)")
+    tau_text = "undefined" if math.isnan(tau) else f"{tau:.3f}"
+    ax.set_title(f"predicted vs measured: MAPE {mape(pred, meas):.2f}%, Kendall tau-b {tau_text}",
+                 fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    if out_without_ext is None:
+        out_without_ext = os.path.join(os.path.dirname(os.path.abspath(csv_path)), "validation")
+    return save(fig, out_without_ext)
+
+
+if __name__ == "__main__":
+    print(plot(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None))

@@ -1,0 +1,250 @@
+#include "hetmap/sweep/runner.hpp"
+
+#include <fmt/format.h>
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+
+#include "hetmap/des.hpp"
+#include "hetmap/detail/io.hpp"
+#include "hetmap/dse/explore.hpp"
+#include "hetmap/report.hpp"
+#include "hetmap/sweep/progress.hpp"
+
+namespace hetmap::sweep {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Metrics of one point, as they go into results.csv.
+struct Summary {
+  std::string status = "ok";
+  double best_mean = kNaN, best_worst = kNaN, best_energy = kNaN, hypervolume = kNaN;
+  long front_size = -1;
+  std::string improvement_objective;
+  double improvement_pct = kNaN;
+};
+
+Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+Json summary_json(const Point& p, const Experiment& x, const Summary& s) {
+  Json values = Json::object();
+  for (std::size_t a = 0; a < x.grid.size(); ++a) values[x.grid[a].key] = p.values[a];
+  return Json{{"id", p.id},
+              {"dir", p.dir},
+              {"values", values},
+              {"task", to_string(p.spec.task)},
+              {"status", s.status},
+              {"best_mean_latency_ms", number(s.best_mean)},
+              {"best_worst_latency_ms", number(s.best_worst)},
+              {"best_energy_mj", number(s.best_energy)},
+              {"hypervolume", number(s.hypervolume)},
+              {"front_size", s.front_size >= 0 ? Json(s.front_size) : Json(nullptr)},
+              {"improvement_objective", s.improvement_objective},
+              {"improvement_pct", number(s.improvement_pct)}};
+}
+
+Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir, bool resume) {
+  dse::ExploreSettings settings = p.spec.search;
+  settings.checkpoint = (dir / "checkpoint.json").string();
+  settings.resume = resume;
+  const dse::Exploration x = dse::explore(pb, settings);
+  const dse::ObjectiveSet set = dse::objective_set(pb, settings);
+  dse::write_exploration(dir.string(), pb, set, dse::constraint_list(pb, settings), x);
+  Summary s;
+  Evaluator ev(pb);
+  auto take_min = [](double& best, double v) {
+    if (std::isfinite(v) && !(best <= v)) best = v;
+  };
+  for (const dse::Individual& ind : x.front) {
+    const Evaluation& e = ev.evaluate(ind.config);
+    take_min(s.best_mean, e.mean_latency_ms);
+    take_min(s.best_worst, e.worst_latency_ms);
+    take_min(s.best_energy, e.energy_mj);
+  }
+  s.hypervolume = x.hypervolume;
+  s.front_size = static_cast<long>(x.front.size());
+  const auto imps = dse::improvements(x, set);
+  if (!imps.empty()) {
+    s.improvement_objective = dse::to_string(imps[0].objective);
+    s.improvement_pct = imps[0].percent;
+  }
+  return s;
+}
+
+Config resolve_mapping(const Problem& pb, const RunSpec& r) {
+  Mapping m = load_mapping(r.mapping);
+  if (r.policy) m.policy = *r.policy == "parallel" ? Policy::parallel : Policy::sequential;
+  return pb.resolve(m);
+}
+
+Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& dir) {
+  const Config c = resolve_mapping(pb, p.spec);
+  Summary s;
+  Json result;
+  Schedule schedule;
+  std::string latencies;
+  if (p.spec.simulate.inputs > 0) {
+    DesOptions o;
+    o.inputs = p.spec.simulate.inputs;
+    o.arrival = parse_arrival(p.spec.simulate.arrival, "simulate.arrival");
+    o.jitter = p.spec.simulate.jitter;
+    o.seed = p.spec.simulate.seed;
+    o.record_schedule = o.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
+    DesResult r = simulate_des(pb, c, o);
+    result = to_json(pb, r);
+    schedule = std::move(r.schedule);
+    latencies = "input,latency_ms\n";
+    for (std::size_t i = 0; i < r.latency_ms.size(); ++i)
+      latencies += fmt::format("{},{}\n", i, r.latency_ms[i]);
+    s.best_mean = r.mean_latency_ms;
+    s.best_worst = r.max_latency_ms;
+    s.best_energy = r.energy_mj;
+  } else {
+    Evaluator ev(pb);
+    const Evaluation& e = ev.evaluate(c);
+    if (!e.feasible) throw InfeasibleError(p.spec.mapping, 0, pb.infeasibility(c));
+    result = to_json(pb, e);
+    schedule = ev.schedule();
+    s.best_mean = e.mean_latency_ms;
+    s.best_worst = e.worst_latency_ms;
+    s.best_energy = e.energy_mj;
+  }
+  detail::write_file_atomic((dir / "result.json").string(), result.dump(2) + "\n");
+  if (!schedule.tasks.empty())
+    detail::write_file_atomic((dir / "trace.json").string(), chrome_trace(pb, schedule).dump() + "\n");
+  if (!latencies.empty()) detail::write_file_atomic((dir / "latencies.csv").string(), latencies);
+  return s;
+}
+
+std::string csv_cell(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string csv_number(const Json& v) {
+  if (v.is_null()) return "";
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  return fmt::format("{}", v.get<double>());
+}
+
+// results.csv from every summary.json present.
+void write_results(const fs::path& out, const Experiment& x, const std::vector<Point>& points) {
+  std::string csv;
+  const auto cols = result_columns(x);
+  for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + csv_cell(cols[i]);
+  csv += "\n";
+  for (const Point& p : points) {
+    const fs::path f = out / "points" / p.dir / "summary.json";
+    if (!fs::exists(f)) continue;
+    const Json s = Json::parse(detail::read_file(f.string()));
+    csv += std::to_string(p.id);
+    for (const std::string& v : p.values) csv += "," + csv_cell(v);
+    csv += "," + s["task"].get<std::string>() + "," + csv_cell(s["status"].get<std::string>());
+    for (const char* k : {"best_mean_latency_ms", "best_worst_latency_ms", "best_energy_mj",
+                          "hypervolume", "front_size"})
+      csv += "," + csv_number(s[k]);
+    csv += "," + s["improvement_objective"].get<std::string>() + "," + csv_number(s["improvement_pct"]);
+    csv += ",points/" + p.dir + "\n";
+  }
+  detail::write_file_atomic((out / "results.csv").string(), csv);
+}
+
+bool finished_ok(const fs::path& summary) {
+  if (!fs::exists(summary)) return false;
+  try {
+    return Json::parse(detail::read_file(summary.string())).value("status", "") == "ok";
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> result_columns(const Experiment& x) {
+  std::vector<std::string> cols = {"id"};
+  for (const GridAxis& a : x.grid) cols.push_back(a.key);
+  for (const char* c : {"task", "status", "best_mean_latency_ms", "best_worst_latency_ms",
+                        "best_energy_mj", "hypervolume", "front_size", "improvement_objective",
+                        "improvement_pct", "dir"})
+    cols.push_back(c);
+  return cols;
+}
+
+void validate_sweep(const Experiment& x, const std::vector<Point>& points) {
+  for (const Point& p : points) {
+    const Problem pb = build_problem(p.spec);
+    if (p.spec.task == Task::simulate) {
+      resolve_mapping(pb, p.spec);
+      if (p.spec.simulate.inputs > 0) parse_arrival(p.spec.simulate.arrival, x.file + ": simulate.arrival");
+    } else {
+      dse::objective_set(pb, p.spec.search);
+      dse::constraint_list(pb, p.spec.search);
+    }
+  }
+}
+
+SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
+                       const SweepOptions& o) {
+  // 1. Every point must load, resolve and accept its settings before anything is written.
+  validate_sweep(x, points);
+
+  // 2. The folder, and the provenance record a resume must match.
+  const fs::path out(o.out);
+  const std::string resolved = resolved_yaml(x, points);
+  const fs::path record = out / "experiment.yaml";
+  if (o.resume && fs::exists(record) && detail::read_file(record.string()) != resolved)
+    throw InputError(record.string(), 0, "the experiment changed since this folder was written; "
+                                         "run without --resume or use another --out");
+  if (!o.resume) {
+    std::error_code ec;
+    fs::remove_all(out / "points", ec);
+    fs::remove(out / "results.csv", ec);
+  }
+  fs::create_directories(out / "points");
+  detail::write_file_atomic(record.string(), resolved);
+
+  // 3. The points not finished yet, in parallel.
+  SweepOutcome outcome;
+  outcome.points = static_cast<int>(points.size());
+  std::vector<const Point*> todo;
+  for (const Point& p : points) {
+    if (o.resume && finished_ok(out / "points" / p.dir / "summary.json")) ++outcome.skipped;
+    else todo.push_back(&p);
+  }
+  ProgressBar bar(static_cast<int>(todo.size()), o.progress);
+  std::mutex mutex;
+  tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
+    const Point& p = *todo[i];
+    const fs::path dir = out / "points" / p.dir;
+    fs::create_directories(dir);
+    Summary s;
+    try {
+      const Problem pb = build_problem(p.spec);
+      s = p.spec.task == Task::explore ? run_explore_point(pb, p, dir, o.resume)
+                                       : run_simulate_point(pb, p, dir);
+    } catch (const std::exception& e) {
+      s = Summary{};
+      s.status = std::string("error: ") + e.what();
+    }
+    detail::write_file_atomic((dir / "summary.json").string(), summary_json(p, x, s).dump(2) + "\n");
+    std::lock_guard<std::mutex> lock(mutex);
+    ++outcome.ran;
+    if (s.status != "ok") ++outcome.failed;
+    write_results(out, x, points);
+    bar.tick();
+  });
+  bar.finish();
+  write_results(out, x, points);
+  return outcome;
+}
+
+}  // namespace hetmap::sweep

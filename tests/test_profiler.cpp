@@ -1,0 +1,337 @@
+// The profiler and validation: statistics and the link fit on synthetic data, Kendall's tau-b
+// and MAPE on hand examples, `hetmap profile` files that load back and drive `simulate`, and
+// `hetmap validate --random 3` end to end on the reference backend (structure, not accuracy:
+// CI machines are noisy).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fixtures.hpp"
+#include "hetmap/backend/profiler.hpp"
+#include "hetmap/backend/validate.hpp"
+#include "hetmap/model.hpp"
+#include "hetmap/platform.hpp"
+#include "hetmap/profile.hpp"
+
+namespace hetmap {
+namespace {
+
+namespace fs = std::filesystem;
+using backend::fit_link;
+using backend::kendall_tau_b;
+using backend::mape;
+using test::run_hetmap;
+using test::source_path;
+using test::temp_dir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep = ',') {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream in(s);
+  while (std::getline(in, cell, sep)) out.push_back(cell);
+  if (!s.empty() && s.back() == sep) out.push_back("");
+  return out;
+}
+
+std::string fmt_mape(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f%%", v);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+TEST(ProfilerStats, StudentQuantiles) {
+  EXPECT_NEAR(backend::t_quantile_975(1), 12.706, 1e-3);
+  EXPECT_NEAR(backend::t_quantile_975(10), 2.228, 1e-3);
+  EXPECT_NEAR(backend::t_quantile_975(30), 2.042, 1e-3);
+  EXPECT_NEAR(backend::t_quantile_975(40), 2.021, 1e-3);   // expansion beyond the table
+  EXPECT_NEAR(backend::t_quantile_975(120), 1.980, 1e-3);
+  EXPECT_NEAR(backend::t_quantile_975(100000), 1.960, 1e-3);
+}
+
+TEST(ProfilerStats, SummarizeHandExample) {
+  const std::vector<double> s = {1, 2, 3, 4, 5};
+  const backend::SampleStats st = backend::summarize(s, 0.02);
+  EXPECT_EQ(st.samples, 5);
+  EXPECT_DOUBLE_EQ(st.mean_ms, 3.0);
+  EXPECT_NEAR(st.std_ms, std::sqrt(2.5), 1e-12);
+  EXPECT_NEAR(st.p99_ms, 4.96, 1e-12);  // 4 + 0.96 * (5 - 4)
+  EXPECT_NEAR(st.ci_half_ms, 2.776 * std::sqrt(2.5) / std::sqrt(5.0), 1e-3);
+  EXPECT_FALSE(st.converged);
+  EXPECT_TRUE(backend::summarize({10, 10.01, 9.99, 10, 10.02, 9.98}, 0.02).converged);
+}
+
+TEST(ProfilerStats, RepeatStopsAtTheCaps) {
+  int calls = 0;
+  backend::RepeatOptions o;
+  o.warmup = 2;
+  o.min_reps = 4;
+  o.max_reps = 7;
+  o.rel_ci = 0.0;  // never converges
+  o.time_cap_ms = 1e9;
+  EXPECT_EQ(backend::repeat_timed([&] { ++calls; }, o).size(), 7u);
+  EXPECT_EQ(calls, 9);
+  o.rel_ci = 1e9;  // converges at once
+  EXPECT_EQ(backend::repeat_timed([] {}, o).size(), 4u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The link fit
+
+TEST(LinkFit, RecoversKnownLatencyAndBandwidth) {
+  for (const auto& [lat, gbps] : std::vector<std::pair<double, double>>{{0.15, 2.0}, {0.002, 40.0}, {1.0, 0.5}}) {
+    std::vector<double> bytes, ms;
+    for (double b = 4096; b <= 16.0 * 1024 * 1024; b *= 4) {
+      bytes.push_back(b);
+      ms.push_back(lat + b / (gbps * 1e9) * 1e3);
+    }
+    const backend::LinkFit f = fit_link(bytes, ms);
+    EXPECT_NEAR(f.latency_ms, lat, 1e-9 + 1e-9 * lat);
+    EXPECT_NEAR(f.gbytes_per_s, gbps, 1e-6 * gbps);
+    EXPECT_LT(f.max_rel_residual, 1e-9);
+  }
+}
+
+TEST(LinkFit, ToleratesNoiseAndClampsANegativeLatency) {
+  // +-3% multiplicative noise, alternating: the fit stays within a few percent.
+  std::vector<double> bytes, ms;
+  int i = 0;
+  for (double b = 4096; b <= 16.0 * 1024 * 1024; b *= 2, ++i) {
+    bytes.push_back(b);
+    ms.push_back((0.05 + b / (4e9) * 1e3) * (i % 2 ? 1.03 : 0.97));
+  }
+  const backend::LinkFit f = fit_link(bytes, ms);
+  EXPECT_NEAR(f.latency_ms, 0.05, 0.005);
+  EXPECT_NEAR(f.gbytes_per_s, 4.0, 0.2);
+  // Pure bandwidth with the small copies slightly fast: the intercept would be negative.
+  const backend::LinkFit g = fit_link({1e3, 1e6, 1e7}, {0.0009, 1.0, 10.0});
+  EXPECT_EQ(g.latency_ms, 0.0);
+  EXPECT_NEAR(g.gbytes_per_s, 1.0, 0.05);
+  EXPECT_THROW(fit_link({1e3}, {1.0}), std::invalid_argument);
+  EXPECT_THROW(fit_link({1e3, 1e3}, {1.0, 1.1}), std::invalid_argument);
+  EXPECT_THROW(fit_link({1e3, 1e6}, {2.0, 1.0}), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accuracy metrics
+
+TEST(Metrics, MapeHandExample) {
+  EXPECT_NEAR(mape({110, 90, 100}, {100, 100, 100}), 20.0 / 3, 1e-12);
+  EXPECT_NEAR(mape({1.5}, {2.0}), 25.0, 1e-12);
+  EXPECT_DOUBLE_EQ(mape({3, 4}, {3, 4}), 0.0);
+  EXPECT_THROW(mape({}, {}), std::invalid_argument);
+  EXPECT_THROW(mape({1}, {1, 2}), std::invalid_argument);
+  EXPECT_THROW(mape({1}, {0}), std::invalid_argument);
+}
+
+TEST(Metrics, KendallTauBHandExamples) {
+  EXPECT_DOUBLE_EQ(kendall_tau_b({1, 2, 3, 4, 5}, {10, 20, 30, 40, 50}), 1.0);
+  EXPECT_DOUBLE_EQ(kendall_tau_b({1, 2, 3, 4, 5}, {5, 4, 3, 2, 1}), -1.0);
+  // One swapped pair of six: (5 - 1) / 6.
+  EXPECT_NEAR(kendall_tau_b({1, 2, 3, 4}, {1, 3, 2, 4}), 4.0 / 6, 1e-12);
+  // Ties: pairs (1,2) tied in x, (1,3) tied in y; 4 concordant, 0 discordant:
+  // 4 / sqrt((6 - 1) * (6 - 1)) = 0.8 (tau-a would give 4/6).
+  EXPECT_NEAR(kendall_tau_b({1, 2, 2, 3}, {1, 3, 2, 3}), 0.8, 1e-12);
+  // A pair tied in both counts in both tie totals: x ties (0,1); y ties (0,1) and (2,3);
+  // concordant: (0,2) (0,3) (1,2) (1,3) = 4 -> 4 / sqrt((6 - 1) * (6 - 2)).
+  EXPECT_NEAR(kendall_tau_b({1, 1, 2, 3}, {5, 5, 7, 7}), 4.0 / std::sqrt(20.0), 1e-12);
+  EXPECT_TRUE(std::isnan(kendall_tau_b({1, 1, 1}, {1, 2, 3})));
+  EXPECT_TRUE(std::isnan(kendall_tau_b({1}, {1})));
+  EXPECT_THROW(kendall_tau_b({1, 2}, {1}), std::invalid_argument);
+}
+
+TEST(Metrics, NearestRankP99) {
+  std::vector<double> v;
+  for (int i = 1; i <= 200; ++i) v.push_back(i);
+  EXPECT_DOUBLE_EQ(backend::p99_of(v), 198.0);
+  EXPECT_DOUBLE_EQ(backend::p99_of({3, 1, 2}), 3.0);
+  EXPECT_DOUBLE_EQ(backend::mean_of({1, 2, 6}), 3.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// `hetmap profile`: files that load back and drive `simulate`
+
+struct Profiled {
+  std::string dir;
+  Platform platform;
+};
+
+// One quick profile of tiny-ee shared by the tests below.
+const Profiled& profiled() {
+  static const Profiled p = [] {
+    Profiled r;
+    r.dir = temp_dir() + "/prof";
+    const auto run = run_hetmap("profile --backend reference -m models/tiny-ee.yaml --quick --out '" +
+                                r.dir + "'");
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.err.find("conv1"), std::string::npos) << "per-layer progress on stderr";
+    EXPECT_NE(run.out.find("wrote"), std::string::npos) << run.out;
+    r.platform = load_platform(r.dir + "/platform.yaml");
+    return r;
+  }();
+  return p;
+}
+
+TEST(Profile, PlatformLoadsBackWithMeasuredLinksAndSource) {
+  const Platform& pf = profiled().platform;
+  EXPECT_EQ(pf.name, "host-cpu");
+  ASSERT_GE(pf.processors.size(), 1u);
+  EXPECT_EQ(pf.processors[pf.host].name, "cpu0");
+  EXPECT_FALSE(pf.has_power());
+  const std::size_t P = pf.processors.size();
+  EXPECT_EQ(pf.links.size(), P * (P - 1) / 2);
+  for (const Link& l : pf.links) {
+    EXPECT_GE(l.latency_ms, 0.0);
+    EXPECT_GT(l.gbytes_per_s, 0.0);
+  }
+  EXPECT_GE(pf.contention, 1.0);
+  EXPECT_EQ(pf.source.rfind("measured with hetmap profile --backend reference on reference backend", 0), 0u)
+      << pf.source;
+  EXPECT_NE(pf.source.find("UTC"), std::string::npos);
+}
+
+TEST(Profile, ProfileLoadsBackWithARowPerLayerAndProcessor) {
+  const Model model = load_model(source_path("models/tiny-ee.yaml"));
+  const std::string csv = profiled().dir + "/tiny-ee.csv";
+  const Profile prof = load_profile(csv, model, profiled().platform);
+  EXPECT_EQ(prof.rows.size(), model.layers.size() * profiled().platform.processors.size());
+  std::set<std::pair<int, int>> cells;
+  for (const ProfileRow& r : prof.rows) {
+    cells.insert({r.layer, r.proc});
+    EXPECT_GT(r.mean_ms, 0.0);
+    EXPECT_GE(r.p99_ms, 0.0);
+    EXPECT_GE(r.samples, 3);
+  }
+  EXPECT_EQ(cells.size(), prof.rows.size());
+  EXPECT_NE(prof.source.find("measured with hetmap profile --backend reference"), std::string::npos);
+  EXPECT_NE(prof.source.find("cannot set DVFS levels or thread counts"), std::string::npos);
+  const std::string tr = profiled().dir + "/tiny-ee.transfers.csv";
+  if (profiled().platform.processors.size() > 1) {
+    const Transfers t = load_transfers(tr, model, profiled().platform);
+    const std::size_t P = profiled().platform.processors.size();
+    EXPECT_EQ(t.rows.size(), (model.layers.size() + 1) * P * (P - 1));
+  }
+}
+
+TEST(Profile, FilesDriveSimulate) {
+  const Profiled& p = profiled();
+  const bool two = p.platform.processors.size() > 1;
+  const std::string mapping = test::write_file(
+      temp_dir(), "m.yaml",
+      std::string("model: tiny-ee\nplatform: host-cpu\npolicy: parallel\ndefault: cpu0\n") +
+          (two ? "assign: {conv2: cpu1, relu2: cpu1, e1_pool: cpu1, e1_fc: cpu1}\n" : ""));
+  const auto r = run_hetmap("simulate -m models/tiny-ee.yaml -p '" + p.dir + "/platform.yaml' --profile '" +
+                            p.dir + "/tiny-ee.csv' --mapping '" + mapping + "' --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["mean_latency_ms"].get<double>(), 0.0);
+  EXPECT_TRUE(j["energy_mj"].is_null());  // no power data
+}
+
+TEST(Profile, UnknownBackendIsBadInputAndWritesNothing) {
+  const std::string dir = temp_dir() + "/none";
+  const auto r = run_hetmap("profile --backend nosuch -m models/tiny-ee.yaml --quick --out '" + dir + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown backend 'nosuch'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `hetmap validate`: end to end on the reference backend (structure only)
+
+TEST(Validate, RandomMappingsEndToEnd) {
+  const Profiled& p = profiled();
+  const std::string out = temp_dir() + "/val";
+  const auto r = run_hetmap("validate --backend reference -m models/tiny-ee.yaml --profile '" + p.dir +
+                            "' --random 3 --inputs 6 --warmup-inputs 1 --seed 3 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("MAPE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Kendall tau-b"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("m002.yaml"), std::string::npos) << "per-mapping progress on stderr";
+
+  // validation.csv: a source comment, the exact header, one row per mapping.
+  const std::vector<std::string> lines = lines_of(slurp(out + "/validation.csv"));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0].rfind("# source: hetmap validate --backend reference", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1], "mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct");
+  std::vector<double> pred, meas;
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<std::string> c = split(lines[2 + i]);
+    ASSERT_EQ(c.size(), 6u) << lines[2 + i];
+    EXPECT_EQ(c[0], "m00" + std::to_string(i) + ".yaml");
+    std::vector<double> v;
+    for (int k = 1; k < 6; ++k) v.push_back(std::stod(c[k]));
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_TRUE(std::isfinite(v[k]));
+      EXPECT_GT(v[k], 0.0);
+    }
+    EXPECT_GE(v[3], v[1] * 0.999) << "measured p99 >= measured mean";
+    EXPECT_NEAR(v[4], 100.0 * (v[0] - v[1]) / v[1], 0.01 + 1e-3 * std::abs(v[4]));
+    pred.push_back(v[0]);
+    meas.push_back(v[1]);
+    // The random mapping was written and drives `simulate` on the profiled platform.
+    const std::string m = out + "/mappings/" + c[0];
+    ASSERT_TRUE(fs::exists(m)) << m;
+    const auto sim = run_hetmap("simulate -m models/tiny-ee.yaml -p '" + p.dir + "/platform.yaml' --profile '" +
+                                p.dir + "/tiny-ee.csv' --mapping '" + m + "' --json -");
+    EXPECT_EQ(sim.exit_code, 0) << sim.err;
+  }
+  // The printed MAPE is the metric of the file's rows.
+  const std::string mape_text = fmt_mape(mape(pred, meas));
+  EXPECT_NE(r.out.find("MAPE " + mape_text), std::string::npos) << mape_text << "\n" << r.out;
+
+  // The same folder of mappings, given with --mappings, validates again.
+  const std::string out2 = temp_dir() + "/val2";
+  const auto r2 = run_hetmap("validate -m models/tiny-ee.yaml --profile '" + p.dir + "' --mappings '" +
+                             out + "/mappings' --inputs 2 --warmup-inputs 0 --out '" + out2 + "'");
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_EQ(lines_of(slurp(out2 + "/validation.csv")).size(), 5u);
+  EXPECT_FALSE(fs::exists(out2 + "/mappings")) << "given mappings are not copied";
+}
+
+TEST(Validate, BadInvocationsAreBadInputAndWriteNothing) {
+  const Profiled& p = profiled();
+  const std::string out = temp_dir() + "/bad";
+  const std::string base = "validate -m models/tiny-ee.yaml --profile '" + p.dir + "' --out '" + out + "'";
+  auto r = run_hetmap(base);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--mappings DIR or --random N"), std::string::npos) << r.err;
+  r = run_hetmap(base + " --random 2 --mappings '" + temp_dir() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = run_hetmap(base + " --mappings '" + temp_dir() + "'");  // an empty folder
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no mapping files"), std::string::npos) << r.err;
+  r = run_hetmap("validate -m models/tiny-ee.yaml --profile profiles/example --random 2 --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2);  // the example platform is not the reference backend's
+  EXPECT_NE(r.err.find("does not match backend"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
+}  // namespace hetmap

@@ -1,0 +1,248 @@
+// Experiments and sweeps: loading and validation, grid expansion, overrides, results.csv,
+// resume after a kill, and the plot scripts on generated results.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "fixtures.hpp"
+#include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/io.hpp"
+#include "hetmap/evaluator.hpp"
+#include "hetmap/sweep/experiment.hpp"
+#include "hetmap/sweep/runner.hpp"
+
+namespace hetmap {
+namespace {
+
+namespace fs = std::filesystem;
+using test::source_path;
+using test::temp_dir;
+using test::write_file;
+
+// An experiment in a temp folder whose paths point at the shipped example.
+std::string experiment(const std::string& body) {
+  const std::string dir = temp_dir();
+  const std::string head = "name: t\nmodel: " + source_path("models/tiny-ee.yaml") +
+                           "\nplatform: " + source_path("profiles/example/platform.yaml") +
+                           "\nprofile: " + source_path("profiles/example/tiny-ee.csv") + "\n";
+  return write_file(dir, "exp.yaml", head + body);
+}
+
+detail::CsvTable results(const std::string& out) {
+  const std::string f = out + "/results.csv";
+  return detail::parse_csv(detail::read_file(f), f);
+}
+
+TEST(Experiment, GridExpandsEveryCombinationLastKeyFastest) {
+  const auto x = sweep::load_experiment(experiment(
+      "task: explore\nsearch: {generations: 2, population: 8}\n"
+      "grid:\n  policy: [sequential, parallel]\n  contention: [1.0, 1.2, 1.5]\n"));
+  const auto points = sweep::expand(x);
+  ASSERT_EQ(points.size(), 6u);
+  EXPECT_EQ(points[0].values, (std::vector<std::string>{"sequential", "1.0"}));
+  EXPECT_EQ(points[1].values, (std::vector<std::string>{"sequential", "1.2"}));
+  EXPECT_EQ(points[5].values, (std::vector<std::string>{"parallel", "1.5"}));
+  EXPECT_EQ(points[5].spec.search.policy, "parallel");
+  EXPECT_DOUBLE_EQ(*points[5].spec.contention, 1.5);
+  EXPECT_EQ(points[3].dir, "003");
+  EXPECT_EQ(points[0].spec.search.generations, 2);
+}
+
+TEST(Experiment, OverridesReachTheProblem) {
+  const auto x = sweep::load_experiment(experiment(
+      "task: explore\ngrid:\n  exits.exit1.taken: [0.1]\n  links.big-gpu.gbytes_per_s: [8]\n"
+      "  links.little-gpu.latency_ms: [0.5]\n  contention: [1.3]\n"));
+  const auto points = sweep::expand(x);
+  ASSERT_EQ(points.size(), 1u);
+  const Problem pb = sweep::build_problem(points[0].spec);
+  EXPECT_DOUBLE_EQ(pb.model().exits[pb.model().find_exit("exit1")].taken, 0.1);
+  const Platform& pf = pb.platform();
+  EXPECT_DOUBLE_EQ(pf.links[pf.link_index(pf.find("big"), pf.find("gpu"))].gbytes_per_s, 8.0);
+  EXPECT_DOUBLE_EQ(pf.links[pf.link_index(pf.find("little"), pf.find("gpu"))].latency_ms, 0.5);
+  EXPECT_DOUBLE_EQ(pf.contention, 1.3);
+}
+
+TEST(Experiment, SearchAndModelOverrides) {
+  const auto x = sweep::load_experiment(experiment(
+      "task: explore\ngrid:\n  search.seed: [1, 2]\n"
+      "  search.objectives: [[mean_latency, energy], 'mean_latency,worst_latency']\n"
+      "  model: [" + source_path("models/tiny-ee.yaml") + "]\n"));
+  const auto points = sweep::expand(x);
+  ASSERT_EQ(points.size(), 4u);
+  EXPECT_EQ(points[0].spec.search.seed, 1u);
+  EXPECT_EQ(points[0].spec.search.objectives, "mean_latency,energy");
+  EXPECT_EQ(points[3].spec.search.objectives, "mean_latency,worst_latency");
+  EXPECT_EQ(points[3].spec.search.seed, 2u);
+}
+
+TEST(Experiment, BadInputNamesFileAndLine) {
+  auto error_of = [](const std::string& body) -> std::string {
+    try {
+      const auto x = sweep::load_experiment(experiment(body));
+      for (const auto& p : sweep::expand(x)) sweep::build_problem(p.spec);
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.exit_code(), kBadInput);
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of("task: explore\nbogus: 1\n").find("exp.yaml:6: experiment: unknown key 'bogus'"), std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  nosuch.key: [1]\n").find("exp.yaml:7: unknown key 'nosuch.key'"),
+            std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  contention: [fast]\n").find("exp.yaml:7: contention: expected a number"),
+            std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  contention: 2\n").find("expected a non-empty list"), std::string::npos);
+  EXPECT_NE(error_of("task: walk\n").find("task: expected explore or simulate"), std::string::npos);
+  EXPECT_NE(error_of("task: simulate\n").find("task simulate needs a mapping"), std::string::npos);
+  EXPECT_NE(error_of("task: explore\nsearch: {generation: 3}\n").find("unknown key 'generation'"), std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  exits.exit1.taken: [1.5]\n").find("a share in [0, 1]"), std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  exits.exit1.taken: [0.9]\n").find("sum to"), std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  exits.nope.taken: [0.1]\n").find("has no exit 'nope'"), std::string::npos);
+  EXPECT_NE(error_of("task: explore\ngrid:\n  links.big-little.latency_ms: [1]\n").find("has no such link"),
+            std::string::npos);
+  EXPECT_EQ(error_of("task: explore\n"), "");
+}
+
+TEST(Sweep, SimulateTaskWritesResultsAndMatchesTheEvaluator) {
+  const std::string exp = experiment(
+      "task: simulate\nmapping: " + source_path("examples/tiny-ee-parallel.yaml") +
+      "\ngrid:\n  policy: [sequential, parallel]\n  links.little-gpu.gbytes_per_s: [0.5, 4]\n");
+  const std::string out = temp_dir() + "/out";
+  const auto x = sweep::load_experiment(exp);
+  const auto points = sweep::expand(x);
+  sweep::SweepOptions o;
+  o.out = out;
+  o.progress = false;
+  const auto outcome = sweep::run_sweep(x, points, o);
+  EXPECT_EQ(outcome.ran, 4);
+  EXPECT_EQ(outcome.failed, 0);
+  const auto t = results(out);
+  EXPECT_EQ(t.header, sweep::result_columns(x));
+  ASSERT_EQ(t.rows.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& row = t.rows[i].cells;
+    // The row's mean latency is the evaluator's for that point's overridden problem.
+    const Problem pb = sweep::build_problem(points[i].spec);
+    Mapping m = load_mapping(points[i].spec.mapping);
+    m.policy = points[i].values[0] == "parallel" ? Policy::parallel : Policy::sequential;
+    Evaluator ev(pb);
+    EXPECT_EQ(std::stod(row[t.column("best_mean_latency_ms")]), ev.evaluate(pb.resolve(m)).mean_latency_ms);
+    EXPECT_EQ(row[t.column("status")], "ok");
+    EXPECT_TRUE(fs::exists(out + "/points/" + points[i].dir + "/result.json"));
+    EXPECT_TRUE(fs::exists(out + "/points/" + points[i].dir + "/trace.json"));
+  }
+  EXPECT_TRUE(fs::exists(out + "/experiment.yaml"));
+  EXPECT_NE(detail::read_file(out + "/experiment.yaml").find("hetmap_version"), std::string::npos);
+}
+
+TEST(Sweep, ExploreTaskFillsEveryColumn) {
+  const auto x = sweep::load_experiment(experiment(
+      "task: explore\nsearch: {generations: 5, population: 8, objectives: [mean_latency, energy]}\n"
+      "grid:\n  search.seed: [1, 2]\n"));
+  const std::string out = temp_dir() + "/out";
+  sweep::SweepOptions o;
+  o.out = out;
+  o.progress = false;
+  sweep::run_sweep(x, sweep::expand(x), o);
+  const auto t = results(out);
+  ASSERT_EQ(t.rows.size(), 2u);
+  for (const auto& r : t.rows) {
+    for (const char* c : {"best_mean_latency_ms", "best_worst_latency_ms", "best_energy_mj",
+                          "hypervolume", "front_size", "improvement_pct"})
+      EXPECT_FALSE(r.cells[t.column(c)].empty()) << c;
+    EXPECT_EQ(r.cells[t.column("improvement_objective")], "mean_latency");
+    EXPECT_TRUE(fs::exists(out + "/" + r.cells[t.column("dir")] + "/front.csv"));
+  }
+}
+
+TEST(Sweep, ResumeAfterAKillFinishesWithTheSameResults) {
+  const std::string exp = experiment(
+      "task: explore\nsearch: {generations: 40, population: 16, objectives: [mean_latency, energy]}\n"
+      "grid:\n  search.seed: [1, 2, 3, 4, 5, 6, 7, 8]\n  policy: [sequential, parallel]\n");
+  const std::string straight = temp_dir() + "/straight", killed = temp_dir() + "/killed";
+  ASSERT_EQ(test::run_hetmap("sweep '" + exp + "' --out '" + straight + "'").exit_code, 0);
+
+  // Start a sweep, kill it once some points are done (or when it ends on its own).
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string log = killed + ".log";
+    freopen(log.c_str(), "w", stdout);
+    freopen(log.c_str(), "a", stderr);
+    execl(HETMAP_BINARY, HETMAP_BINARY, "sweep", exp.c_str(), "--out", killed.c_str(), nullptr);
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int done = 0;
+    if (fs::exists(killed + "/points"))
+      for (const auto& d : fs::directory_iterator(killed + "/points"))
+        done += fs::exists(d.path() / "summary.json");
+    if (done >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+
+  const auto r = test::run_hetmap("sweep '" + exp + "' --out '" + killed + "' --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(detail::read_file(killed + "/results.csv"), detail::read_file(straight + "/results.csv"));
+  for (int i = 0; i < 16; ++i) {
+    const std::string p = fmt::format("/points/{:03}/front.csv", i);
+    EXPECT_EQ(detail::read_file(killed + p), detail::read_file(straight + p)) << p;
+  }
+}
+
+TEST(Sweep, ResumeRefusesAChangedExperiment) {
+  const std::string exp = experiment("task: explore\nsearch: {generations: 1, population: 8}\n");
+  const std::string out = temp_dir() + "/out";
+  ASSERT_EQ(test::run_hetmap("sweep '" + exp + "' --out '" + out + "'").exit_code, 0);
+  std::string text = detail::read_file(exp);
+  text.replace(text.find("generations: 1"), 14, "generations: 2");
+  write_file(fs::path(exp).parent_path().string(), "exp.yaml", text);
+  const auto r = test::run_hetmap("sweep '" + exp + "' --out '" + out + "' --resume");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the experiment changed"), std::string::npos);
+}
+
+TEST(Sweep, BadExperimentWritesNothing) {
+  const std::string exp = experiment("task: explore\ngrid:\n  links.big-little.latency_ms: [1]\n");
+  const std::string out = temp_dir() + "/out";
+  const auto r = test::run_hetmap("sweep '" + exp + "' --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("hetmap: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("exp.yaml:7: point 000: links.big-little: platform example has no such link"),
+            std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Plots, ScriptsDrawSweepExploreAndSimulateResults) {
+  const std::string exp = experiment(
+      "task: simulate\nmapping: " + source_path("examples/tiny-ee-parallel.yaml") +
+      "\nsimulate: {inputs: 50, arrival: 'periodic:100'}\ngrid:\n  policy: [sequential, parallel]\n");
+  const std::string out = temp_dir() + "/sim";
+  ASSERT_EQ(test::run_hetmap("sweep '" + exp + "' --out '" + out + "'").exit_code, 0);
+  const auto r = test::run_hetmap("plot '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"/sweep_best_mean_latency_ms.png", "/sweep_best_mean_latency_ms.pdf",
+                        "/points/000/gantt.png", "/points/001/latency_cdf.png"})
+    EXPECT_GT(fs::file_size(out + f), 1000u) << f;
+
+  const std::string ex = temp_dir() + "/ex";
+  ASSERT_EQ(test::run_hetmap("explore -m models/tiny-ee.yaml -p profiles/example/platform.yaml "
+                             "--profile profiles/example/tiny-ee.csv --generations 3 --population 8 "
+                             "--out '" + ex + "'").exit_code, 0);
+  ASSERT_EQ(test::run_hetmap("plot '" + ex + "'").exit_code, 0);
+  EXPECT_GT(fs::file_size(ex + "/pareto.png"), 1000u);
+  const auto empty = test::run_hetmap("plot '" + temp_dir() + "'");
+  EXPECT_EQ(empty.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace hetmap
