@@ -18,7 +18,7 @@ namespace {
 struct ProfileCmdOptions {
   std::string backend = "reference", model, out;
   int clusters = 0;
-  bool quick = false, no_transfers = false, no_contention = false, direct_links = false;
+  bool quick = false, no_transfers = false, no_contention = false, direct_links = false, isolated = false;
   double rel_ci = 0.0, time_cap_ms = 0.0;
   int min_reps = 0, max_reps = 0, warmup = -1;
   std::uint64_t seed = 1;
@@ -40,6 +40,7 @@ int run_profile(const ProfileCmdOptions& o) {
     throw InputError("", 0, "--max-reps must be >= --min-reps");
   po.transfers = !o.no_transfers;
   po.link_handoff = !o.direct_links;
+  po.in_model = !o.isolated;
   po.contention = !o.no_contention;
   po.seed = o.seed;
   po.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
@@ -87,6 +88,8 @@ Action add_profile(CLI::App& app) {
   cmd->add_option("--time-cap-ms", o->time_cap_ms, "measuring time at most per layer and processor (2000)")
       ->check(CLI::Range(1.0, 1e9));
   cmd->add_flag("--no-transfers", o->no_transfers, "do not write MODEL.transfers.csv");
+  cmd->add_flag("--isolated", o->isolated,
+                "time each layer alone in a hot loop (default: inside passes of the whole model)");
   cmd->add_flag("--direct-links", o->direct_links,
                 "time Backend::copy alone (default: as the executor issues copies, thread hand-over included)");
   cmd->add_flag("--no-contention", o->no_contention, "do not measure contention (write 1.0)");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "output.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/executor.hpp"
 #include "hetmap/des.hpp"
@@ -51,22 +52,10 @@ int run_run(const RunCmdOptions& o) {
   backend::ExecuteResult r = backend::execute(*be, problem, config, x);
   const Json result = to_json(problem, r);
 
-  // Write files only once everything succeeded; if one cannot be written, remove the ones
-  // already written (nothing is written on error).
-  std::vector<std::string> written;
-  try {
-    if (!o.chrome_trace.empty()) {
-      detail::write_file_atomic(o.chrome_trace, chrome_trace(problem, r.schedule).dump() + "\n");
-      written.push_back(o.chrome_trace);
-    }
-    if (!o.json.empty() && o.json != "-") {
-      detail::write_file_atomic(o.json, result.dump(2) + "\n");
-      written.push_back(o.json);
-    }
-  } catch (...) {
-    for (const std::string& path : written) std::remove(path.c_str());
-    throw;
-  }
+  // Files only once everything succeeded, all or none.
+  const std::string trace_json =
+      o.chrome_trace.empty() ? "" : chrome_trace(problem, r.schedule).dump() + "\n";
+  write_all_or_none({{o.chrome_trace, trace_json}, {o.json == "-" ? "" : o.json, result.dump(2) + "\n"}});
   if (o.json == "-") {
     std::cout << result.dump(2) << "\n";
   } else {

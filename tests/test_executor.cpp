@@ -156,59 +156,66 @@ TEST_F(Executor, TheSameSeedsGiveTheSameNumbersAndOthersDoNot) {
 // ------------------------------------------------------------------------------------------
 // Cancellation
 
-// Everything on cpu0, parallel, every input leaving at the exit: after relu1 both e_pool and
+// Every input leaves at the exit. Everything on cpu0, parallel: after relu1 both e_pool and
 // conv2 are ready, e_pool comes first in declaration order, then e_fc; when e_fc's output is
 // on the host (cpu0) the input is done and the backbone after relu1 is cancelled before it
-// ever starts.
+// ever starts. Spread over both processors, sequential, e_fc on the host: conv2 waits for
+// e_fc, whose output ends the input in the same step, so again nothing after relu1 starts.
 TEST_F(Executor, CancelledLayersNeverRun) {
-  ExecuteOptions o;
-  o.inputs = 4;
-  o.forced_exits = {0};
-  o.record_schedule = true;
-  const ExecuteResult r = run(config("parallel", ""), o);
-  const int after = static_cast<int>(kAfterExit.size());
-  EXPECT_EQ(r.cancelled_tasks, o.inputs * after);
-  EXPECT_EQ(r.tasks_run, o.inputs * (enabled_layers() - after));
-  EXPECT_EQ(r.copies_run, 0);
-  ASSERT_EQ(static_cast<std::int64_t>(r.schedule.tasks.size()), r.tasks_run);
-  for (const TaskSpan& t : r.schedule.tasks)
-    for (const std::string& name : kAfterExit) EXPECT_NE(t.layer, layer(name)) << name;
-  for (int i = 0; i < o.inputs; ++i) EXPECT_EQ(r.answered[i], 0);
-  EXPECT_DOUBLE_EQ(r.exit_share[0], 1.0);
-  EXPECT_DOUBLE_EQ(r.accuracy, 0.6);
-  EXPECT_TRUE(std::isnan(r.energy_mj));
-  EXPECT_TRUE(std::isnan(r.cancelled_work_ms));
+  for (const auto& [policy, assign] : std::vector<std::pair<const char*, const char*>>{
+           {"parallel", ""}, {"sequential", kExitSpread}}) {
+    SCOPED_TRACE(std::string(policy) + " {" + assign + "}");
+    ExecuteOptions o;
+    o.inputs = 4;
+    o.forced_exits = {0};
+    o.record_schedule = true;
+    const ExecuteResult r = run(config(policy, assign), o);
+    const int after = static_cast<int>(kAfterExit.size());
+    EXPECT_EQ(r.cancelled_tasks, o.inputs * after);
+    EXPECT_EQ(r.tasks_run, o.inputs * (enabled_layers() - after));
+    EXPECT_EQ(r.copies_run > 0, *assign != 0);
+    ASSERT_EQ(static_cast<std::int64_t>(r.schedule.tasks.size()), r.tasks_run);
+    for (const TaskSpan& t : r.schedule.tasks)
+      for (const std::string& name : kAfterExit) EXPECT_NE(t.layer, layer(name)) << name;
+    for (int i = 0; i < o.inputs; ++i) EXPECT_EQ(r.answered[i], 0);
+    EXPECT_DOUBLE_EQ(r.exit_share[0], 1.0);
+    EXPECT_DOUBLE_EQ(r.accuracy, 0.6);
+    EXPECT_TRUE(std::isnan(r.energy_mj));
+    EXPECT_TRUE(std::isnan(r.cancelled_work_ms));
+  }
 }
 
 // Across processors, parallel: the branch runs on cpu0 right after relu1 while the backbone
 // goes on on cpu1 (after a copy), and whichever result reaches the host first answers (the
 // light branch, unless its thread stalls for the whole backbone). Whatever the timing, every
 // layer either ran (it is in the schedule) or was cancelled, never both: the counts add up
-// exactly, and no layer starts after its input was done.
+// exactly.
+// With one slot, the next input also waits for the cancelled stragglers of the previous one.
 TEST_F(Executor, CancellationAcrossProcessorsAddsUp) {
-  ExecuteOptions o;
-  o.inputs = 6;
-  o.forced_exits = {0};
-  o.record_schedule = true;
-  const ExecuteResult r = run(config("parallel", kTailOnCpu1), o);
-  EXPECT_EQ(r.tasks_run + r.cancelled_tasks, o.inputs * enabled_layers());
-  ASSERT_EQ(static_cast<std::int64_t>(r.schedule.tasks.size()), r.tasks_run);
-  EXPECT_GT(r.cancelled_tasks, 0);
-  std::vector<std::set<int>> ran(o.inputs);
-  for (const TaskSpan& t : r.schedule.tasks) {
-    EXPECT_TRUE(ran[t.input].insert(t.layer).second) << "layer ran twice";
-    EXPECT_LE(t.start, r.arrival_ms[t.input] + r.latency_ms[t.input]) << "started after done";
+  for (int slots : {0, 1}) {
+    SCOPED_TRACE("slots " + std::to_string(slots));
+    ExecuteOptions o;
+    o.inputs = 6;
+    o.forced_exits = {0};
+    o.record_schedule = true;
+    o.slots = slots;
+    const ExecuteResult r = run(config("parallel", kTailOnCpu1), o);
+    EXPECT_EQ(r.tasks_run + r.cancelled_tasks, o.inputs * enabled_layers());
+    ASSERT_EQ(static_cast<std::int64_t>(r.schedule.tasks.size()), r.tasks_run);
+    EXPECT_GT(r.cancelled_tasks, 0);
+    std::vector<std::set<int>> ran(o.inputs);
+    for (const TaskSpan& t : r.schedule.tasks)
+      EXPECT_TRUE(ran[t.input].insert(t.layer).second) << "layer ran twice";
+    int early = 0;
+    for (int i = 0; i < o.inputs; ++i) {
+      ASSERT_TRUE(r.answered[i] == 0 || r.answered[i] == problem_->exits());
+      if (r.answered[i] != 0) continue;
+      ++early;
+      for (const char* name : {"conv1", "relu1", "e_pool", "e_fc"})
+        EXPECT_TRUE(ran[i].count(layer(name))) << name << " of input " << i;
+    }
+    EXPECT_GT(early, 0);
   }
-  int early = 0;
-  for (int i = 0; i < o.inputs; ++i) {
-    ASSERT_TRUE(r.answered[i] == 0 || r.answered[i] == problem_->exits());
-    if (r.answered[i] != 0) continue;
-    ++early;
-    for (const char* name : {"conv1", "relu1", "e_pool", "e_fc"})
-      EXPECT_TRUE(ran[i].count(layer(name))) << name << " of input " << i;
-    EXPECT_FALSE(ran[i].count(layer("fc"))) << "input " << i;
-  }
-  EXPECT_GT(early, 0);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -439,6 +446,62 @@ TEST_F(Executor, RejectsBadOptions) {
   }
 }
 
+// A backend whose kernel for one layer throws: the error comes out of execute(), no thread is
+// left behind and nothing hangs.
+class FaultyBackend : public Backend {
+ public:
+  FaultyBackend(std::unique_ptr<Backend> inner, std::string bad) : inner_(std::move(inner)) {
+    for (std::size_t q = 0; q < inner_->platform().processors.size(); ++q)
+      devices_.push_back(std::make_unique<Dev>(inner_->device(static_cast<int>(q)), bad));
+  }
+  std::string name() const override { return "faulty"; }
+  const Platform& platform() const override { return inner_->platform(); }
+  Device& device(int q) override { return *devices_.at(q); }
+  void copy(const Buffer& src, int from, Buffer& dst, int to) override {
+    inner_->copy(src, from, dst, to);
+  }
+  void upload(const float* data, Buffer& dst, int q) override { inner_->upload(data, dst, q); }
+  void download(const Buffer& src, int q, float* data) override { inner_->download(src, q, data); }
+  std::string describe() const override { return "faulty"; }
+
+ private:
+  struct Throwing : Kernel {
+    void run(const std::vector<const Buffer*>&, Buffer&) override {
+      throw std::runtime_error("kernel failed");
+    }
+  };
+  struct Dev : Device {
+    Dev(Device& d, std::string b) : inner(d), bad(std::move(b)) {}
+    std::unique_ptr<Kernel> build(const Model& m, int l, std::uint64_t seed) override {
+      if (m.layers[l].name == bad) return std::make_unique<Throwing>();
+      return inner.build(m, l, seed);
+    }
+    std::unique_ptr<Buffer> allocate(const Shape& s) override { return inner.allocate(s); }
+    void bind_thread() override { inner.bind_thread(); }
+    Device& inner;
+    std::string bad;
+  };
+  std::unique_ptr<Backend> inner_;
+  std::vector<std::unique_ptr<Dev>> devices_;
+};
+
+TEST_F(Executor, AFailingKernelFailsTheRun) {
+  for (const char* bad : {"conv1", "conv3", "e_fc"}) {
+    FaultyBackend faulty(make_backend("reference", BackendOptions{2}), bad);
+    for (const char* arrival : {"closed", "periodic:2000"}) {
+      ExecuteOptions o;
+      o.inputs = 4;
+      o.arrival = parse_arrival(arrival);
+      try {
+        execute(faulty, *problem_, config("parallel", kSpread), o);
+        ADD_FAILURE() << bad << " " << arrival << ": no error";
+      } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), "kernel failed");
+      }
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // `hetmap run`
 
@@ -477,6 +540,23 @@ TEST(RunCli, EndToEnd) {
   const auto s = test::run_hetmap("run -m '" + model + "' --mapping '" + map + "' --json -");
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(nlohmann::json::parse(s.out)["inputs"].get<int>(), 1);
+}
+
+// A trace decides which result answers: sample 0 is confident at the exit, sample 1 is not.
+// Everything on cpu0 in parallel, so the exit's result reaches the host first.
+TEST(RunCli, TraceDecidesTheExits) {
+  const std::string dir = test::temp_dir();
+  const std::string model = test::write_file(dir, "t.yaml", kModel);
+  const std::string map = test::write_file(dir, "map.yaml", mapping("parallel", ""));
+  const std::string trace =
+      test::write_file(dir, "trace.csv", "sample,e_conf,e_ok,final_ok\n0,0.9,1,1\n1,0.1,1,0\n");
+  const auto r = test::run_hetmap("run -m '" + model + "' --mapping '" + map + "' --trace '" +
+                                  trace + "' --inputs 4 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["exit_share"]["e"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 0.5);
+  EXPECT_EQ(j["cancelled_tasks"].get<int>(), 2 * 7);  // the backbone after the exit, twice
 }
 
 TEST(RunCli, AMappingForAnotherPlatformIsBadInput) {

@@ -1,6 +1,9 @@
 // The executor (executor.hpp). One mutex guards all scheduling state; kernels and copies run
 // outside it. Threads:
-//   - the calling thread dispatches arrivals (and waits for free slots);
+//   - the calling thread dispatches timed arrivals (periodic, Poisson) and waits for free
+//     slots; closed-loop arrivals are admitted by whichever thread retires the previous input
+//     (or frees a slot), at once and under the lock, so that no thread wake-up sits between
+//     one input's done and the next one's start;
 //   - one worker per processor: binds itself, builds its layers' kernels and allocates its
 //     buffers (so memory is touched by the thread that uses it), then runs ready layers;
 //   - one copy worker per unordered processor pair that carries copies, FIFO.
@@ -10,6 +13,10 @@
 // copy queues hold at most one entry per (slot, layer) or (slot, copy), since a done input's
 // entries are purged when it retires.
 #include "hetmap/backend/executor.hpp"
+
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -145,6 +152,7 @@ class Executor {
   void dispatch();
 
   // --- scheduling, all under mu_
+  void admit_closed();
   void arrive(Slot& s, int input, double t);
   void output_ready(Slot& s, int producer, int from, double t);
   void deliver(Slot& s, int producer, int to, double t);
@@ -172,7 +180,7 @@ class Executor {
   int n_layers_, n_procs_, n_exits_, host_, n_inputs_;
 
   // Static tables (as in the DES).
-  std::vector<char> enabled_;
+  std::vector<unsigned char> enabled_;
   std::vector<int> enabled_layers_;
   std::vector<int> wait0_, unblocked_;
   std::vector<int> cons_begin_;  // per producer + 1
@@ -196,6 +204,8 @@ class Executor {
   std::vector<int> free_;
   int setup_done_ = 0;
   int retired_ = 0;
+  int next_closed_ = 0;         // closed arrivals: the next input to admit
+  bool closed_waiting_ = false;  // ... and it is waiting for a slot
   bool stop_ = false;
   bool abort_ = false;
   std::exception_ptr error_;
@@ -253,33 +263,13 @@ void Executor::check() const {
 }
 
 void Executor::build_tables() {
-  enabled_.assign(n_layers_, 0);
-  wait0_.assign(n_layers_, 0);
-  for (int l = 0; l < n_layers_; ++l) {
-    const int k = pb_.exit_of(l);
-    if (k >= 0 && !cfg_.exit_enabled(k)) continue;
-    enabled_[l] = 1;
-    enabled_layers_.push_back(l);
-  }
-  // Sequential gates: the backbone layer after an exit waits for the exit's last layer.
-  std::vector<std::vector<int>> gated_by(n_layers_);
-  if (cfg_.policy == Policy::sequential) {
-    for (int l : enabled_layers_)
-      for (int k : pb_.gate_exits(l))
-        if (cfg_.exit_enabled(k)) {
-          gated_by[pb_.result_layer(k)].push_back(l);
-          ++wait0_[l];
-        }
-  }
-  gate_begin_.assign(1, 0);
-  for (int l = 0; l < n_layers_; ++l) {
-    gates_.insert(gates_.end(), gated_by[l].begin(), gated_by[l].end());
-    gate_begin_.push_back(static_cast<int>(gates_.size()));
-  }
-  for (int l : enabled_layers_) {
-    wait0_[l] += pb_.n_preds(l);
-    if (wait0_[l] == 0) unblocked_.push_back(l);
-  }
+  Problem::Dependencies d = pb_.dependencies(cfg_);
+  enabled_ = std::move(d.enabled);
+  enabled_layers_ = std::move(d.enabled_layers);
+  wait0_ = std::move(d.wait);
+  unblocked_ = std::move(d.unblocked);
+  gate_begin_ = std::move(d.gate_begin);
+  gates_ = std::move(d.gates);
 
   // Consumers and copy destinations per producer (the model input is producer -1).
   std::vector<std::vector<Consumer>> cons(n_layers_ + 1);
@@ -430,6 +420,7 @@ void Executor::proc_worker(int q) {
       if (opt_.record_schedule) res_.schedule.tasks.push_back({t.input, t.layer, q, start, finish});
       if (s.state == SlotState::live) output_ready(s, t.layer, q, finish);
       else release_if_idle(s);
+      admit_closed();
     }
   } catch (...) {
     if (!lock.owns_lock()) lock.lock();
@@ -471,6 +462,7 @@ void Executor::copy_worker(int pair) {
             {c.input, c.producer, c.from, c.to, pb_.link_resource(c.from, c.to), start, finish});
       if (s.state == SlotState::live) deliver(s, c.producer, c.to, finish);
       else release_if_idle(s);
+      admit_closed();
     }
   } catch (...) {
     if (!lock.owns_lock()) lock.lock();
@@ -480,25 +472,33 @@ void Executor::copy_worker(int pair) {
 
 void Executor::dispatch() {
   std::unique_lock<std::mutex> lock(mu_);
+  if (opt_.arrival.kind == ArrivalKind::closed) {
+    admit_closed();  // input 0; each retirement admits the next
+    disp_cv_.wait(lock, [&] { return abort_ || retired_ == n_inputs_; });
+    return;
+  }
+#ifdef __linux__
+  // Wake up at the arrival times, not up to the default 50 us timer slack later.
+  struct TimerSlack {
+    int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    TimerSlack() { prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); }
+    ~TimerSlack() {
+      if (old > 0) prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(old), 0, 0, 0);
+    }
+  } slack;
+#endif
   std::mt19937_64 arrival_rng(opt_.seed ^ 0x9E3779B97F4A7C15ULL);  // the DES's Poisson stream
   const double rate = opt_.arrival.rate_hz;
-  double next = 0.0;  // arrival time of the next input, ms (periodic, Poisson)
+  double next = 0.0;  // arrival time of the next input, ms
   for (int i = 0; i < n_inputs_; ++i) {
-    double at = 0.0;
-    if (opt_.arrival.kind == ArrivalKind::closed) {
-      disp_cv_.wait(lock, [&] { return abort_ || retired_ >= i; });
-      if (abort_) return;
-      at = i == 0 ? 0.0 : last_done_;
-    } else {
-      at = next;
-      if (opt_.arrival.kind == ArrivalKind::periodic)
-        next = static_cast<double>(i + 1) * 1000.0 / rate;
-      else if (i + 1 < n_inputs_)
-        next = at - std::log1p(-detail::uniform01(arrival_rng)) * 1000.0 / rate;
-      const auto deadline =
-          t0_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(at));
-      if (disp_cv_.wait_until(lock, deadline, [&] { return abort_; })) return;
-    }
+    const double at = next;
+    if (opt_.arrival.kind == ArrivalKind::periodic)
+      next = static_cast<double>(i + 1) * 1000.0 / rate;
+    else if (i + 1 < n_inputs_)
+      next = at - std::log1p(-detail::uniform01(arrival_rng)) * 1000.0 / rate;
+    const auto deadline =
+        t0_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(at));
+    if (disp_cv_.wait_until(lock, deadline, [&] { return abort_; })) return;
     if (free_.empty()) {
       ++res_.slot_waits;
       disp_cv_.wait(lock, [&] { return abort_ || !free_.empty(); });
@@ -506,7 +506,7 @@ void Executor::dispatch() {
     }
     Slot& s = slots_[free_.back()];
     free_.pop_back();
-    s.state = SlotState::reserved;
+    s.state = SlotState::reserved;  // the upload runs unlocked; nobody else touches the slot
     lock.unlock();
     const auto& data = input_data_[static_cast<std::size_t>(i) % input_data_.size()];
     be_.upload(data.data(), buffer(s, -1, host_), host_);  // throws: run() catches
@@ -518,6 +518,29 @@ void Executor::dispatch() {
 
 // ------------------------------------------------------------------------------------------
 // Scheduling (under mu_)
+
+// Closed arrivals: input i arrives when input i - 1 is done (at that time), as soon as a slot
+// is free. Called by the dispatcher for input 0, then by every worker at the end of each step
+// (never from inside a step: the retired input's slot may be the one reused). The upload runs
+// under the lock: in a closed loop nothing else is in flight but the previous input's
+// cancelled stragglers.
+void Executor::admit_closed() {
+  if (opt_.arrival.kind != ArrivalKind::closed || abort_) return;
+  const int i = next_closed_;
+  if (i >= n_inputs_ || retired_ < i) return;  // input i - 1 is not done yet
+  if (free_.empty()) {
+    if (!closed_waiting_) ++res_.slot_waits;
+    closed_waiting_ = true;
+    return;
+  }
+  closed_waiting_ = false;
+  Slot& s = slots_[free_.back()];
+  free_.pop_back();
+  const auto& data = input_data_[static_cast<std::size_t>(i) % input_data_.size()];
+  be_.upload(data.data(), buffer(s, -1, host_), host_);
+  ++next_closed_;
+  arrive(s, i, i == 0 ? 0.0 : last_done_);
+}
 
 void Executor::arrive(Slot& s, int input, double t) {
   s.state = SlotState::live;

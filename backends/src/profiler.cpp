@@ -431,28 +431,37 @@ std::vector<double> repeat_timed(const std::function<void()>& run_once, const Re
       o);
 }
 
+Sampler::Sampler(const RepeatOptions& o)
+    : o_(o),
+      min_reps_(std::max(1, o.min_reps)),
+      max_reps_(std::max(min_reps_, o.max_reps)),
+      floor_reps_(std::min(3, max_reps_)) {
+  samples_.reserve(static_cast<std::size_t>(std::min(max_reps_, 4096)));
+}
+
+bool Sampler::add(double ms) {
+  if (done_) return false;
+  samples_.push_back(ms);
+  spent_ += ms;
+  sum_ += ms;
+  sum2_ += ms * ms;
+  const int n = static_cast<int>(samples_.size());
+  if (n >= max_reps_) return !(done_ = true);
+  if (n < floor_reps_) return true;
+  if (spent_ >= o_.time_cap_ms) return !(done_ = true);
+  if (n < min_reps_) return true;
+  const double mean = sum_ / n;
+  const double var = std::max(0.0, (sum2_ - n * mean * mean) / (n - 1));
+  if (t_quantile_975(n - 1) * std::sqrt(var / n) <= o_.rel_ci * mean) done_ = true;
+  return !done_;
+}
+
 std::vector<double> repeat_samples(const std::function<double()>& sample_once, const RepeatOptions& o) {
   for (int i = 0; i < o.warmup; ++i) (void)sample_once();
-  std::vector<double> samples;
-  samples.reserve(static_cast<std::size_t>(std::min(o.max_reps, 4096)));
-  double sum = 0, sum2 = 0, spent = 0;
-  const int min_reps = std::max(1, o.min_reps), max_reps = std::max(min_reps, o.max_reps);
-  const int floor_reps = std::min(3, max_reps);  // even a capped cell gets a std
-  while (static_cast<int>(samples.size()) < max_reps) {
-    const double ms = sample_once();
-    samples.push_back(ms);
-    spent += ms;
-    sum += ms;
-    sum2 += ms * ms;
-    const int n = static_cast<int>(samples.size());
-    if (n < floor_reps) continue;
-    if (spent >= o.time_cap_ms) break;
-    if (n < min_reps) continue;
-    const double mean = sum / n;
-    const double var = std::max(0.0, (sum2 - n * mean * mean) / (n - 1));
-    if (t_quantile_975(n - 1) * std::sqrt(var / n) <= o.rel_ci * mean) break;
+  Sampler sampler(o);
+  while (sampler.add(sample_once())) {
   }
-  return samples;
+  return sampler.samples();
 }
 
 LinkFit fit_link(const std::vector<double>& bytes, const std::vector<double>& ms) {
@@ -504,26 +513,90 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
 
   // 1. Layers, one processor at a time (the others idle).
   std::vector<std::vector<double>> alone(L, std::vector<double>(P, std::nan("")));
+  std::vector<std::vector<std::vector<double>>> samples(L, std::vector<std::vector<double>>(P));
+  std::vector<std::vector<std::string>> why(L, std::vector<std::string>(P));  // refused
+  if (o.in_model) {
+    // The whole model, pass after pass, every layer timed inside the pass: each layer meets the
+    // caches its producers and the layers before it leave, as in a real run. Every layer is
+    // recorded in every pass, so that all samples spread over the same stretch of time (a
+    // machine's speed drifts: samples of a layer that converged in the first passes would all
+    // come from the first second); passes stop once every layer's rule is satisfied, after
+    // max_reps passes, or after the sum of the layers' time caps.
+    for (int p = 0; p < P; ++p) {
+      int passes = 0;
+      const Clock::time_point t0 = Clock::now();
+      on_device(backend.device(p), [&] {
+        std::vector<std::unique_ptr<Kernel>> kernels(L);
+        std::vector<std::unique_ptr<Buffer>> out(L);
+        std::vector<std::vector<const Buffer*>> ins(L);
+        std::vector<float> input(static_cast<std::size_t>(model.input.elements()));
+        fill(input, o.seed);
+        std::unique_ptr<Buffer> in_buf = backend.device(p).allocate(model.input);
+        for (int l = 0; l < L; ++l) {
+          try {
+            kernels[l] = backend.device(p).build(model, l, o.seed);
+          } catch (const BackendError& e) {
+            why[l][p] = e.what();
+          }
+          // A refused layer's consumers still run, on random data in its place.
+          out[l] = kernels[l] ? backend.device(p).allocate(model.layers[l].out)
+                              : make_buffer(backend, p, model.layers[l].out, o.seed + l);
+          for (int src : model.layers[l].inputs) ins[l].push_back(src < 0 ? in_buf.get() : out[src].get());
+        }
+        std::vector<Sampler> rules(L, Sampler(o.layers));
+        std::vector<std::vector<double>> rec(L);
+        int open = 0;
+        for (int l = 0; l < L; ++l) open += kernels[l] ? 1 : 0;
+        const double budget = o.layers.time_cap_ms * std::max(1, open);
+        const int max_passes = std::max({1, o.layers.min_reps, o.layers.max_reps});
+        for (int pass = -o.layers.warmup; open > 0 && pass < max_passes; ++pass) {
+          backend.upload(input.data(), *in_buf, p);
+          for (int l = 0; l < L; ++l) {
+            if (!kernels[l]) continue;
+            const Clock::time_point k0 = Clock::now();
+            kernels[l]->run(ins[l], *out[l]);
+            const double ms = ms_since(k0);
+            if (pass < 0) continue;
+            rec[l].push_back(ms);
+            if (!rules[l].done() && !rules[l].add(ms)) --open;
+          }
+          passes = pass + 1;
+          if (ms_since(t0) >= budget) break;
+        }
+        for (int l = 0; l < L; ++l) samples[l][p] = std::move(rec[l]);
+      });
+      log(fmt::format("{}: {} passes of the whole model, {:.1f} s", r.platform.processors[p].name,
+                      passes, ms_since(t0) / 1e3));
+    }
+  } else {
+    // Each layer alone in a hot loop: its weights and input stay in the caches.
+    for (int l = 0; l < L; ++l)
+      for (int p = 0; p < P; ++p) {
+        try {
+          on_device(backend.device(p), [&] {
+            Bench bench(backend, model, l, p, o.seed);
+            samples[l][p] = repeat_timed([&] { bench.run(); }, o.layers);
+          });
+        } catch (const BackendError& e) {
+          why[l][p] = e.what();
+        }
+      }
+  }
   for (int l = 0; l < L; ++l) {
     std::string line = fmt::format("[{:>{}}/{}] {:<{}}", l + 1, std::to_string(L).size(), L,
                                    model.layers[l].name, name_w);
     for (int p = 0; p < P; ++p) {
       const std::string& pname = r.platform.processors[p].name;
-      std::vector<double> samples;
-      try {
-        on_device(backend.device(p), [&] {
-          Bench bench(backend, model, l, p, o.seed);
-          samples = repeat_timed([&] { bench.run(); }, o.layers);
-        });
-      } catch (const BackendError& e) {
-        r.refused.push_back(fmt::format("{} on {}: {}", model.layers[l].name, pname, e.what()));
+      if (!why[l][p].empty() || samples[l][p].empty()) {
+        r.refused.push_back(fmt::format("{} on {}: {}", model.layers[l].name, pname,
+                                        why[l][p].empty() ? "not measured" : why[l][p]));
         line += fmt::format("  {}: refused", pname);
         continue;
       }
       LayerMeasurement m;
       m.layer = l;
       m.proc = p;
-      m.stats = summarize(samples, o.layers.rel_ci);
+      m.stats = summarize(samples[l][p], o.layers.rel_ci);
       alone[l][p] = m.stats.mean_ms;
       line += fmt::format("  {} {:.4f} ms +-{:.1f}% ({}{})", pname, m.stats.mean_ms,
                           m.stats.mean_ms > 0 ? 100 * m.stats.ci_half_ms / m.stats.mean_ms : 0.0,
@@ -699,7 +772,10 @@ std::string platform_yaml(const ProfileResult& r) {
 
 std::string profile_csv(const ProfileResult& r, const Model& model) {
   std::string s = "# source: " + source_line(r) + "; model " + r.model +
-                  "; per-layer single runs on a thread bound to each processor, " +
+                  (r.options.in_model
+                       ? "; every layer timed inside passes of the whole model on a thread bound to each "
+                         "processor: "
+                       : "; every layer timed alone in a loop on a thread bound to each processor, ") +
                   repeat_text(r.options.layers) + dvfs_note(r) + "\n";
   if (!r.refused.empty()) {
     s += "# not measured (the backend refuses them):";

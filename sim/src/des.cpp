@@ -249,7 +249,7 @@ class Des {
   double contention_;
 
   // Static tables for this config.
-  std::vector<char> enabled_;
+  std::vector<unsigned char> enabled_;
   std::vector<int> enabled_layers_;
   std::vector<int> wait0_;                   // per layer: distinct inputs + sequential gates
   std::vector<int> unblocked_;               // enabled layers with nothing to wait for
@@ -332,16 +332,17 @@ void Des::check_inputs() const {
 }
 
 void Des::build_tasks() {
-  enabled_.assign(n_layers_, 0);
-  wait0_.assign(n_layers_, 0);
+  Problem::Dependencies d = pb_.dependencies(cfg_);
+  enabled_ = std::move(d.enabled);
+  enabled_layers_ = std::move(d.enabled_layers);
+  wait0_ = std::move(d.wait);
+  unblocked_ = std::move(d.unblocked);
+  gate_begin_ = std::move(d.gate_begin);
+  gates_ = std::move(d.gates);
   mean_.assign(n_layers_, 0.0);
   mu_.assign(n_layers_, 0.0);
   sigma_.assign(n_layers_, 0.0);
-  for (int l = 0; l < n_layers_; ++l) {
-    const int k = pb_.exit_of(l);
-    if (k >= 0 && !cfg_.exit_enabled(k)) continue;
-    enabled_[l] = 1;
-    enabled_layers_.push_back(l);
+  for (int l : enabled_layers_) {
     const int p = cfg_.proc[l];
     const double m = pb_.duration(l, p, cfg_.freq_level[p], cfg_.threads[p]);
     const double s = pb_.duration_std(l, p, cfg_.freq_level[p], cfg_.threads[p]);
@@ -351,25 +352,6 @@ void Des::build_tasks() {
       sigma_[l] = std::sqrt(var);
       mu_[l] = std::log(m) - var / 2.0;
     }
-  }
-  // Sequential gates: the backbone layer after an exit waits for the exit's last layer.
-  std::vector<std::vector<int>> gated_by(n_layers_);
-  if (cfg_.policy == Policy::sequential) {
-    for (int l : enabled_layers_)
-      for (int k : pb_.gate_exits(l))
-        if (cfg_.exit_enabled(k)) {
-          gated_by[pb_.result_layer(k)].push_back(l);
-          ++wait0_[l];
-        }
-  }
-  gate_begin_.assign(1, 0);
-  for (int l = 0; l < n_layers_; ++l) {
-    gates_.insert(gates_.end(), gated_by[l].begin(), gated_by[l].end());
-    gate_begin_.push_back(static_cast<int>(gates_.size()));
-  }
-  for (int l : enabled_layers_) {
-    wait0_[l] += pb_.n_preds(l);
-    if (wait0_[l] == 0) unblocked_.push_back(l);
   }
 }
 

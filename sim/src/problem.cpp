@@ -256,6 +256,38 @@ Mapping Problem::to_mapping(const Config& c) const {
   return m;
 }
 
+Problem::Dependencies Problem::dependencies(const Config& c) const {
+  Dependencies d;
+  d.enabled.assign(n_layers_, 0);
+  d.wait.assign(n_layers_, 0);
+  for (int l = 0; l < n_layers_; ++l) {
+    const int k = exit_of(l);
+    if (k >= 0 && !c.exit_enabled(k)) continue;
+    d.enabled[l] = 1;
+    d.enabled_layers.push_back(l);
+  }
+  // Sequential gates: the backbone layer after an exit waits for the exit's last layer.
+  std::vector<std::vector<int>> gated_by(n_layers_);
+  if (c.policy == Policy::sequential) {
+    for (int l : d.enabled_layers)
+      for (int k : gate_exits(l))
+        if (c.exit_enabled(k)) {
+          gated_by[result_layer(k)].push_back(l);
+          ++d.wait[l];
+        }
+  }
+  d.gate_begin.assign(1, 0);
+  for (int l = 0; l < n_layers_; ++l) {
+    d.gates.insert(d.gates.end(), gated_by[l].begin(), gated_by[l].end());
+    d.gate_begin.push_back(static_cast<int>(d.gates.size()));
+  }
+  for (int l : d.enabled_layers) {
+    d.wait[l] += n_preds(l);
+    if (d.wait[l] == 0) d.unblocked.push_back(l);
+  }
+  return d;
+}
+
 void Problem::shares(const Config& c, double* out) const {
   double carried = 0.0, taken = 0.0;
   for (int k = 0; k < n_exits_; ++k) {

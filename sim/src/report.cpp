@@ -87,9 +87,11 @@ std::string to_table(const Json& j) {
   line("throughput", j["throughput_ips"], "{:.2f}",
        j.contains("p50_latency_ms") ? "inputs/s" : "inputs/s (pipelined bound)");
   if (j.contains("cancelled_tasks"))
-    out += fmt::format("  {:<16} {} tasks, {} copies, {:.4f} ms of work\n", "cancelled",
+    out += fmt::format("  {:<16} {} tasks, {} copies, {} of work\n", "cancelled",
                        j["cancelled_tasks"].get<long long>(), j["cancelled_copies"].get<long long>(),
-                       j["cancelled_work_ms"].is_null() ? 0.0 : j["cancelled_work_ms"].get<double>());
+                       j["cancelled_work_ms"].is_null()
+                           ? std::string("unknown amount")
+                           : fmt::format("{:.4f} ms", j["cancelled_work_ms"].get<double>()));
   out += fmt::format("\n  {:<16} {:>12} {:>8}\n", "result", "latency_ms", "share");
   for (const auto& [name, lat] : j["exit_latency_ms"].items())
     out += fmt::format("  {:<16} {:>12} {:>8}\n", name, cell(lat, "{:.4f}"),

@@ -133,6 +133,18 @@ class Problem {
   /// Empty string if every enabled layer can run where it is placed, else a description.
   std::string infeasibility(const Config& config) const;
 
+  /// What each layer waits for under a config, for simulators that count down dependencies
+  /// (the DES and the executor).
+  struct Dependencies {
+    std::vector<unsigned char> enabled;  // per layer: runs (its exit, if any, is enabled)
+    std::vector<int> enabled_layers;     // in declaration order
+    std::vector<int> wait;               // per enabled layer: distinct inputs + sequential gates
+    std::vector<int> unblocked;          // enabled layers that wait for nothing
+    std::vector<int> gate_begin, gates;  // gates[gate_begin[l]..gate_begin[l+1]): layers that
+                                         // exit result layer l releases under `sequential`
+  };
+  Dependencies dependencies(const Config& config) const;
+
   /// Without a trace: share of inputs whose first confident result is k (0..exits(); exits()
   /// is the final output). A disabled exit's share moves to the next enabled result.
   void shares(const Config& config, double* out) const;

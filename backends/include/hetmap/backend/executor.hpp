@@ -15,8 +15,14 @@
 //   DES with the same seed. When a result that ends an input reaches the host, the input is
 //   done: its unstarted layers and queued copies are cancelled (they never run); running ones
 //   finish and their outputs are discarded.
-// - Arrivals as in the DES: closed (the next input arrives when the previous is done), periodic
-//   or Poisson (the same seeded gaps). Latency per input = done - arrival (steady_clock).
+// - Arrivals as in the DES: closed (the next input arrives when the previous is done; the thread
+//   that saw it done admits it at once), periodic or Poisson (the same seeded gaps; the calling
+//   thread sleeps until each arrival). Latency per input = done - arrival (steady_clock), done
+//   being when the answering result's last kernel or copy to the host finished.
+// - Recorded spans: a task or copy starts when a worker takes it (stamped under the scheduler
+//   lock, so the recorded order is causal) and finishes when the kernel or copy returns.
+// - DVFS levels and thread counts in the mapping are not applied (the reference backend's
+//   kernels are single-threaded; its processors have no DVFS).
 // - Every kernel is built, and every buffer allocated, before the clock starts: one kernel per
 //   enabled layer at its processor, one set of buffers per in-flight input slot. An input that
 //   arrives while every slot is busy waits for one (its latency includes the wait).

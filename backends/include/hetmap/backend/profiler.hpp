@@ -6,7 +6,8 @@
 // DIR/MODEL.transfers.csv with the measured copy time of each of the model's tensors.
 //
 // Method (docs/validation.md): every timing runs on a thread bound to its processor
-// (Device::bind_thread), after warm-up runs, one kernel run per sample, repeated until the 95%
+// (Device::bind_thread), after warm-up runs, one kernel run per sample (timed inside passes of
+// the whole model, so that each layer meets the caches it meets in a real run), repeated until the 95%
 // confidence interval of the mean is within `rel_ci` of the mean, between `min_reps` and
 // `max_reps` samples and at most `time_cap_ms` of measuring per cell. Link costs come from a
 // size sweep of Backend::copy in both directions, issued as the executor issues copies (handed
@@ -35,6 +36,10 @@ struct RepeatOptions {
 
 struct ProfileOptions {
   RepeatOptions layers;                                 // per layer and processor
+  /// Time every layer inside passes of the whole model on its processor (each layer sees the
+  /// caches the layers before it leave, as in a real run); false: each layer alone in a hot
+  /// loop (its weights and input stay cached, so it reads faster than it runs in a model).
+  bool in_model = true;
   RepeatOptions links{2, 5, 200, 0.02, 300};            // per copy size and direction
   /// Copy sizes of the link sweep, bytes: 4 KiB .. 16 MiB by factors of 4.
   std::vector<std::int64_t> link_bytes = {4 << 10,  16 << 10, 64 << 10, 256 << 10,
@@ -71,6 +76,23 @@ double t_quantile_975(int df);
 
 /// Mean, std, p99 and CI of `samples_ms` (converged is judged against `rel_ci`).
 SampleStats summarize(const std::vector<double>& samples_ms, double rel_ci = 0.02);
+
+/// The stopping rule of RepeatOptions, fed one sample at a time (warm-up left to the caller).
+class Sampler {
+ public:
+  explicit Sampler(const RepeatOptions& options);
+  /// Records a sample; returns whether more are wanted.
+  bool add(double ms);
+  bool done() const { return done_; }
+  const std::vector<double>& samples() const { return samples_; }
+
+ private:
+  RepeatOptions o_;
+  int min_reps_, max_reps_, floor_reps_;
+  std::vector<double> samples_;
+  double sum_ = 0, sum2_ = 0, spent_ = 0;
+  bool done_ = false;
+};
 
 /// `run_once` timed repeatedly under `options`; returns the raw samples (ms).
 std::vector<double> repeat_timed(const std::function<void()>& run_once,
