@@ -306,6 +306,12 @@ TEST(Validate, RandomMappingsEndToEnd) {
   const std::string mape_text = fmt_mape(mape(pred, meas));
   EXPECT_NE(r.out.find("MAPE " + mape_text), std::string::npos) << mape_text << "\n" << r.out;
 
+  // `hetmap plot` draws the predicted-vs-measured scatter.
+  const auto plot = run_hetmap("plot '" + out + "'");
+  EXPECT_EQ(plot.exit_code, 0) << plot.err;
+  EXPECT_TRUE(fs::exists(out + "/validation.png"));
+  EXPECT_TRUE(fs::exists(out + "/validation.pdf"));
+
   // The same folder of mappings, given with --mappings, validates again.
   const std::string out2 = temp_dir() + "/val2";
   const auto r2 = run_hetmap("validate -m models/tiny-ee.yaml --profile '" + p.dir + "' --mappings '" +

@@ -4,15 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <limits>
-#include <mutex>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
