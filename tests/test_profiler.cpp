@@ -93,9 +93,11 @@ TEST(ProfilerStats, RepeatStopsAtTheCaps) {
   o.warmup = 2;
   o.min_reps = 4;
   o.max_reps = 7;
-  o.rel_ci = 0.0;  // never converges
+  o.rel_ci = 0.0;  // never converges: the samples below differ, so the CI is never 0
   o.time_cap_ms = 1e9;
-  EXPECT_EQ(backend::repeat_timed([&] { ++calls; }, o).size(), 7u);
+  // Timed samples of an empty function can all read the same (clock granularity), which
+  // would "converge" with a zero-width interval; feed distinct samples instead.
+  EXPECT_EQ(backend::repeat_samples([&] { return 1.0 + (++calls % 2); }, o).size(), 7u);
   EXPECT_EQ(calls, 9);
   o.rel_ci = 1e9;  // converges at once
   EXPECT_EQ(backend::repeat_timed([] {}, o).size(), 4u);
