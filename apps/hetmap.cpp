@@ -20,6 +20,20 @@ int main(int argc, char** argv) {
   actions.push_back(hetmap::cli::add_profile(app));
   actions.push_back(hetmap::cli::add_validate(app));
   actions.push_back(hetmap::cli::add_run(app));
+  // CLI11 reports an unknown verb as "a subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string verbs;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      verbs += (verbs.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "hetmap: error: unknown command '" << argv[1] << "' (expected one of " << verbs
+                << "; see hetmap --help)\n";
+      return hetmap::kBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

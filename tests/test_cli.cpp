@@ -287,3 +287,16 @@ TEST(Cli, DesModeReportsPercentiles) {
 
 }  // namespace
 }  // namespace hetmap
+
+namespace hetmap {
+namespace {
+
+TEST(CliVerbs, UnknownCommandIsNamed) {
+  const auto r = test::run_hetmap("simulat -m models/tiny-ee.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("hetmap: error: unknown command 'simulat'", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("simulate, explore, sweep, plot"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hetmap
