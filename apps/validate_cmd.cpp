@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/profiler.hpp"
 #include "hetmap/backend/validate.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/dse/space.hpp"
@@ -48,15 +49,6 @@ std::vector<backend::NamedMapping> random_mappings(const Problem& problem, int n
   for (std::size_t i = 0; i < configs.size(); ++i)
     out.push_back({fmt::format("m{:03d}.yaml", i), problem.to_mapping(configs[i])});
   return out;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
 }
 
 int run_validate(const ValidateCmdOptions& o) {
@@ -112,7 +104,7 @@ int run_validate(const ValidateCmdOptions& o) {
   const std::string comment = fmt::format(
       "source: hetmap validate --backend {}, {}; measured on {}; predicted with the DES from {} "
       "({} closed-loop inputs per mapping, seed {}, the same exit draws as the run)",
-      o.backend, utc_now(), be->describe(), o.profile, o.inputs, o.seed);
+      o.backend, backend::utc_now(), be->describe(), o.profile, o.inputs, o.seed);
   if (o.random > 0)
     for (const auto& m : mappings)
       detail::write_file_atomic((fs::path(o.out) / "mappings" / m.name).string(), to_yaml(m.mapping));

@@ -326,15 +326,6 @@ std::vector<double> measure_copy(Backend& backend, int from, int to, const Shape
   return samples;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 // YAML double-quoted scalar.
 std::string yq(const std::string& s) {
   std::string out = "\"";
@@ -375,6 +366,15 @@ std::string dvfs_note(const ProfileResult& r) {
 }
 
 }  // namespace
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
 
 ProfileOptions ProfileOptions::quick() {
   ProfileOptions o;

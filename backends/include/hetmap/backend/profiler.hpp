@@ -179,4 +179,7 @@ struct ProfileFiles {
 /// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv), each atomically.
 ProfileFiles write_profile(const ProfileResult& result, const Model& model, const std::string& dir);
 
+/// The current time as "YYYY-MM-DD HH:MM UTC", for `source:` lines.
+std::string utc_now();
+
 }  // namespace hetmap::backend
