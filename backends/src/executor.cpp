@@ -713,26 +713,7 @@ ExecuteResult Executor::run() {
 void Executor::finish_stats() {
   ExecuteResult& r = res_;
   const int n = n_inputs_;
-  std::vector<double> sorted = r.latency_ms;
-  std::sort(sorted.begin(), sorted.end());
-  // Nearest-rank percentiles, as the DES.
-  auto rank = [&](long long pct) {
-    const long long k = std::max(1LL, (pct * n + 99) / 100);
-    return sorted[static_cast<std::size_t>(k - 1)];
-  };
-  double sum = 0.0;
-  for (double l : r.latency_ms) sum += l;
-  r.mean_latency_ms = sum / n;
-  r.p50_latency_ms = rank(50);
-  r.p95_latency_ms = rank(95);
-  r.p99_latency_ms = rank(99);
-  r.max_latency_ms = sorted.back();
-  r.exit_share.assign(n_exits_ + 1, 0.0);
-  r.exit_latency_ms.assign(n_exits_ + 1, kNaN);
-  for (int k = 0; k <= n_exits_; ++k) {
-    r.exit_share[k] = static_cast<double>(first_count_[k]) / n;
-    if (first_count_[k] > 0) r.exit_latency_ms[k] = first_latency_[k] / first_count_[k];
-  }
+  summarize_latencies(r, first_count_, first_latency_);
   r.accuracy = accuracy_known_ ? accuracy_sum_ / n : kNaN;
   r.energy_mj = kNaN;
   r.cancelled_work_ms = kNaN;

@@ -704,8 +704,11 @@ void Des::start_tasks(double t) {
 // ------------------------------------------------------------------------------------------
 // Summary
 
-void Des::finish_stats(DesResult& r) const {
-  const int n = n_inputs_;
+}  // namespace
+
+void summarize_latencies(DesResult& r, const std::vector<int>& first_count,
+                         const std::vector<double>& first_latency_sum) {
+  const int n = static_cast<int>(r.latency_ms.size());
   std::vector<double> sorted = r.latency_ms;
   std::sort(sorted.begin(), sorted.end());
   // Nearest-rank percentiles: the smallest latency with at least p% of inputs at or below it.
@@ -721,12 +724,20 @@ void Des::finish_stats(DesResult& r) const {
   r.p99_latency_ms = rank(99);
   r.max_latency_ms = sorted.back();
 
-  r.exit_share.assign(n_exits_ + 1, 0.0);
-  r.exit_latency_ms.assign(n_exits_ + 1, kNaN);
-  for (int k = 0; k <= n_exits_; ++k) {
-    r.exit_share[k] = static_cast<double>(first_count_[k]) / n;
-    if (first_count_[k] > 0) r.exit_latency_ms[k] = first_latency_[k] / first_count_[k];
+  const int results = static_cast<int>(first_count.size());
+  r.exit_share.assign(results, 0.0);
+  r.exit_latency_ms.assign(results, std::numeric_limits<double>::quiet_NaN());
+  for (int k = 0; k < results; ++k) {
+    r.exit_share[k] = static_cast<double>(first_count[k]) / n;
+    if (first_count[k] > 0) r.exit_latency_ms[k] = first_latency_sum[k] / first_count[k];
   }
+}
+
+namespace {
+
+void Des::finish_stats(DesResult& r) const {
+  const int n = n_inputs_;
+  summarize_latencies(r, first_count_, first_latency_);
   r.accuracy = accuracy_known_ ? accuracy_sum_ / n : kNaN;
 
   // The span runs from the first arrival (t = 0) to the last done; tasks still running then

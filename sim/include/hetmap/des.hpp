@@ -56,4 +56,11 @@ struct DesResult {
 
 DesResult simulate_des(const Problem& problem, const Config& config, const DesOptions& options);
 
+/// Fills the latency statistics of `result` from its per-input `latency_ms`: mean, nearest-rank
+/// p50/p95/p99, max, and per result the share of inputs whose first confident result it was
+/// (`first_count`) and their mean latency (`first_latency_sum` / count; NaN if none). Shared by
+/// the DES and the executor, so that simulated and measured runs are summarised alike.
+void summarize_latencies(DesResult& result, const std::vector<int>& first_count,
+                         const std::vector<double>& first_latency_sum);
+
 }  // namespace hetmap
