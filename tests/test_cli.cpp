@@ -29,14 +29,9 @@ const std::string kPlatform = "profiles/example/platform.yaml";
 const std::string kProfile = "profiles/example/tiny-ee.csv";
 const std::string kMapping = "examples/tiny-ee-parallel.yaml";
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+using test::quote;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 std::string args(const std::string& model = kModel, const std::string& platform = kPlatform,
                  const std::string& profile = kProfile, const std::string& mapping = kMapping) {

@@ -42,12 +42,7 @@ using test::write_file;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 // ---- objectives and constraints ----------------------------------------------------------------
 

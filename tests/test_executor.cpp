@@ -505,12 +505,7 @@ TEST_F(Executor, AFailingKernelFailsTheRun) {
 // ------------------------------------------------------------------------------------------
 // `hetmap run`
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 TEST(RunCli, EndToEnd) {
   const std::string dir = test::temp_dir();

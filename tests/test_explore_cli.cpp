@@ -32,14 +32,9 @@ const std::string kModel = "models/tiny-ee.yaml";
 const std::string kPlatform = "profiles/example/platform.yaml";
 const std::string kProfile = "profiles/example/tiny-ee.csv";
 
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+using test::quote;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 std::string inputs(const std::string& platform = kPlatform, const std::string& profile = kProfile) {
   return "-m " + quote(kModel) + " -p " + quote(platform) + " --profile " + quote(profile);

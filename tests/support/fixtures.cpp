@@ -62,6 +62,13 @@ std::string source_path(const std::string& relative) {
   return (fs::path(HETMAP_SOURCE_DIR) / relative).string();
 }
 
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 RunResult run_hetmap(const std::string& args) {
   const std::string dir = temp_dir();
   const std::string out = dir + "/stdout", err = dir + "/stderr";
@@ -70,12 +77,6 @@ RunResult run_hetmap(const std::string& args) {
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
   r.out = slurp(out);
   r.err = slurp(err);
   return r;

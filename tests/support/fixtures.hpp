@@ -28,6 +28,13 @@ struct RunResult {
 /// Runs the hetmap binary with `args` (a shell-quoted string) from the source folder.
 RunResult run_hetmap(const std::string& args);
 
+/// The whole text of a file; empty if it cannot be read (tests compare outputs that may be
+/// missing).
+std::string slurp(const std::string& path);
+
+/// `s` in single quotes, for the shell command lines of run_hetmap().
+inline std::string quote(const std::string& s) { return "'" + s + "'"; }
+
 /// Absolute path of a file in the source tree.
 std::string source_path(const std::string& relative);
 
