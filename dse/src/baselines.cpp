@@ -59,12 +59,12 @@ std::vector<Baseline> baselines(const DesignSpace& space, BatchEvaluator& evalua
   }
 
   std::vector<Baseline> out;
+  Evaluator ev(pb);  // sized once for every baseline
   for (auto& [name, c] : configs) {
     Baseline base;
     base.name = name;
     base.individual.config = c;
     evaluator.evaluate_one(base.individual);
-    Evaluator ev(pb);
     base.evaluation = ev.evaluate(c);
     out.push_back(std::move(base));
   }
