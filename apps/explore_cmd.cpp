@@ -20,7 +20,7 @@ namespace {
 
 struct ExploreOptions {
   std::string model, platform, profile, trace, out, objectives, policy = "search", checkpoint;
-  std::vector<std::string> constraints;
+  std::vector<std::string> constraints, processors;
   int generations = 100, population = 64, jobs = 0;
   std::uint64_t seed = 1;
   bool exhaustive = false, resume = false, dvfs = false, threads = false, fixed_exits = false;
@@ -63,6 +63,7 @@ int run_explore(const ExploreOptions& o) {
   s.objectives = o.objectives;
   s.constraints = o.constraints;
   s.policy = o.policy;
+  s.processors = o.processors;
   s.dvfs = o.dvfs;
   s.threads = o.threads;
   s.fixed_exits = o.fixed_exits;
@@ -118,6 +119,8 @@ Action add_explore(CLI::App& app) {
   cmd->add_option("--population", o->population, "NSGA-II population (even)")->check(CLI::Range(4, 100000));
   cmd->add_option("--seed", o->seed, "random seed");
   cmd->add_option("--policy", o->policy, "search | parallel | sequential");
+  cmd->add_option("--processors", o->processors, "processors layers may use, e.g. big,gpu (default: all)")
+      ->delimiter(',');
   cmd->add_flag("--dvfs", o->dvfs, "search a frequency level per processor");
   cmd->add_flag("--threads", o->threads, "search a thread count per CPU processor");
   cmd->add_flag("--fixed-exits", o->fixed_exits, "keep every exit enabled");

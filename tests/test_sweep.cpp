@@ -81,6 +81,65 @@ TEST(Experiment, SearchAndModelOverrides) {
   EXPECT_EQ(points[3].spec.search.seed, 2u);
 }
 
+TEST(Experiment, CasesAreCrossedWithTheGridCasesOutermost) {
+  const std::string other = write_file(temp_dir(), "links.yaml",
+                                       detail::read_file(source_path("profiles/example/platform.yaml")));
+  const auto x = sweep::load_experiment(experiment(
+      "task: explore\ncases:\n  - {name: fast, contention: 1.0, exits.exit1.taken: 0.1}\n"
+      "  - {platform: " + other + ", search.processors: [big, gpu]}\n"
+      "grid:\n  policy: [sequential, parallel]\n"));
+  const auto points = sweep::expand(x);
+  ASSERT_EQ(points.size(), 4u);
+  EXPECT_EQ(sweep::point_keys(x), (std::vector<std::string>{"case", "policy"}));
+  EXPECT_EQ(points[0].values, (std::vector<std::string>{"fast", "sequential"}));
+  EXPECT_EQ(points[1].values, (std::vector<std::string>{"fast", "parallel"}));
+  EXPECT_EQ(points[2].values, (std::vector<std::string>{"case1", "sequential"}));
+  EXPECT_DOUBLE_EQ(*points[1].spec.contention, 1.0);
+  EXPECT_EQ(points[1].spec.taken.size(), 1u);
+  EXPECT_FALSE(points[2].spec.contention.has_value());
+  EXPECT_EQ(points[3].spec.platform, other);
+  EXPECT_EQ(points[3].spec.search.processors, (std::vector<std::string>{"big", "gpu"}));
+  EXPECT_TRUE(points[0].spec.search.processors.empty());
+  EXPECT_NE(sweep::resolved_yaml(x, points).find("cases"), std::string::npos);
+}
+
+TEST(Experiment, CasesMayProvideTheInputs) {
+  const std::string dir = temp_dir();
+  const std::string exp = write_file(
+      dir, "exp.yaml",
+      "name: c\ntask: explore\nplatform: " + source_path("profiles/example/platform.yaml") +
+          "\ncases:\n  - {name: tiny, model: " + source_path("models/tiny-ee.yaml") +
+          ", profile: " + source_path("profiles/example/tiny-ee.csv") + "}\n  - {name: bad}\n");
+  const auto x = sweep::load_experiment(exp);
+  try {
+    sweep::expand(x);
+    FAIL() << "the second case lacks a model";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("exp.yaml:6: model, platform and profile are required"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Sweep, ProcessorsRestrictTheSearchAndTheBaselines) {
+  const auto x = sweep::load_experiment(experiment(
+      "task: explore\nsearch: {generations: 5, population: 8, processors: [big, gpu]}\n"));
+  const std::string out = temp_dir() + "/out";
+  sweep::SweepOptions o;
+  o.out = out;
+  o.progress = false;
+  sweep::run_sweep(x, sweep::expand(x), o);
+  const std::string baselines = detail::read_file(out + "/points/000/baselines.csv");
+  EXPECT_EQ(baselines.find("little"), std::string::npos) << baselines;
+  EXPECT_NE(baselines.find("ee-coop:big/gpu"), std::string::npos) << baselines;
+  const Problem pb = sweep::build_problem(sweep::expand(x)[0].spec);
+  const int little = pb.platform().find("little");
+  for (const auto& entry : fs::directory_iterator(out + "/points/000/mappings")) {
+    const Config c = pb.resolve(load_mapping(entry.path().string()));
+    for (int l = 0; l < pb.layers(); ++l) EXPECT_NE(c.proc[l], little) << entry.path();
+  }
+}
+
 TEST(Experiment, BadInputNamesFileAndLine) {
   auto error_of = [](const std::string& body) -> std::string {
     try {
@@ -106,6 +165,11 @@ TEST(Experiment, BadInputNamesFileAndLine) {
   EXPECT_NE(error_of("task: explore\ngrid:\n  exits.nope.taken: [0.1]\n").find("has no exit 'nope'"), std::string::npos);
   EXPECT_NE(error_of("task: explore\ngrid:\n  links.big-little.latency_ms: [1]\n").find("has no such link"),
             std::string::npos);
+  EXPECT_NE(error_of("task: explore\ncases: [{contention: x}]\n").find("exp.yaml:6: contention: expected a number"),
+            std::string::npos);
+  EXPECT_NE(error_of("task: explore\ncases: [{name: a}, {name: a}]\n").find("duplicate case name 'a'"),
+            std::string::npos);
+  EXPECT_NE(error_of("task: explore\ncases: 3\n").find("cases: expected a non-empty list"), std::string::npos);
   EXPECT_EQ(error_of("task: explore\n"), "");
 }
 

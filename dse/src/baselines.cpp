@@ -7,9 +7,10 @@ namespace hetmap::dse {
 
 namespace {
 
-bool runs_everything(const Problem& pb, int p) {
-  for (int l = 0; l < pb.layers(); ++l)
-    if (!pb.can_run(l, p)) return false;
+bool runs_everything(const DesignSpace& space, int p) {
+  if (!space.uses(p)) return false;
+  for (int l = 0; l < space.problem().layers(); ++l)
+    if (!space.problem().can_run(l, p)) return false;
   return true;
 }
 
@@ -26,7 +27,7 @@ std::vector<Baseline> baselines(const DesignSpace& space, BatchEvaluator& evalua
   const auto& procs = pb.platform().processors;
 
   for (int p = 0; p < pb.processors(); ++p) {
-    if (!runs_everything(pb, p)) continue;
+    if (!runs_everything(space, p)) continue;
     Config c = def;
     std::fill(c.proc.begin(), c.proc.end(), static_cast<std::uint8_t>(p));
     add("single:" + procs[p].name, c);
@@ -35,7 +36,7 @@ std::vector<Baseline> baselines(const DesignSpace& space, BatchEvaluator& evalua
   Config switched = def;
   for (int l = 0; l < pb.layers(); ++l) {
     double best = std::numeric_limits<double>::infinity();
-    for (int p = 0; p < pb.processors(); ++p) {
+    for (int p : space.allowed(l)) {
       const double d = pb.duration(l, p, def.freq_level[p], def.threads[p]);
       if (d < best) {
         best = d;
@@ -48,7 +49,7 @@ std::vector<Baseline> baselines(const DesignSpace& space, BatchEvaluator& evalua
   if (pb.exits() > 0) {
     for (int b = 0; b < pb.processors(); ++b) {
       for (int x = 0; x < pb.processors(); ++x) {
-        if (b == x) continue;
+        if (b == x || !space.uses(b) || !space.uses(x)) continue;
         Config c = def;
         c.policy = Policy::parallel;
         for (int l = 0; l < pb.layers(); ++l)

@@ -22,10 +22,7 @@ std::vector<Constraint> constraint_list(const Problem& problem, const ExploreSet
   return out;
 }
 
-Exploration explore(const Problem& problem, const ExploreSettings& s,
-                    const ExploreProgress& progress) {
-  const ObjectiveSet set = objective_set(problem, s);
-  const std::vector<Constraint> constraints = constraint_list(problem, s);
+SpaceOptions space_options(const Problem& problem, const ExploreSettings& s) {
   SpaceOptions so;
   if (s.policy == "search") {
     so.search_policy = true;
@@ -35,16 +32,34 @@ Exploration explore(const Problem& problem, const ExploreSettings& s,
   } else {
     throw InputError(s.what, 0, "policy: expected search, parallel or sequential, got '" + s.policy + "'");
   }
+  for (const std::string& name : s.processors) {
+    const int p = problem.platform().find(name);
+    if (p < 0) {
+      std::string known;
+      for (const auto& proc : problem.platform().processors) known += (known.empty() ? "" : ", ") + proc.name;
+      throw InputError(s.what, 0, "processors: platform " + problem.platform().name +
+                                      " has no processor '" + name + "' (expected one of " + known + ")");
+    }
+    so.processors.push_back(p);
+  }
   so.search_exits = !s.fixed_exits;
   so.search_dvfs = s.dvfs;
   so.search_threads = s.threads;
-  const DesignSpace space(problem, so);
+  return so;
+}
+
+Exploration explore(const Problem& problem, const ExploreSettings& s,
+                    const ExploreProgress& progress) {
+  const ObjectiveSet set = objective_set(problem, s);
+  const std::vector<Constraint> constraints = constraint_list(problem, s);
+  const DesignSpace space(problem, space_options(problem, s));
 
   BatchEvaluator evaluator(problem, set, constraints);
   Exploration x;
   x.baselines = baselines(space, evaluator);
   x.settings = {{"space_points", space.size()}, {"policy", s.policy}, {"dvfs", s.dvfs},
                 {"threads", s.threads},         {"exits", !s.fixed_exits}};
+  if (!s.processors.empty()) x.settings["processors"] = s.processors;
   if (s.exhaustive) {
     x.method = "exhaustive";
     ExhaustiveResult r = exhaustive_front(space, evaluator, s.exhaustive_limit, s.what);

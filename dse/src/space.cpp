@@ -7,15 +7,18 @@ namespace hetmap::dse {
 DesignSpace::DesignSpace(const Problem& problem, SpaceOptions options)
     : problem_(problem), options_(std::move(options)), default_(problem.default_config()) {
   const Config& def = default_;
+  uses_.assign(problem_.processors(), options_.processors.empty());
+  for (int p : options_.processors) uses_.at(p) = true;
   for (int l = 0; l < problem_.layers(); ++l) {
     std::vector<std::uint8_t> ok;
     for (int p = 0; p < problem_.processors(); ++p)
-      if (!std::isnan(problem_.duration(l, p, def.freq_level[p], def.threads[p])))
+      if (uses_[p] && !std::isnan(problem_.duration(l, p, def.freq_level[p], def.threads[p])))
         ok.push_back(static_cast<std::uint8_t>(p));
     if (ok.empty())
       throw InputError(problem_.profile().file, 0,
-                       "layer '" + problem_.model().layers[l].name +
-                           "' has no row at any processor's default frequency and threads");
+                       "layer '" + problem_.model().layers[l].name + "' has no row at " +
+                           (options_.processors.empty() ? "any processor's" : "any allowed processor's") +
+                           " default frequency and threads");
     allowed_.push_back(std::move(ok));
   }
   thresholds_ = options_.thresholds.empty() ? std::vector<double>{kDefaultThreshold}

@@ -127,6 +127,7 @@ void apply(RunSpec& r, const std::string& key, const std::string& v, const std::
   } else if (key == "search.objectives") r.search.objectives = v;
   else if (key == "search.constraints") r.search.constraints = v.empty() ? std::vector<std::string>{} : split(v, ';');
   else if (key == "search.policy") apply(r, "policy", v, file, line, dir);
+  else if (key == "search.processors") r.search.processors = v.empty() ? std::vector<std::string>{} : split(v, ',');
   else if (key == "search.generations") r.search.generations = static_cast<int>(s.integer(v, 0, 1000000));
   else if (key == "search.population") r.search.population = static_cast<int>(s.integer(v, 4, 100000));
   else if (key == "search.seed") r.search.seed = static_cast<std::uint64_t>(s.integer(v, 0, 1LL << 62));
@@ -145,7 +146,7 @@ void apply(RunSpec& r, const std::string& key, const std::string& v, const std::
                                  "links.A-B.gbytes_per_s, links.A-B.latency_ms, search.*, simulate.*)");
 }
 
-const char* kSearchKeys[] = {"objectives", "constraints", "policy", "generations", "population", "seed",
+const char* kSearchKeys[] = {"objectives", "constraints", "policy", "processors", "generations", "population", "seed",
                              "dvfs", "threads", "fixed_exits", "exhaustive", "exhaustive_limit"};
 const char* kSimulateKeys[] = {"inputs", "arrival", "jitter", "seed"};
 
@@ -192,6 +193,35 @@ Experiment load_experiment(const std::string& path) {
   }
   x.base.search.what = path;
   x.base.file = path;
+  if (const YAML::Node cs = r.get("cases"); cs && !cs.IsNull()) {
+    if (!cs.IsSequence() || cs.size() == 0)
+      detail::fail(path, cs, "cases: expected a non-empty list of mappings of keys to values");
+    for (const auto& item : cs) {
+      if (!item.IsMap()) detail::fail(path, item, "cases: expected a mapping of keys to values");
+      MapReader cr(path, item, "case");  // rejects duplicate keys
+      Case c;
+      c.line = detail::line_of(item);
+      c.name = fmt::format("case{}", x.cases.size());
+      RunSpec scratch = x.base;  // validates each value now
+      for (const auto& kv : item) {
+        const std::string key = kv.first.Scalar();
+        cr.get(key);
+        const int line = detail::line_of(kv.second);
+        if (key == "name") {
+          c.name = detail::as_string(path, kv.second, "cases: name");
+          continue;
+        }
+        const std::string v = text_of(path, kv.second, "cases: " + key,
+                                      key == "search.constraints" ? ";" : ",");
+        apply(scratch, key, v, path, line, dir);
+        c.overrides.push_back({key, v, line});
+      }
+      for (const Case& other : x.cases)
+        if (other.name == c.name)
+          throw InputError(path, c.line, "cases: duplicate case name '" + c.name + "'");
+      x.cases.push_back(std::move(c));
+    }
+  }
   if (const YAML::Node g = r.get("grid"); g && !g.IsNull()) {
     if (!g.IsMap()) detail::fail(path, g, "grid: expected a mapping of keys to lists of values");
     MapReader gr(path, g, "grid");  // rejects duplicate keys
@@ -214,13 +244,22 @@ Experiment load_experiment(const std::string& path) {
     }
   }
   r.finish();
-  check_run(x.base, path, r.line());
+  if (x.cases.empty()) check_run(x.base, path, r.line());  // else each case's point is checked
   return x;
 }
 
+std::vector<std::string> point_keys(const Experiment& x) {
+  std::vector<std::string> keys;
+  if (!x.cases.empty()) keys.push_back("case");
+  for (const GridAxis& a : x.grid) keys.push_back(a.key);
+  return keys;
+}
+
 std::vector<Point> expand(const Experiment& x) {
-  std::size_t n = 1;
-  for (const GridAxis& a : x.grid) n *= a.values.size();
+  std::size_t combos = 1;
+  for (const GridAxis& a : x.grid) combos *= a.values.size();
+  const std::size_t cases = std::max<std::size_t>(1, x.cases.size());
+  const std::size_t n = combos * cases;
   if (n > 1000000) throw InputError(x.file, 0, fmt::format("the grid has {} points; at most 1000000", n));
   const int width = std::max<int>(3, static_cast<int>(std::to_string(n - 1).size()));
   const fs::path dir = fs::path(x.file).parent_path();
@@ -230,7 +269,12 @@ std::vector<Point> expand(const Experiment& x) {
     p.id = static_cast<int>(i);
     p.dir = fmt::format("{:0{}}", i, width);
     p.spec = x.base;
-    std::size_t rest = i;
+    if (!x.cases.empty()) {
+      const Case& c = x.cases[i / combos];
+      p.values.push_back(c.name);
+      for (const Case::Override& o : c.overrides) apply(p.spec, o.key, o.value, x.file, o.line, dir);
+    }
+    std::size_t rest = i % combos;
     std::vector<std::size_t> digits(x.grid.size());
     for (std::size_t a = x.grid.size(); a-- > 0;) {
       digits[a] = rest % x.grid[a].values.size();
@@ -243,7 +287,7 @@ std::vector<Point> expand(const Experiment& x) {
     }
     p.spec.label = "point " + p.dir;
     p.spec.search.what = x.file + " (" + p.spec.label + ")";
-    check_run(p.spec, x.file, 0);
+    check_run(p.spec, x.file, x.cases.empty() ? 0 : x.cases[i / combos].line);
     points.push_back(std::move(p));
   }
   return points;
@@ -306,6 +350,8 @@ std::string resolved_yaml(const Experiment& x, const std::vector<Point>& points)
   out << YAML::Key << "objectives" << YAML::Value << b.search.objectives;
   out << YAML::Key << "constraints" << YAML::Value << YAML::Flow << b.search.constraints;
   out << YAML::Key << "policy" << YAML::Value << b.search.policy;
+  if (!b.search.processors.empty())
+    out << YAML::Key << "processors" << YAML::Value << YAML::Flow << b.search.processors;
   out << YAML::Key << "generations" << YAML::Value << b.search.generations;
   out << YAML::Key << "population" << YAML::Value << b.search.population;
   out << YAML::Key << "seed" << YAML::Value << b.search.seed;
@@ -320,6 +366,15 @@ std::string resolved_yaml(const Experiment& x, const std::vector<Point>& points)
   out << YAML::Key << "jitter" << YAML::Value << b.simulate.jitter;
   out << YAML::Key << "seed" << YAML::Value << b.simulate.seed;
   out << YAML::EndMap;
+  if (!x.cases.empty()) {
+    out << YAML::Key << "cases" << YAML::Value << YAML::BeginSeq;
+    for (const Case& c : x.cases) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << c.name;
+      for (const Case::Override& o : c.overrides) out << YAML::Key << o.key << YAML::Value << o.value;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
   out << YAML::Key << "grid" << YAML::Value << YAML::BeginMap;
   for (const GridAxis& a : x.grid) out << YAML::Key << a.key << YAML::Value << YAML::Flow << a.values;
   out << YAML::EndMap;

@@ -35,7 +35,8 @@ Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 Json summary_json(const Point& p, const Experiment& x, const Summary& s) {
   Json values = Json::object();
-  for (std::size_t a = 0; a < x.grid.size(); ++a) values[x.grid[a].key] = p.values[a];
+  const std::vector<std::string> keys = point_keys(x);
+  for (std::size_t a = 0; a < keys.size(); ++a) values[keys[a]] = p.values[a];
   return Json{{"id", p.id},
               {"dir", p.dir},
               {"values", values},
@@ -171,7 +172,7 @@ bool finished_ok(const fs::path& summary) {
 
 std::vector<std::string> result_columns(const Experiment& x) {
   std::vector<std::string> cols = {"id"};
-  for (const GridAxis& a : x.grid) cols.push_back(a.key);
+  for (const std::string& k : point_keys(x)) cols.push_back(k);
   for (const char* c : {"task", "status", "best_mean_latency_ms", "best_worst_latency_ms",
                         "best_energy_mj", "hypervolume", "front_size", "improvement_objective",
                         "improvement_pct", "dir"})
@@ -188,6 +189,7 @@ void validate_sweep(const Experiment& x, const std::vector<Point>& points) {
     } else {
       dse::objective_set(pb, p.spec.search);
       dse::constraint_list(pb, p.spec.search);
+      dse::DesignSpace(pb, dse::space_options(pb, p.spec.search));
     }
   }
 }

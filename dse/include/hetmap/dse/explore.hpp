@@ -14,6 +14,7 @@ struct ExploreSettings {
   std::string objectives;                // empty: mean_latency,worst_latency(,energy with power)
   std::vector<std::string> constraints;  // "accuracy >= 0.75", ...
   std::string policy = "search";         // search | parallel | sequential
+  std::vector<std::string> processors;   // processors layers may use (empty: all)
   bool dvfs = false, threads = false, fixed_exits = false;
   bool exhaustive = false;
   double exhaustive_limit = 4e6;  // = kExhaustiveLimit
@@ -28,6 +29,10 @@ struct ExploreSettings {
 ObjectiveSet objective_set(const Problem& problem, const ExploreSettings& settings);
 /// The constraints, checked against the problem's data.
 std::vector<Constraint> constraint_list(const Problem& problem, const ExploreSettings& settings);
+
+/// The design space the settings ask for (policy, processors, exits, DVFS, threads), checked
+/// against the problem.
+SpaceOptions space_options(const Problem& problem, const ExploreSettings& settings);
 
 /// Called after each generation (never for an exhaustive run).
 using ExploreProgress = std::function<void(const Nsga2&)>;

@@ -18,6 +18,9 @@ struct SpaceOptions {
   bool search_exits = true;       // else every exit stays enabled
   bool search_dvfs = false;       // a frequency level per processor (else the highest)
   bool search_threads = false;    // a thread count per CPU processor (else all cores)
+  /// Processors layers may be placed on (indices; empty: all), e.g. big+GPU only to
+  /// reproduce a CPU-GPU paper on a platform with more processors.
+  std::vector<int> processors;
   /// Candidate thresholds per exit when the problem has a trace (empty: 0.5 only).
   std::vector<double> thresholds = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 };
@@ -28,9 +31,11 @@ class DesignSpace {
   const Problem& problem() const { return problem_; }
   const SpaceOptions& options() const { return options_; }
 
-  /// Processors layer `l` may be placed on: those with a profile row at their default level
-  /// and thread count. Never empty (construction fails with InputError otherwise).
+  /// Processors layer `l` may be placed on: those among `processors` with a profile row at
+  /// their default level and thread count. Never empty (construction fails with InputError
+  /// otherwise).
   const std::vector<std::uint8_t>& allowed(int layer) const { return allowed_[layer]; }
+  bool uses(int processor) const { return uses_[processor]; }
   bool searches_thresholds() const { return problem_.trace().has_value(); }
   const std::vector<double>& threshold_values() const { return thresholds_; }
 
@@ -50,6 +55,7 @@ class DesignSpace {
   SpaceOptions options_;
   Config default_;  // problem_.default_config(), built once (repair runs per offspring)
   std::vector<std::vector<std::uint8_t>> allowed_;
+  std::vector<bool> uses_;  // per processor: in options_.processors
   std::vector<double> thresholds_;
 };
 

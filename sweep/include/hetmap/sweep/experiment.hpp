@@ -54,12 +54,28 @@ struct GridAxis {
   int line = 0;
 };
 
+/// One entry of `cases:`: a named set of overrides applied together (e.g. a model with its
+/// profile), crossed with every grid combination.
+struct Case {
+  std::string name;
+  struct Override {
+    std::string key, value;
+    int line;
+  };
+  std::vector<Override> overrides;
+  int line = 0;
+};
+
 struct Experiment {
   std::string file;
   std::string name;
   RunSpec base;
+  std::vector<Case> cases;  // empty: the base run alone
   std::vector<GridAxis> grid;
 };
+
+/// The columns that tell points apart: `case` (when there are cases), then the grid keys.
+std::vector<std::string> point_keys(const Experiment& experiment);
 
 /// Loads and validates an experiment file (paths relative to it). InputError on bad input.
 Experiment load_experiment(const std::string& path);
@@ -67,12 +83,13 @@ Experiment load_experiment(const std::string& path);
 struct Point {
   int id = 0;
   std::string dir;                  // zero-padded id, e.g. "007"
-  std::vector<std::string> values;  // one per grid axis
+  std::vector<std::string> values;  // one per point_keys() entry
   RunSpec spec;
 };
 
-/// Every combination of the grid, the last axis varying fastest. InputError for a value that
-/// does not fit its key (names the experiment file and the grid key's line).
+/// Every case crossed with every combination of the grid: cases outermost, the last grid axis
+/// varying fastest. InputError for a value that does not fit its key (names the experiment
+/// file and the key's line).
 std::vector<Point> expand(const Experiment& experiment);
 
 /// Loads the point's inputs and applies its overrides; errors name the experiment file and the
