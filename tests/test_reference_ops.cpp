@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../backends/reference/reference.hpp"
@@ -196,6 +197,23 @@ Vec batchnorm_ref(const Vec& x, const std::vector<Vec>& p) {
 Vec relu_ref(Vec x) {
   for (float& v : x) v = v > 0 ? v : 0;
   return x;
+}
+
+Vec leaky_relu_ref(Vec x, double alpha) {
+  for (float& v : x) v = v < 0 ? static_cast<float>(alpha * v) : v;
+  return x;
+}
+
+// Nearest neighbour: out[c][r][s] = x[c][r / scale][s / scale].
+Vec upsample_ref(const Vec& x, Img in, int scale) {
+  const int oh = in.h * scale, ow = in.w * scale;
+  Vec y(static_cast<std::size_t>(in.c) * oh * ow);
+  for (int c = 0; c < in.c; ++c)
+    for (int r = 0; r < oh; ++r)
+      for (int s = 0; s < ow; ++s)
+        y[(static_cast<std::size_t>(c) * oh + r) * ow + s] =
+            x[(static_cast<std::size_t>(c) * in.h + r / scale) * in.w + s / scale];
+  return y;
 }
 
 Vec add_ref(const std::vector<Vec>& in) {
@@ -535,6 +553,30 @@ TEST(ReferenceOps, LrnAcrossChannels) {
     const Model m = model("  - " + c.yaml + "\n", "[7, 3, 4]");
     const auto in = random_inputs(m, "l", 5, 2.0f);
     EXPECT_TRUE(near(run_layer(m, "l", in).out, lrn_ref(in[0], 7, c.size, c.alpha, c.beta, c.k)));
+  }
+}
+
+TEST(ReferenceOps, LeakyReluScalesNegativesOnly) {
+  const Model m = model(
+      "  - {name: d, op: leaky_relu}\n"                           // Darknet's 0.1
+      "  - {name: a, op: leaky_relu, alpha: 0.25, inputs: [input]}\n",
+      "[3, 4, 5]");
+  EXPECT_DOUBLE_EQ(layer(m, "d").leaky_alpha, 0.1);
+  for (const auto& [name, alpha] : {std::pair<const char*, double>{"d", 0.1}, {"a", 0.25}}) {
+    SCOPED_TRACE(name);
+    const auto in = random_inputs(m, name);
+    EXPECT_TRUE(near(run_layer(m, name, in).out, leaky_relu_ref(in[0], alpha)));
+  }
+}
+
+TEST(ReferenceOps, UpsampleNearestNeighbour) {
+  for (const int scale : {1, 2, 3}) {
+    SCOPED_TRACE(scale);
+    const Model m = model("  - {name: u, op: upsample, scale: " + std::to_string(scale) + "}\n",
+                          "[3, 4, 5]");
+    EXPECT_EQ(layer(m, "u").out, (Shape{{3, 4 * scale, 5 * scale}}));
+    const auto in = random_inputs(m, "u");
+    EXPECT_TRUE(bit_identical(run_layer(m, "u", in).out, upsample_ref(in[0], {3, 4, 5}, scale)));
   }
 }
 

@@ -15,6 +15,8 @@
 //    c' from c - (size-1)/2 to c + size/2, clipped to the channels that exist.
 //  * batchnorm (inference): y = gamma * (x - mean) / sqrt(var + kBatchNormEps) + beta, folded
 //    at build time into y = x * scale + shift; channel = the input's first dimension.
+//  * leaky_relu: y = x for x >= 0, alpha * x otherwise (Darknet/ACL LEAKY_RELU).
+//  * upsample: nearest neighbour, out[c][h][w] = in[c][h / scale][w / scale] (Darknet/ACL).
 //  * softmax over every element of the input, max-subtracted, the sum accumulated in double.
 //  * concat along `axis` (0 = channels) of inputs of any rank; add sums its inputs in order.
 //  * Weights: std::mt19937_64(layer_seed(seed, NAME)) (NAME: see make_kernel), each value
@@ -350,6 +352,43 @@ class ReluKernel : public OpKernel {
   }
 };
 
+class LeakyReluKernel : public OpKernel {
+ public:
+  LeakyReluKernel(const Op& op, std::string name, std::vector<Shape> in)
+      : OpKernel(std::move(name), std::move(in), op.out),
+        alpha_(static_cast<float>(op.leaky_alpha)) {}
+  void compute(const float* const* in, float* out) override {
+    const std::size_t n = count(out_);
+    for (std::size_t i = 0; i < n; ++i) out[i] = in[0][i] >= 0.0f ? in[0][i] : alpha_ * in[0][i];
+  }
+
+ private:
+  float alpha_;
+};
+
+class UpsampleKernel : public OpKernel {
+ public:
+  UpsampleKernel(const Op& op, std::string name, std::vector<Shape> in)
+      : OpKernel(std::move(name), std::move(in), op.out), scale_(op.scale) {}
+  void compute(const float* const* in, float* out) override {
+    const Shape& x = in_.at(0);
+    const int c = dim(x, 0), h = dim(x, 1), w = dim(x, 2);
+    for (int ch = 0; ch < c; ++ch) {
+      const float* xc = in[0] + static_cast<std::size_t>(ch) * h * w;
+      for (int ih = 0; ih < h; ++ih) {
+        // Build one output row, then repeat it `scale` times.
+        float* row = out;
+        const float* src = xc + static_cast<std::size_t>(ih) * w;
+        for (int iw = 0; iw < w; ++iw) out = std::fill_n(out, scale_, src[iw]);
+        for (int r = 1; r < scale_; ++r) out = std::copy(row, row + w * scale_, out);
+      }
+    }
+  }
+
+ private:
+  int scale_;
+};
+
 class BatchNormKernel : public OpKernel {
  public:
   BatchNormKernel(const Op& op, std::string name, std::vector<Shape> in, std::uint64_t seed)
@@ -549,6 +588,10 @@ std::unique_ptr<OpKernel> make_op_kernel(const Op& op, const std::string& name,
       return std::make_unique<PoolKernel>(op, name, std::move(in));
     case OpKind::relu:
       return std::make_unique<ReluKernel>(name, std::move(in), op.out);
+    case OpKind::leaky_relu:
+      return std::make_unique<LeakyReluKernel>(op, name, std::move(in));
+    case OpKind::upsample:
+      return std::make_unique<UpsampleKernel>(op, name, std::move(in));
     case OpKind::batchnorm:
       return std::make_unique<BatchNormKernel>(op, name, std::move(in), s);
     case OpKind::add:

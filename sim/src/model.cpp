@@ -20,11 +20,14 @@ using detail::MapReader;
 
 const std::map<std::string, OpKind>& op_names() {
   static const std::map<std::string, OpKind> names = {
-      {"conv", OpKind::conv},       {"dwconv", OpKind::dwconv},   {"fc", OpKind::fc},
-      {"maxpool", OpKind::maxpool}, {"avgpool", OpKind::avgpool}, {"relu", OpKind::relu},
-      {"batchnorm", OpKind::batchnorm}, {"add", OpKind::add},     {"concat", OpKind::concat},
-      {"flatten", OpKind::flatten}, {"softmax", OpKind::softmax}, {"lrn", OpKind::lrn},
-      {"block", OpKind::block},     {"opaque", OpKind::opaque}};
+      {"conv", OpKind::conv},         {"dwconv", OpKind::dwconv},
+      {"fc", OpKind::fc},             {"maxpool", OpKind::maxpool},
+      {"avgpool", OpKind::avgpool},   {"relu", OpKind::relu},
+      {"leaky_relu", OpKind::leaky_relu}, {"batchnorm", OpKind::batchnorm},
+      {"add", OpKind::add},           {"concat", OpKind::concat},
+      {"flatten", OpKind::flatten},   {"softmax", OpKind::softmax},
+      {"lrn", OpKind::lrn},           {"upsample", OpKind::upsample},
+      {"block", OpKind::block},       {"opaque", OpKind::opaque}};
   return names;
 }
 
@@ -121,6 +124,12 @@ Op parse_op(const std::string& file, const YAML::Node& node, const std::string& 
       op.lrn_beta = r.opt_num("beta").value_or(op.lrn_beta);
       op.lrn_k = r.opt_num("k").value_or(op.lrn_k);
       break;
+    case OpKind::leaky_relu:
+      op.leaky_alpha = r.opt_num("alpha").value_or(op.leaky_alpha);
+      break;
+    case OpKind::upsample:
+      positive("scale", true, op.scale);
+      break;
     case OpKind::concat: {
       const long long axis = r.opt_int("axis").value_or(0);
       if (axis < 0) fail(file, r.get("axis"), what + ".axis: expected an integer >= 0");
@@ -210,11 +219,18 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
       break;
     }
     case OpKind::relu:
+    case OpKind::leaky_relu:
     case OpKind::batchnorm:
     case OpKind::softmax:
     case OpKind::lrn:
       out = one_input();
       break;
+    case OpKind::upsample: {
+      const Shape& x = one_input();
+      need_image(x);
+      out.dims = {x.dims[0], x.dims[1] * op.scale, x.dims[2] * op.scale};
+      break;
+    }
     case OpKind::flatten:
       out.dims = {one_input().elements()};
       break;
@@ -246,6 +262,12 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
       std::string prev = op.input_names.empty() ? "" : op.input_names[0];
       std::set<std::string> body_names;
       for (Op& b : op.body) {
+        // A body op named like a block input would make that name mean two tensors.
+        if (std::find(op.input_names.begin(), op.input_names.end(), b.name) !=
+            op.input_names.end())
+          throw InputError(file, b.line, "body op '" + b.name + "' of block '" + op.name +
+                                             "' has the name of the block's input '" + b.name +
+                                             "' (rename one of them)");
         if (b.input_names.empty()) {
           if (prev.empty()) throw InputError(file, b.line, "body op '" + b.name + "': no input");
           b.input_names = {prev};

@@ -11,8 +11,8 @@
 namespace hetmap {
 
 enum class OpKind {
-  conv, dwconv, fc, maxpool, avgpool, relu, batchnorm, add, concat, flatten, softmax, lrn,
-  block, opaque
+  conv, dwconv, fc, maxpool, avgpool, relu, leaky_relu, batchnorm, add, concat, flatten,
+  softmax, lrn, upsample, block, opaque
 };
 const char* to_string(OpKind kind);
 
@@ -40,6 +40,8 @@ struct Op {
   int lrn_size = 5;
   double lrn_alpha = 1e-4, lrn_beta = 0.75, lrn_k = 1.0;
   int axis = 0;                           // concat axis (0 = channels)
+  double leaky_alpha = 0.1;               // leaky_relu: y = x < 0 ? alpha * x : x
+  int scale = 1;                          // upsample: nearest-neighbour factor along H and W
   Shape out;
   std::vector<Op> body;                   // block only
   int line = 0;
