@@ -99,22 +99,25 @@ bool Evaluator::simulate(const Config& c) {
   double event[64];
   for (int p = 0; p < P; ++p) event[p] = kInf;
 
-  // A dependency of `s` is met from time `at` on.
+  // A dependency of `s` is met from time `at` on. Mostly branch-free (which dependency is the
+  // last is unpredictable): the pending slot is always written and kept only if counted. A
+  // disabled layer (waiting < 0) only goes further below zero and never becomes pending.
   auto satisfy = [&](int s, double at) {
-    ready_at[s] = std::max(ready_at[s], at);
-    if (--waiting[s] == 0) {
-      const int q = proc[s];
-      pending[q * L + n_pending[q]++] = s;
-      if (running[q] < 0) event[q] = std::min(event[q], ready_at[s]);
-    }
+    const double ready = std::max(ready_at[s], at);
+    ready_at[s] = ready;
+    const bool now_ready = --waiting[s] == 0;
+    const int q = proc[s];
+    pending[q * L + n_pending[q]] = s;
+    n_pending[q] += now_ready;
+    if (now_ready && running[q] < 0) event[q] = std::min(event[q], ready);
   };
   // `producer` (-1: the model input) is done at `now` on processor p: copy its output to every
   // other processor that needs it (in processor order), then release its consumers.
   double arrival[64];
   auto publish = [&](int producer, int p, const int* cons, int n, bool result) {
-    std::uint64_t dest = result && p != host ? 1ULL << host : 0;
-    for (int i = 0; i < n; ++i)
-      if (waiting[cons[i]] >= 0 && proc[cons[i]] != p) dest |= 1ULL << proc[cons[i]];
+    std::uint64_t dest = static_cast<std::uint64_t>(result) << host;
+    for (int i = 0; i < n; ++i) dest |= static_cast<std::uint64_t>(waiting[cons[i]] >= 0) << proc[cons[i]];
+    dest &= ~(1ULL << p);
     arrival[p] = now;
     for (; dest; dest &= dest - 1) {
       const int q = __builtin_ctzll(dest);
@@ -129,8 +132,7 @@ bool Evaluator::simulate(const Config& c) {
       copies[n_copies++] = CopySpan{0, producer, p, q, res, begin, end};
       arrival[q] = end;
     }
-    for (int i = 0; i < n; ++i)
-      if (waiting[cons[i]] > 0) satisfy(cons[i], arrival[proc[cons[i]]]);
+    for (int i = 0; i < n; ++i) satisfy(cons[i], arrival[proc[cons[i]]]);
   };
 
   publish(-1, host, input_cons, n_input_cons, false);  // the input is on the host at t = 0
