@@ -1,0 +1,150 @@
+// `hetmap estimate`: a profile for a model whose layers were not all measured, from a time
+// model fitted to measured networks on the same platform (hetmap/estimate.hpp,
+// docs/estimator.md).
+#include <fmt/format.h>
+
+#include <bitset>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "hetmap/error.hpp"
+#include "hetmap/estimate.hpp"
+
+namespace hetmap::cli {
+
+namespace {
+
+struct EstimateOptions {
+  std::string model, platform, measured, out, terms = "overhead,op,mac,byte";
+  std::vector<std::string> calibrate;
+  int min_samples = 0;  // 0: one more than the number of terms
+  bool cross_validate = false;
+};
+
+std::string percent(const ErrorStats& e) {
+  return e.n == 0 ? std::string("-") : fmt::format("{:.1f}%", e.mape);
+}
+
+// "big 9.8% (max 31%), gpu 12.0% (max 40%)" over the processors that have samples.
+std::string per_processor(const Platform& pf, const std::vector<ErrorStats>& by_proc) {
+  std::string s;
+  for (std::size_t p = 0; p < by_proc.size(); ++p) {
+    if (by_proc[p].n == 0) continue;
+    s += fmt::format("{}{} {:.1f}% (max {:.0f}%, {} rows)", s.empty() ? "" : ", ",
+                     pf.processors[p].name, by_proc[p].mape, by_proc[p].max_ape, by_proc[p].n);
+  }
+  return s;
+}
+
+void print_fits(const Platform& pf, const std::vector<PointFit>& fits) {
+  std::cout << fmt::format("{:<22} {:>5} {:>11} {:>11} {:>11} {:>11} {:>8} {:>8}\n", "fit",
+                           "rows", "ms/layer", "ms/op", "ms/GMAC", "ms/MB", "MAPE", "max");
+  for (const PointFit& f : fits)
+    std::cout << fmt::format("{:<22} {:>5} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g} {:>7.1f}% {:>7.0f}%\n",
+                             to_string(f.point, pf), f.in_sample.n, f.model.coef[0],
+                             f.model.coef[1], f.model.coef[2], f.model.coef[3], f.in_sample.mape,
+                             f.in_sample.max_ape);
+}
+
+void print_cross_validation(const Platform& pf, const CrossValidation& cv) {
+  std::cout << "\nleave-one-network-out MAPE (each network predicted by fits on the others):\n";
+  std::cout << fmt::format("{:<16}", "network");
+  for (const Processor& p : pf.processors) std::cout << fmt::format(" {:>8}", p.name);
+  std::cout << "\n";
+  for (std::size_t s = 0; s < cv.networks.size(); ++s) {
+    std::cout << fmt::format("{:<16}", cv.networks[s]);
+    for (const ErrorStats& e : cv.by_network[s]) std::cout << fmt::format(" {:>8}", percent(e));
+    std::cout << "\n";
+  }
+  std::cout << fmt::format("{:<16}", "all");
+  for (const ErrorStats& e : cv.by_processor) std::cout << fmt::format(" {:>8}", percent(e));
+  std::cout << fmt::format("\noverall {} over {} rows\n", percent(cv.overall), cv.overall.n);
+}
+
+int run_estimate(const EstimateOptions& o) {
+  const Platform platform = load_platform(o.platform);
+  const Model model = load_model(o.model);
+  const unsigned terms = parse_terms(o.terms, "--terms");
+  const int n_terms = static_cast<int>(std::bitset<kTimeTerms>(terms).count());
+  const int min_samples = o.min_samples > 0 ? o.min_samples : n_terms + 1;
+
+  std::vector<CalibrationSet> sets;
+  for (const std::string& spec : o.calibrate) sets.push_back(load_calibration(spec, platform));
+  std::optional<Profile> measured;
+  if (!o.measured.empty()) measured = load_profile(o.measured, model, platform);
+
+  const std::vector<PointFit> fits = fit_points(sets, terms, min_samples);
+  if (fits.empty())
+    throw InputError("--calibrate", 0,
+                     fmt::format("no operating point (processor, frequency, threads) has {} or "
+                                 "more measured rows to fit {} terms",
+                                 min_samples, n_terms));
+
+  // How the estimates were made, for the profile's source line.
+  std::vector<ErrorStats> in_sample(platform.processors.size());
+  for (const PointFit& f : fits) {
+    ErrorStats& e = in_sample[f.point.proc];
+    // Pool the per-point statistics: mean of means weighted by rows.
+    const double total = e.mape * e.n + f.in_sample.mape * f.in_sample.n;
+    e.n += f.in_sample.n;
+    e.mape = total / e.n;
+    e.max_ape = std::max(e.max_ape, f.in_sample.max_ape);
+  }
+  std::string provenance = fmt::format(
+      "estimated by hetmap estimate: t_ms = sum of terms [{}] (ms/layer, ms/op, ms/GMAC, ms/MB "
+      "moved) fitted per processor/frequency/threads by non-negative least squares of the "
+      "relative error on the measured rows of {} network(s):",
+      terms_string(terms), sets.size());
+  for (const CalibrationSet& s : sets)
+    provenance += " " + s.model.name + " (" + s.profile_file + ")";
+  provenance += "; in-sample MAPE per processor: " + per_processor(platform, in_sample);
+  std::optional<CrossValidation> cv;
+  if (sets.size() >= 2) {
+    cv = cross_validate(sets, platform, terms, min_samples);
+    provenance += "; leave-one-network-out MAPE per processor: " +
+                  per_processor(platform, cv->by_processor);
+  }
+  provenance += "; method: docs/estimator.md";
+
+  const EstimatedProfile est =
+      estimated_profile(model, platform, fits, measured ? &*measured : nullptr, provenance);
+  write_all_or_none({{o.out, est.csv}});
+
+  print_fits(platform, fits);
+  if (o.cross_validate && cv) print_cross_validation(platform, *cv);
+  std::cout << fmt::format("\nwrote {}: {} measured rows copied, {} rows estimated\n", o.out,
+                           est.measured_rows, est.estimated_rows);
+  return kOk;
+}
+
+}  // namespace
+
+Action add_estimate(CLI::App& app) {
+  auto o = std::make_shared<EstimateOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "estimate", "Write a profile whose unmeasured layers are estimated from measured networks");
+  cmd->add_option("-m,--model", o->model, "model YAML to write a profile for")->required();
+  cmd->add_option("-p,--platform", o->platform, "platform YAML")->required();
+  cmd->add_option("--calibrate", o->calibrate,
+                  "MODEL.yaml:PROFILE.csv of a measured network on the platform (repeatable)")
+      ->required();
+  cmd->add_option("--measured", o->measured,
+                  "profile of MODEL's measured layers (exact layer names), copied as is");
+  cmd->add_option("-o,--out", o->out, "profile CSV to write")->required();
+  cmd->add_option("--terms", o->terms, "time-model terms: any of overhead,op,mac,byte");
+  cmd->add_option("--min-samples", o->min_samples,
+                  "fit an operating point only with this many rows (default: terms + 1)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_flag("--cross-validate", o->cross_validate,
+                "print the leave-one-network-out error per network and processor");
+  return [o, cmd]() -> int {
+    if (!cmd->parsed()) return -1;
+    return run_estimate(*o);
+  };
+}
+
+}  // namespace hetmap::cli
