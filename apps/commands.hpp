@@ -16,6 +16,7 @@ Action add_plot(CLI::App& app);
 Action add_profile(CLI::App& app);
 Action add_validate(CLI::App& app);
 Action add_run(CLI::App& app);
+Action add_import(CLI::App& app);
 Action add_estimate(CLI::App& app);
 Action add_info(CLI::App& app);
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   actions.push_back(hetmap::cli::add_profile(app));
   actions.push_back(hetmap::cli::add_validate(app));
   actions.push_back(hetmap::cli::add_run(app));
+  actions.push_back(hetmap::cli::add_import(app));
   actions.push_back(hetmap::cli::add_estimate(app));
   actions.push_back(hetmap::cli::add_info(app));
   // CLI11 reports an unknown verb as "a subcommand is required"; name it instead.

@@ -7,6 +7,7 @@ PKGS=(
   libyaml-cpp-dev libboost-graph-dev libtbb-dev libeigen3-dev libcli11-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpagmo-dev
+  libonnx-dev libprotobuf-dev
   python3 python3-matplotlib
 )
 

@@ -298,10 +298,11 @@ Conversion clip(const Node& nd) {
   }
   if (lo != 0.0)
     nd.unsupported(fmt::format("Clip(min {}, max {}): only Clip(0, max), i.e. ReLU or ReLU6, "
-                               "maps to a hetmap op (relu)", lo, hi));
+                               "maps to a hetmap op (relu)", static_cast<float>(lo), static_cast<float>(hi)));
   LayerSpec l = layer("relu", {x});
-  if (std::isfinite(hi))
-    l.comment = fmt::format("ONNX Clip(0, {}){}: imported as relu, which costs the same", hi,
+  if (std::isfinite(hi) && hi < std::numeric_limits<float>::max())
+    l.comment = fmt::format("ONNX Clip(0, {}){}: imported as relu, which costs the same",
+                            static_cast<float>(hi),
                             hi == 6.0 ? " = ReLU6" : "");
   return as_layer(std::move(l));
 }
@@ -313,11 +314,11 @@ Conversion lrn(const Node& nd) {
   l.keys.emplace_back("size", std::to_string(size->i()));
   // hetmap's defaults are ONNX's: write only what differs.
   if (const double a = attr_float(nd.n, "alpha", 1e-4); a != 1e-4f)
-    l.keys.emplace_back("alpha", fmt::format("{}", a));
+    l.keys.emplace_back("alpha", fmt::format("{}", static_cast<float>(a)));
   if (const double b = attr_float(nd.n, "beta", 0.75); b != 0.75)
-    l.keys.emplace_back("beta", fmt::format("{}", b));
+    l.keys.emplace_back("beta", fmt::format("{}", static_cast<float>(b)));
   if (const double k = attr_float(nd.n, "bias", 1.0); k != 1.0)
-    l.keys.emplace_back("k", fmt::format("{}", k));
+    l.keys.emplace_back("k", fmt::format("{}", static_cast<float>(k)));
   return as_layer(std::move(l));
 }
 
@@ -326,6 +327,37 @@ Conversion elementwise(const Node& nd, const char* op) {
   nd.one_output();
   for (int i = 1; i < nd.n.input_size(); ++i) nd.weight(i);
   return as_layer(layer(op, {nd.activation(0)}));
+}
+
+Conversion leaky_relu(const Node& nd) {
+  LayerSpec l = layer("leaky_relu", {nd.activation(0)});
+  // ONNX's default alpha (0.01) is not hetmap's (0.1): always write it.
+  l.keys.emplace_back("alpha", fmt::format("{}", static_cast<float>(attr_float(nd.n, "alpha", 0.01))));
+  return as_layer(std::move(l));
+}
+
+// Resize and Upsample in nearest mode by one integer factor on H and W -> upsample. The factor
+// is read off ONNX's shapes, so scales and sizes inputs alike work. Which source pixel a
+// coordinate mode picks changes values, not cost.
+Conversion upsample(const Node& nd) {
+  const std::string& x = nd.activation(0);
+  for (int i = 1; i < nd.n.input_size(); ++i) nd.weight(i);  // roi, scales, sizes
+  const std::string mode = attr_string(nd.n, "mode", "nearest");
+  if (mode != "nearest")
+    nd.unsupported("mode '" + mode + "': hetmap's upsample is nearest-neighbour");
+  const auto in = nd.shape(x);
+  const auto out = nd.shape(nd.n.output(0));
+  if (!in || !out) nd.unsupported("ONNX shape inference could not tell its input and output shapes");
+  if (in->size() != 4 || out->size() != 4)
+    nd.unsupported("resizes " + dims_str(*in) + ": hetmap upsamples [N, C, H, W] tensors");
+  const std::int64_t s = (*in)[2] > 0 ? (*out)[2] / (*in)[2] : 0;
+  if ((*out)[0] != (*in)[0] || (*out)[1] != (*in)[1] || s < 1 || (*out)[2] != s * (*in)[2] ||
+      (*out)[3] != s * (*in)[3])
+    nd.unsupported("resizes " + dims_str(*in) + " to " + dims_str(*out) +
+                   ": hetmap upsamples H and W by one integer factor");
+  LayerSpec l = layer("upsample", {x});
+  l.keys.emplace_back("scale", std::to_string(s));
+  return as_layer(std::move(l));
 }
 
 Conversion pass_through(const Node& nd) {
@@ -352,6 +384,9 @@ const std::map<std::string, Converter>& converters() {
       {"Squeeze", reshape},
       {"Unsqueeze", reshape},
       {"Relu", [](const Node& n) { return elementwise(n, "relu"); }},
+      {"LeakyRelu", leaky_relu},
+      {"Resize", upsample},
+      {"Upsample", upsample},
       {"Clip", clip},
       {"BatchNormalization", [](const Node& n) { return elementwise(n, "batchnorm"); }},
       {"Softmax", [](const Node& n) { return elementwise(n, "softmax"); }},

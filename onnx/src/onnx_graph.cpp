@@ -102,15 +102,85 @@ void OnnxGraph::find_input() {
   for (auto& v : *g->mutable_output()) fix_batch(v, symbol);
 }
 
-void OnnxGraph::infer_shapes() {
-  // Data propagation lets ONNX follow the Shape -> Gather -> Concat -> Reshape chains that
-  // exporters write for `x.view(x.size(0), -1)`.
-  try {
-    onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(),
-                                       onnx::ShapeInferenceOptions(false, 0, true));
-  } catch (const std::exception& e) {
-    inference_notes_.push_back(std::string("ONNX shape inference stopped early: ") + e.what());
+namespace {
+
+// The output shape of a Reshape of `in` to `target` (0 copies the input's size unless
+// `allowzero`, -1 takes what is left); nullopt if the target does not fit.
+std::optional<Dims> reshaped(const Dims& in, const Dims& target, bool allowzero) {
+  std::int64_t total = 1, known = 1;
+  for (auto d : in) total *= d;
+  Dims out = target;
+  int free = -1;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == 0 && !allowzero) {
+      if (i >= in.size()) return std::nullopt;
+      out[i] = in[i];
+    }
+    if (out[i] == -1) {
+      if (free >= 0) return std::nullopt;
+      free = static_cast<int>(i);
+    } else if (out[i] < 0) {
+      return std::nullopt;
+    } else {
+      known *= out[i];
+    }
   }
+  if (free >= 0) {
+    if (known == 0 || total % known != 0) return std::nullopt;
+    out[free] = total / known;
+  } else if (known != total) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace
+
+void OnnxGraph::infer_shapes() {
+  // Data propagation computes the values of the Shape -> Gather -> Concat chains that exporters
+  // write for `x.view(x.size(0), -1)`, but ONNX 1.12's Reshape does not use a computed target
+  // with -1 in it: the importer completes those Reshapes and infers again.
+  for (int round = 0; round < 8; ++round) {
+    std::unordered_map<std::string, onnx::TensorShapeProto> computed;
+    try {
+      onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(),
+                                         onnx::ShapeInferenceOptions(false, 0, true), &computed);
+    } catch (const std::exception& e) {
+      inference_notes_.push_back(std::string("ONNX shape inference stopped early: ") + e.what());
+      break;
+    }
+    collect_shapes();
+    bool completed = false;
+    for (const auto& n : graph().node()) {
+      if (n.op_type() != "Reshape" || n.input_size() < 2 || shapes_.count(n.output(0))) continue;
+      auto in = shape(n.input(0));
+      std::optional<Dims> target;
+      if (auto c = constant(n.input(1))) target = Dims(c->begin(), c->end());
+      if (auto it = computed.find(n.input(1)); !target && it != computed.end()) {
+        target.emplace();
+        for (const auto& d : it->second.dim()) {
+          if (!d.has_dim_value()) {
+            target.reset();
+            break;
+          }
+          target->push_back(d.dim_value());
+        }
+      }
+      if (!in || !target) continue;
+      auto out = reshaped(*in, *target, attr_int(n, "allowzero", 0) != 0);
+      if (!out) continue;
+      auto* v = model_.mutable_graph()->add_value_info();
+      v->set_name(n.output(0));
+      auto* t = v->mutable_type()->mutable_tensor_type();
+      t->set_elem_type(elem_type(n.input(0)));
+      for (auto d : *out) t->mutable_shape()->add_dim()->set_dim_value(d);
+      completed = true;
+    }
+    if (!completed) break;
+  }
+}
+
+void OnnxGraph::collect_shapes() {
   const auto& g = graph();
   for (const auto& t : g.initializer()) {
     shapes_[t.name()] = Dims(t.dims().begin(), t.dims().end());
@@ -126,6 +196,13 @@ void OnnxGraph::infer_shapes() {
       shapes_[n.output(0)] = Dims(a->t().dims().begin(), a->t().dims().end());
     }
   }
+}
+
+int OnnxGraph::elem_type(const std::string& tensor) const {
+  for (const auto* list : {&graph().input(), &graph().value_info()})
+    for (const auto& v : *list)
+      if (v.name() == tensor && v.type().has_tensor_type()) return v.type().tensor_type().elem_type();
+  return onnx::TensorProto::FLOAT;
 }
 
 std::optional<Dims> OnnxGraph::shape(const std::string& tensor) const {

@@ -46,6 +46,8 @@ class OnnxGraph {
  private:
   void find_input();
   void infer_shapes();
+  void collect_shapes();
+  int elem_type(const std::string& tensor) const;  // of an input or inferred tensor
 
   std::string file_;
   onnx::ModelProto model_;

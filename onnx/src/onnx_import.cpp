@@ -86,6 +86,7 @@ class Importer {
 
   OnnxImport run() {
     count_uses();
+    choose_final();
     convert_nodes();
     plan();
     OnnxImport result;
@@ -222,17 +223,25 @@ class Importer {
     return need;
   }
 
+  // The final output, and names for the exits: a graph output's name is its exit's (mappings
+  // and traces use it), so it is taken before layers are named.
+  void choose_final() {
+    for (const auto& o : g_.graph().output()) outputs_.push_back(o.name());
+    if (outputs_.empty()) fail("the graph has no output");
+    final_output_ = options_.final_output.empty() ? outputs_.back() : options_.final_output;
+    if (std::find(outputs_.begin(), outputs_.end(), final_output_) == outputs_.end()) {
+      std::string list;
+      for (const auto& o : outputs_) list += (list.empty() ? "'" : ", '") + o + "'";
+      fail("--final: '" + final_output_ + "' is not a graph output (the outputs are " + list + ")");
+    }
+    for (const std::string& o : outputs_)
+      if (o != final_output_) exit_names_[o] = claim(sanitize(o).empty() ? "exit" : sanitize(o));
+  }
+
   // Backbone = what the final output needs; each other output's exit = what only it needs.
   void plan() {
-    std::vector<std::string> outputs;
-    for (const auto& o : g_.graph().output()) outputs.push_back(o.name());
-    if (outputs.empty()) fail("the graph has no output");
-    std::string final_output = options_.final_output.empty() ? outputs.back() : options_.final_output;
-    if (std::find(outputs.begin(), outputs.end(), final_output) == outputs.end()) {
-      std::string list;
-      for (const auto& o : outputs) list += (list.empty() ? "'" : ", '") + o + "'";
-      fail("--final: '" + final_output + "' is not a graph output (the outputs are " + list + ")");
-    }
+    const std::vector<std::string>& outputs = outputs_;
+    const std::string& final_output = final_output_;
     const std::vector<char> final_need = needed_by(output_layer(final_output));
     std::vector<int> position(layers_.size(), -1);  // backbone position
     for (std::size_t l = 0; l < layers_.size(); ++l)
@@ -247,7 +256,7 @@ class Importer {
       if (o != final_output) exit_needs.emplace_back(o, needed_by(output_layer(o)));
     for (const auto& [output, need] : exit_needs) {
       ExitPlan e;
-      e.name = claim(sanitize(output).empty() ? "exit" : sanitize(output));
+      e.name = exit_names_.at(output);
       for (std::size_t l = 0; l < layers_.size(); ++l) {
         if (!need[l] || final_need[l]) continue;
         for (const auto& [other, other_need] : exit_needs)
@@ -373,6 +382,9 @@ class Importer {
   std::map<std::string, int> source_;        // activation tensor -> layer index or the input
   std::vector<Built> layers_;                // in topological order
   std::set<std::string> names_;
+  std::vector<std::string> outputs_;         // graph outputs, in file order
+  std::string final_output_;
+  std::map<std::string, std::string> exit_names_;  // graph output -> exit name
   std::vector<int> backbone_;
   std::vector<ExitPlan> exits_;
   std::vector<std::string> notes_;
