@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <bitset>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -11,6 +13,8 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/io.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/estimate.hpp"
 
@@ -18,9 +22,16 @@ namespace hetmap::cli {
 
 namespace {
 
+// NAME.transfers.csv for an output NAME.csv (transfers_path_for wants the file to exist).
+std::optional<std::string> transfers_path_for_output(const std::string& out) {
+  const std::filesystem::path p(out);
+  if (p.extension() != ".csv") return std::nullopt;
+  return (p.parent_path() / (p.stem().string() + ".transfers.csv")).string();
+}
+
 struct EstimateOptions {
-  std::string model, platform, measured, out, terms = "overhead,op,mac,byte";
-  std::vector<std::string> calibrate;
+  std::string model, platform, measured, out, terms = "overhead,mac,byte";
+  std::vector<std::string> calibrate, processors;
   int min_samples = 0;  // 0: one more than the number of terms
   bool cross_validate = false;
 };
@@ -75,8 +86,28 @@ int run_estimate(const EstimateOptions& o) {
   std::vector<CalibrationSet> sets;
   for (const std::string& spec : o.calibrate) sets.push_back(load_calibration(spec, platform));
   std::optional<Profile> measured;
-  if (!o.measured.empty()) measured = load_profile(o.measured, model, platform);
+  std::optional<Transfers> transfers;  // measured copies beside --measured, if any
+  std::string transfers_out;
+  if (!o.measured.empty()) {
+    measured = load_profile(o.measured, model, platform);
+    if (const auto path = transfers_path_for(o.measured)) {
+      transfers = load_transfers(*path, model, platform);
+      const auto out_path = transfers_path_for_output(o.out);
+      if (!out_path)
+        throw InputError(o.out, 0, "-o: expected a name ending in .csv (the measured copies go "
+                                   "to NAME.transfers.csv beside it)");
+      transfers_out = *out_path;
+    }
+  }
 
+  std::vector<bool> estimate_on(platform.processors.size(), o.processors.empty());
+  for (const std::string& name : o.processors) {
+    const int p = platform.find(name);
+    if (p < 0)
+      throw InputError("--processors", 0,
+                       "unknown processor '" + name + "' (not in platform " + platform.name + ")");
+    estimate_on[static_cast<std::size_t>(p)] = true;
+  }
   const std::vector<PointFit> fits = fit_points(sets, terms, min_samples);
   if (fits.empty())
     throw InputError("--calibrate", 0,
@@ -95,9 +126,9 @@ int run_estimate(const EstimateOptions& o) {
     e.max_ape = std::max(e.max_ape, f.in_sample.max_ape);
   }
   std::string provenance = fmt::format(
-      "estimated by hetmap estimate: t_ms = sum of terms [{}] (ms/layer, ms/op, ms/GMAC, ms/MB "
-      "moved) fitted per processor/frequency/threads by non-negative least squares of the "
-      "relative error on the measured rows of {} network(s):",
+      "estimated by hetmap estimate: t_ms = c . ({}), a layer's work (ops launched, GMACs, MB of "
+      "activations and weights moved), c >= 0 fitted per processor/frequency/threads by "
+      "non-negative least squares of the relative error on the measured rows of {} network(s):",
       terms_string(terms), sets.size());
   for (const CalibrationSet& s : sets)
     provenance += " " + s.model.name + " (" + s.profile_file + ")";
@@ -111,13 +142,27 @@ int run_estimate(const EstimateOptions& o) {
   provenance += "; method: docs/estimator.md";
 
   const EstimatedProfile est =
-      estimated_profile(model, platform, fits, measured ? &*measured : nullptr, provenance);
-  write_all_or_none({{o.out, est.csv}});
+      estimated_profile(model, platform, fits, measured ? &*measured : nullptr, estimate_on,
+                        provenance);
+  std::string transfers_csv;
+  if (transfers) {
+    // The copied file's comments (its source and notes) travel with its rows.
+    std::string notes;
+    for (const std::string& c :
+         detail::parse_csv(detail::read_file(transfers->file), transfers->file).comments)
+      notes += (notes.empty() ? "" : " ") + c.substr(c.find_first_not_of(' ') == std::string::npos
+                                                         ? c.size() : c.find_first_not_of(' '));
+    transfers_csv = copied_transfers_csv(model, platform, *transfers, notes);
+  }
+  write_all_or_none({{o.out, est.csv}, {transfers_out, transfers_csv}});
 
   print_fits(platform, fits);
   if (o.cross_validate && cv) print_cross_validation(platform, *cv);
   std::cout << fmt::format("\nwrote {}: {} measured rows copied, {} rows estimated\n", o.out,
                            est.measured_rows, est.estimated_rows);
+  if (transfers)
+    std::cout << fmt::format("wrote {}: {} measured copies from {}\n", transfers_out,
+                             transfers->rows.size(), transfers->file);
   return kOk;
 }
 
@@ -133,9 +178,13 @@ Action add_estimate(CLI::App& app) {
                   "MODEL.yaml:PROFILE.csv of a measured network on the platform (repeatable)")
       ->required();
   cmd->add_option("--measured", o->measured,
-                  "profile of MODEL's measured layers (exact layer names), copied as is");
+                  "profile of MODEL's measured layers (exact layer names), copied as is; a "
+                  "PROFILE.transfers.csv beside it is copied to OUT.transfers.csv");
   cmd->add_option("-o,--out", o->out, "profile CSV to write")->required();
   cmd->add_option("--terms", o->terms, "time-model terms: any of overhead,op,mac,byte");
+  cmd->add_option("--processors", o->processors,
+                  "estimate rows only on these processors (default: every fitted one)")
+      ->delimiter(',');
   cmd->add_option("--min-samples", o->min_samples,
                   "fit an operating point only with this many rows (default: terms + 1)")
       ->check(CLI::Range(1, 1000000));

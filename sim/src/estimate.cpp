@@ -277,21 +277,25 @@ std::string row_text(const Model& model, const Platform& platform, int layer, in
 
 EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
                                    const std::vector<PointFit>& fits, const Profile* measured,
+                                   const std::vector<bool>& estimate_on,
                                    const std::string& provenance) {
   EstimatedProfile out;
   const std::size_t procs = platform.processors.size();
   const std::size_t layers = model.layers.size();
-  auto measured_cell = [&](std::size_t l, std::size_t p) {
-    return measured && !measured->by_cell[l * procs + p].empty();
+  auto measured_layer = [&](std::size_t l) {
+    for (std::size_t p = 0; measured && p < procs; ++p)
+      if (!measured->by_cell[l * procs + p].empty()) return true;
+    return false;
   };
   std::vector<std::vector<bool>> is_measured(layers, std::vector<bool>(procs, false));
   std::vector<std::vector<bool>> is_estimated(layers, std::vector<bool>(procs, false));
   std::string rows;
   for (std::size_t l = 0; l < layers; ++l) {
     const LayerWork work = layer_work(model, static_cast<int>(l));
+    const bool was_measured = measured_layer(l);
     for (std::size_t p = 0; p < procs; ++p) {
-      if (measured_cell(l, p)) {
-        is_measured[l][p] = true;
+      if (was_measured) {
+        is_measured[l][p] = !measured->by_cell[l * procs + p].empty();
         for (int i : measured->by_cell[l * procs + p]) {
           const ProfileRow& r = measured->rows[static_cast<std::size_t>(i)];
           rows += row_text(model, platform, r.layer, r.proc, r.freq_mhz, r.threads,
@@ -303,7 +307,7 @@ EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
         continue;
       }
       for (const PointFit& f : fits) {
-        if (f.point.proc != static_cast<int>(p)) continue;
+        if (f.point.proc != static_cast<int>(p) || !estimate_on.at(p)) continue;
         is_estimated[l][p] = true;
         rows += row_text(model, platform, static_cast<int>(l), f.point.proc, f.point.freq_mhz,
                          f.point.threads, fmt_num(f.model.predict(work)) + ",,,");
@@ -324,6 +328,22 @@ EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
   std::replace(source.begin(), source.end(), '\n', ' ');
   out.csv = source + "\nlayer,processor,freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n" + rows;
   return out;
+}
+
+std::string copied_transfers_csv(const Model& model, const Platform& platform,
+                                 const Transfers& transfers, const std::string& measured_source) {
+  std::string s = "# source: copied by hetmap estimate from " + transfers.file + " (measured copies of " +
+                  "the same tensors of the backbone the model shares";
+  if (!measured_source.empty()) s += "; it says: " + measured_source;
+  s += "). Tensors not listed (e.g. exit branch inputs and results) cost the platform's link "
+       "formula.";
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  s += "\nlayer,from,to,mean_ms\n";
+  for (const TransferRow& r : transfers.rows)
+    s += (r.layer < 0 ? std::string(kModelInput) : model.layers[static_cast<std::size_t>(r.layer)].name) +
+         "," + platform.processors[static_cast<std::size_t>(r.from)].name + "," +
+         platform.processors[static_cast<std::size_t>(r.to)].name + "," + fmt_num(r.mean_ms) + "\n";
+  return s;
 }
 
 }  // namespace hetmap

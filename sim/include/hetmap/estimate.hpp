@@ -124,10 +124,11 @@ struct CrossValidation {
 CrossValidation cross_validate(const std::vector<CalibrationSet>& sets, const Platform& platform,
                                unsigned terms, int min_samples);
 
-/// A profile of `model`: for every (layer, processor) with rows in `measured` (may be null),
-/// those rows; for every other (layer, processor), one estimated row per fitted operating point
-/// of that processor. `measured_file` and `provenance` (how the fits were made, their errors)
-/// go into the `# source:` line, which names exactly which rows are measured and which
+/// A profile of `model`: a layer with rows in `measured` (may be null) keeps exactly those rows
+/// (where it was not measured it cannot run, as in the measured profile); a layer without any
+/// gets one estimated row per fitted operating point of every processor p with
+/// `estimate_on[p]`. `provenance` (how the fits were made, their errors) goes into the
+/// `# source:` line, which names exactly which rows are measured (from where) and which
 /// estimated.
 struct EstimatedProfile {
   std::string csv;  // the profile's text
@@ -135,6 +136,14 @@ struct EstimatedProfile {
 };
 EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
                                    const std::vector<PointFit>& fits, const Profile* measured,
+                                   const std::vector<bool>& estimate_on,
                                    const std::string& provenance);
+
+/// `transfers` (measured copies of a profile given to estimated_profile as `measured`; loaded
+/// against `model`) as the text of a `MODEL.transfers.csv` for the estimated profile: the same
+/// tensors cost what was measured, every other copy what the platform's links say.
+/// `measured_source` is what the copied file says of its source.
+std::string copied_transfers_csv(const Model& model, const Platform& platform,
+                                 const Transfers& transfers, const std::string& measured_source);
 
 }  // namespace hetmap
