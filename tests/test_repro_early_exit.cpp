@@ -1,0 +1,97 @@
+// The early-exit cooperative CPU-GPU reproduction (experiments/repro-early-exit.yaml,
+// docs/reproductions.md): runs the whole sweep (well under a second) and pins its headline
+// numbers, so a change to the simulator, the search, the baselines or the shipped Rock Pi N10
+// models and profiles that moves them shows up here.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "fixtures.hpp"
+
+namespace hetmap::test {
+namespace {
+
+// name (or front id) -> {worst_latency, mean_latency} from a baselines.csv / front.csv whose
+// columns start name/id, worst_latency, mean_latency (the experiment's objective order).
+std::map<std::string, std::pair<double, double>> read_latencies(const std::string& path) {
+  std::map<std::string, std::pair<double, double>> out;
+  std::istringstream in(slurp(path));
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("worst_latency,mean_latency,"), line.find(',') + 1) << path << ": " << line;
+  while (std::getline(in, line)) {
+    std::istringstream cells(line);
+    std::string name, worst, mean;
+    std::getline(cells, name, ',');
+    std::getline(cells, worst, ',');
+    std::getline(cells, mean, ',');
+    out[name] = {std::stod(worst), std::stod(mean)};
+  }
+  return out;
+}
+
+double best_front_worst(const std::map<std::string, std::pair<double, double>>& front) {
+  double best = 1e300;
+  for (const auto& [id, v] : front) best = std::min(best, v.first);
+  return best;
+}
+
+struct Expected {
+  const char* network;
+  int id;             // sweep point at contention 1.0
+  double cpu_worst, gpu_worst, coop_worst, search_worst, search_best_mean;
+};
+
+// Worst-case latencies in ms at contention 1.0 (docs/reproductions.md's table).
+const Expected kExpected[] = {
+    {"ee-resnet18", 0, 51.51, 52.9285, 35.44, 35.44, 19.0212},
+    {"ee-resnet50", 2, 457.937, 542.663, 442.176, 442.176, 274.389},
+    {"ee-mobilenetv1", 4, 125.751, 173.491, 98.2432, 98.2432, 77.4579},
+};
+
+TEST(ReproEarlyExit, HeadlineNumbers) {
+  const std::string out = temp_dir() + "/repro";
+  const RunResult r =
+      run_hetmap("sweep experiments/repro-early-exit.yaml --out " + quote(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string results = slurp(out + "/results.csv");
+  ASSERT_EQ(std::count(results.begin(), results.end(), '\n'), 7) << results;  // 3 x 2 points
+
+  double sum_reduction = 0.0;
+  for (const Expected& e : kExpected) {
+    SCOPED_TRACE(e.network);
+    const std::string dir = out + "/points/00" + std::to_string(e.id);
+    EXPECT_NE(results.find("\n" + std::to_string(e.id) + "," + e.network + ",1.0,"),
+              std::string::npos)
+        << results;
+    const auto base = read_latencies(dir + "/baselines.csv");
+    const auto front = read_latencies(dir + "/front.csv");
+    ASSERT_TRUE(base.count("single:big") && base.count("single:gpu") &&
+                base.count("ee-coop:big/gpu") && base.count("best-single"));
+    // Only big and gpu may be used: no baseline names another processor.
+    for (const auto& [name, v] : base)
+      EXPECT_EQ(name.find("little"), std::string::npos) << name;
+
+    const double tol = 1e-4;  // relative: catches any change of the model, profile or semantics
+    EXPECT_NEAR(base.at("single:big").first, e.cpu_worst, e.cpu_worst * tol);
+    EXPECT_NEAR(base.at("single:gpu").first, e.gpu_worst, e.gpu_worst * tol);
+    EXPECT_NEAR(base.at("ee-coop:big/gpu").first, e.coop_worst, e.coop_worst * tol);
+    EXPECT_NEAR(best_front_worst(front), e.search_worst, e.search_worst * tol);
+    double best_mean = 1e300;
+    for (const auto& [id, v] : front) best_mean = std::min(best_mean, v.second);
+    EXPECT_NEAR(best_mean, e.search_best_mean, e.search_best_mean * tol);
+    // The search never does worse than the paper's mapping, which it starts from.
+    EXPECT_LE(best_front_worst(front), base.at("ee-coop:big/gpu").first + 1e-9);
+
+    const double best_single = std::min(e.cpu_worst, e.gpu_worst);
+    sum_reduction += 100.0 * (1.0 - e.coop_worst / best_single);
+  }
+  // The paper: -24.8% on average over its three EE DNNs; hetmap: -18.8% (why: the table).
+  EXPECT_NEAR(sum_reduction / 3.0, 18.84, 0.01);
+}
+
+}  // namespace
+}  // namespace hetmap::test
