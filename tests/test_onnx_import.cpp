@@ -201,6 +201,16 @@ std::vector<std::string> input_names(const Model& m, const std::string& name) {
   return names;
 }
 
+// Runs `hetmap import` on a model that must be refused: exit 2, the message, no output file.
+void expect_refused(const std::string& file, const std::string& message) {
+  const std::string out = temp_dir() + "/out.yaml";
+  const auto r = run_hetmap("import " + quote(file) + " -o " + quote(out));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 TEST(OnnxImport, SmallCnnLayersOpsAndShapes) {
   const std::string file = small_cnn().save("small-cnn.onnx");
   const OnnxImport r = import_onnx(file);
@@ -408,6 +418,26 @@ TEST(OnnxImport, ReshapeToAComputedShapeIsFlatten) {
   EXPECT_EQ(layer(m, "view").out.dims, (Dims{36}));
 }
 
+// PyTorch writes avg_pool2d(padding=1, count_include_pad=True) as Pad + AveragePool.
+TEST(OnnxImport, PadIsFoldedIntoThePoolThatReadsIt) {
+  OnnxBuilder b({1, 4, 8, 8});
+  b.node("Pad", "pad", {"x", b.int64s("pads", {0, 0, 1, 1, 0, 0, 1, 1})});
+  b.pool("AveragePool", "avg", "pad", 3, 1);
+  b.node("Pad", "nopad", {"avg", b.int64s("zeros", {0, 0, 0, 0, 0, 0, 0, 0})});
+  b.output(b.unary("Relu", "r", "nopad"));
+  const OnnxImport r = import_onnx(b.save("pad.onnx"));
+  EXPECT_EQ(backbone_names(r.model), (std::vector<std::string>{"avg", "r"}));
+  EXPECT_EQ(layer(r.model, "avg").pad_h, 1);
+  EXPECT_EQ(layer(r.model, "avg").out.dims, (Dims{4, 8, 8}));
+  EXPECT_NE(r.yaml.find("includes the padding of the ONNX Pad"), std::string::npos) << r.yaml;
+
+  OnnxBuilder lone({1, 4, 8, 8});
+  lone.node("Pad", "pad", {"x", lone.int64s("pads", {0, 0, 1, 1, 0, 0, 1, 1})});
+  lone.output(lone.unary("Relu", "r", "pad"));
+  expect_refused(lone.save("lone-pad.onnx"), "node 'pad' (Pad): pads [0, 0, 1, 1, 0, 0, 1, 1]: "
+                                             "hetmap has no pad op");
+}
+
 TEST(OnnxImport, SymbolicBatchIsOne) {
   OnnxBuilder b({1, 3, 8, 8});
   auto* dim = b.graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
@@ -455,15 +485,6 @@ TEST(OnnxImport, LeakyReluAndNearestUpsample) {
   EXPECT_EQ(layer(m, "up").out.dims, (Dims{4, 16, 16}));
 }
 
-// Runs `hetmap import` on a model that must be refused: exit 2, the message, no output file.
-void expect_refused(const std::string& file, const std::string& message) {
-  const std::string out = temp_dir() + "/out.yaml";
-  const auto r = run_hetmap("import " + quote(file) + " -o " + quote(out));
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(out));
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
 
 TEST(OnnxImport, UnsupportedOpNamesTheNode) {
   OnnxBuilder b({1, 3, 8, 8});

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -122,8 +123,8 @@ Window window(const Node& nd, const Dims& kernel, const std::string& data) {
 
   const std::string auto_pad = attr_string(nd.n, "auto_pad", "NOTSET");
   if (auto_pad == "NOTSET" || auto_pad.empty()) {
-    const Dims pads = attr_ints(nd.n, "pads");
-    if (pads.empty()) return w;
+    Dims pads = attr_ints(nd.n, "pads");
+    if (pads.empty()) pads.assign(4, 0);
     if (pads.size() != 4) nd.unsupported("pads " + dims_str(pads) + ": expected 4 values");
     if (pads[0] != pads[2] || pads[1] != pads[3])
       nd.unsupported("asymmetric pads " + dims_str(pads) +
@@ -150,7 +151,16 @@ Window window(const Node& nd, const Dims& kernel, const std::string& data) {
   } else if (auto_pad != "VALID") {
     nd.unsupported("auto_pad '" + auto_pad + "'");
   }
+  const auto [fold_h, fold_w] = nd.ctx.folded_pad(data);
+  w.ph += fold_h;
+  w.pw += fold_w;
   return w;
+}
+
+// The comment of a Conv or pool that took over a Pad node's padding.
+std::string folded_comment(const Node& nd, const std::string& data) {
+  const auto [h, w] = nd.ctx.folded_pad(data);
+  return h || w ? "includes the padding of the ONNX Pad before it" : "";
 }
 
 void add_window(LayerSpec& l, const Window& w) {
@@ -178,6 +188,7 @@ Conversion conv(const Node& nd) {
   if (l.op == "conv" || filters != channels) l.keys.emplace_back("filters", std::to_string(filters));
   add_window(l, w);
   if (l.op == "conv" && group > 1) l.keys.emplace_back("groups", std::to_string(group));
+  l.comment = folded_comment(nd, x);
   return as_layer(std::move(l));
 }
 
@@ -191,6 +202,7 @@ Conversion pool(const Node& nd, const char* op) {
   add_window(l, window(nd, kernel, x));
   // count_include_pad (AveragePool) changes values, not cost: hetmap has no key for it.
   if (attr_int(nd.n, "ceil_mode", 0) != 0) l.keys.emplace_back("ceil", "true");
+  l.comment = folded_comment(nd, x);
   return as_layer(std::move(l));
 }
 
@@ -360,6 +372,41 @@ Conversion upsample(const Node& nd) {
   return as_layer(std::move(l));
 }
 
+// Pad: hetmap has no pad op, but a Conv or pool pads its input itself. A Pad of H and W by
+// the same amount on both sides whose one reader is a Conv or pool is folded into that layer's
+// `pad` (PyTorch writes Pad + AveragePool for avg_pool2d with count_include_pad); a Pad of zero
+// is no layer; any other Pad is refused.
+Conversion pad(const Node& nd) {
+  const std::string& x = nd.activation(0);
+  for (int i = 1; i < nd.n.input_size(); ++i) nd.weight(i);
+  if (!nd.input(3).empty()) nd.unsupported("an 'axes' input");
+  Dims pads;
+  if (nd.ctx.graph.opset() < 11) {
+    pads = attr_ints(nd.n, "pads");
+  } else if (auto c = nd.ctx.graph.constant(nd.input(1))) {
+    pads.assign(c->begin(), c->end());
+  } else {
+    nd.unsupported("its pads are not a constant");
+  }
+  if (std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p == 0; }))
+    return as_alias(x);
+  const std::string& out = nd.n.output(0);
+  const auto readers = nd.ctx.consumer_ops(out);
+  const bool foldable = readers.size() == 1 && nd.ctx.single_use(out) &&
+                        (readers[0] == "Conv" || readers[0] == "MaxPool" ||
+                         readers[0] == "AveragePool");
+  // pads: [N, C, H, W] begins, then [N, C, H, W] ends.
+  if (!foldable || pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] ||
+      pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0 || pads[3] < 0)
+    nd.unsupported("pads " + dims_str(pads) + ": hetmap has no pad op; only a Pad of H and W, "
+                   "equal on both sides, read by one Conv or pool (which takes the padding over) "
+                   "is supported");
+  Conversion c = as_alias(x);
+  c.fold_pad_h = pads[2];
+  c.fold_pad_w = pads[3];
+  return c;
+}
+
 Conversion pass_through(const Node& nd) {
   nd.one_output();  // Dropout's mask
   return as_alias(nd.activation(0));
@@ -391,6 +438,7 @@ const std::map<std::string, Converter>& converters() {
       {"BatchNormalization", [](const Node& n) { return elementwise(n, "batchnorm"); }},
       {"Softmax", [](const Node& n) { return elementwise(n, "softmax"); }},
       {"LRN", lrn},
+      {"Pad", pad},
       {"Dropout", pass_through},
       {"Identity", pass_through},
       {"Shape", [](const Node&) { Conversion c; c.kind = Kind::shape_only; return c; }},

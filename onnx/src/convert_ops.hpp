@@ -3,6 +3,7 @@
 // shapes). The op table of docs/import.md is this file's dispatch. Internal to hetmap_onnx.
 #include <onnx/onnx_pb.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -32,6 +33,8 @@ struct Conversion {
   Kind kind = Kind::layer;
   LayerSpec layer;
   std::string alias_of;
+  /// An alias that is a Pad folded into the Conv or pool reading it: the padding it adds.
+  std::int64_t fold_pad_h = 0, fold_pad_w = 0;
 };
 
 /// What converting a node may ask about the rest of the graph.
@@ -45,6 +48,10 @@ struct NodeContext {
   std::function<bool(const std::string&)> single_use;
   /// The layer that produces an activation tensor, or nullptr (the model input).
   std::function<LayerSpec*(const std::string&)> producer;
+  /// The op types of the nodes that read a tensor.
+  std::function<std::vector<std::string>(const std::string&)> consumer_ops;
+  /// Padding (height, width) of Pad nodes folded into a tensor, to add to its Conv or pool.
+  std::function<std::pair<std::int64_t, std::int64_t>(const std::string&)> folded_pad;
 };
 
 /// Converts one node that reads at least one activation. Throws InputError

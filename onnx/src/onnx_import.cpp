@@ -172,6 +172,17 @@ class Importer {
         [this](const std::string& t) -> LayerSpec* {
           auto it = source_.find(t);
           return it == source_.end() || it->second < 0 ? nullptr : &layers_[it->second].spec;
+        },
+        [this](const std::string& t) {
+          std::vector<std::string> ops;
+          for (const auto& n : g_.graph().node())
+            if (std::find(n.input().begin(), n.input().end(), t) != n.input().end())
+              ops.push_back(n.op_type());
+          return ops;
+        },
+        [this](const std::string& t) {
+          auto it = folded_pad_.find(t);
+          return it == folded_pad_.end() ? std::pair<std::int64_t, std::int64_t>{0, 0} : it->second;
         }};
     const auto& nodes = g_.graph().node();
     for (int i : topological_order()) {
@@ -186,6 +197,7 @@ class Importer {
         fail("node '" + node_label(node) + "' (" + node.op_type() + "): it has no output");
       if (c.kind == Conversion::Kind::alias) {
         source_[node.output(0)] = source_.at(c.alias_of);
+        if (c.fold_pad_h || c.fold_pad_w) folded_pad_[node.output(0)] = {c.fold_pad_h, c.fold_pad_w};
         continue;
       }
       Built b;
@@ -380,6 +392,7 @@ class Importer {
   std::map<std::string, int> uses_;          // tensor -> number of node inputs reading it
   std::set<std::string> graph_outputs_;
   std::map<std::string, int> source_;        // activation tensor -> layer index or the input
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> folded_pad_;  // Pad outputs
   std::vector<Built> layers_;                // in topological order
   std::set<std::string> names_;
   std::vector<std::string> outputs_;         // graph outputs, in file order
