@@ -5,11 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
 
 #include "fixtures.hpp"
+#include "hetmap/model.hpp"
+#include "hetmap/platform.hpp"
+#include "hetmap/profile.hpp"
 
 namespace hetmap::test {
 namespace {
@@ -91,6 +96,87 @@ TEST(ReproEarlyExit, HeadlineNumbers) {
   }
   // The paper: -24.8% on average over its three EE DNNs; hetmap: -18.8% (why: the table).
   EXPECT_NEAR(sum_reduction / 3.0, 18.84, 0.01);
+}
+
+// The shipped EE-ResNet18 profile is the source data, converted; its model carries the measured
+// exit shares and no accuracy (no source gives one).
+TEST(ReproEarlyExit, EeResnet18IsTheMeasuredData) {
+  const std::string stages = source_path("../shared/data/ee-resnet18/stages.csv");
+  if (!std::filesystem::exists(stages)) GTEST_SKIP() << "no " << stages;
+  const Platform pf = load_platform(source_path("profiles/rock-pi-n10/platform.yaml"));
+  const Model m = load_model(source_path("models/ee-resnet18.yaml"));
+  const Profile p = load_profile(source_path("profiles/rock-pi-n10/ee-resnet18.csv"), m, pf);
+  ASSERT_EQ(m.exits.size(), 3u);
+  EXPECT_EQ(m.exits[0].taken, 0.8222);
+  EXPECT_EQ(m.exits[1].taken, 0.1015);
+  EXPECT_EQ(m.exits[2].taken, 0.0294);
+  for (const Exit& e : m.exits) EXPECT_FALSE(e.accuracy.has_value());
+  EXPECT_FALSE(m.final_accuracy.has_value());
+  EXPECT_EQ(m.layers[m.final_layer()].out.dims, (std::vector<std::int64_t>{100}));
+
+  const char* layers[] = {"block1", "exit1_branch", "block2", "exit2_branch",
+                          "block3", "exit3_branch", "block4"};
+  const std::map<std::string, std::string> procs = {{"B", "big"}, {"L", "little"}, {"G", "gpu"}};
+  std::ifstream in(stages);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line.rfind("proc,", 0) == 0) continue;
+    std::istringstream cells(line);
+    std::string proc, ms;
+    std::getline(cells, proc, ',');
+    for (const char* layer : layers) {
+      std::getline(cells, ms, ',');
+      const int l = m.find_layer(layer), q = pf.find(procs.at(proc));
+      const auto t = p.lookup(l, q, pf.processors[q].default_freq(), pf.processors[q].cores);
+      ASSERT_TRUE(t.has_value()) << layer << " on " << proc;
+      EXPECT_EQ(t->mean_ms, std::stod(ms)) << layer << " on " << proc;
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 21);
+  EXPECT_EQ(static_cast<int>(p.rows.size()), rows);
+}
+
+// The ImageNet EE networks are their seed networks plus three branches; their profiles copy
+// the seed's measured rows and estimate only the branches, on big, little and gpu.
+TEST(ReproEarlyExit, ImagenetEeNetworksKeepTheMeasuredBackbone) {
+  const Platform pf = load_platform(source_path("profiles/rock-pi-n10/platform.yaml"));
+  for (const std::string seed : {"resnet50", "mobilenetv1"}) {
+    SCOPED_TRACE(seed);
+    const Model base = load_model(source_path("models/" + seed + ".yaml"));
+    const Model ee = load_model(source_path("models/ee-" + seed + ".yaml"));
+    const Profile bp = load_profile(source_path("profiles/rock-pi-n10/" + seed + ".csv"), base, pf);
+    const Profile ep = load_profile(source_path("profiles/rock-pi-n10/ee-" + seed + ".csv"), ee, pf);
+    ASSERT_EQ(ee.backbone.size(), base.backbone.size());
+    for (std::size_t i = 0; i < base.backbone.size(); ++i) {
+      const Layer& a = base.layers[base.backbone[i]];
+      const Layer& b = ee.layers[ee.backbone[i]];
+      EXPECT_EQ(a.name, b.name);
+      EXPECT_EQ(a.out, b.out) << a.name;
+    }
+    for (const ProfileRow& r : bp.rows) {
+      const int l = ee.find_layer(base.layers[r.layer].name);
+      const auto t = ep.lookup(l, r.proc, r.freq_mhz, r.threads);
+      ASSERT_TRUE(t.has_value());
+      EXPECT_EQ(t->mean_ms, r.mean_ms) << base.layers[r.layer].name;
+    }
+    ASSERT_EQ(ee.exits.size(), 3u);
+    for (const Exit& e : ee.exits) {
+      const int branch = e.layers.at(0);
+      for (int q = 0; q < static_cast<int>(pf.processors.size()); ++q)
+        EXPECT_EQ(ep.by_cell[branch * pf.processors.size() + q].empty(),
+                  pf.processors[q].name == "npu")
+            << e.name << " on " << pf.processors[q].name;
+      EXPECT_EQ(e.taken, 0.25);  // assumed, as the model says
+      EXPECT_EQ(ee.layers[branch].out.dims, (std::vector<std::int64_t>{1000}));
+    }
+    EXPECT_NE(ep.source.find("ESTIMATED rows (mean_ms only, one per fitted frequency/threads): "
+                             "exit1_branch, exit2_branch, exit3_branch on big, little, gpu"),
+              std::string::npos)
+        << ep.source;
+    EXPECT_EQ(ep.rows.size(), bp.rows.size() + 3 * (8 + 6 + 5));  // every DVFS level
+  }
 }
 
 }  // namespace

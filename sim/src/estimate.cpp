@@ -43,7 +43,10 @@ std::array<double, kTimeTerms> features(const LayerWork& w) {
   return {1.0, w.ops, w.gmacs, w.mbytes};
 }
 
-std::string fmt_num(double v) { return fmt::format("{:.6g}", v); }
+// Shortest text that reads back as the same double: copied measurements stay exact.
+std::string fmt_num(double v) { return fmt::format("{}", v); }
+// Estimates: six significant digits are far below their error.
+std::string fmt_estimate(double v) { return fmt::format("{:.6g}", v); }
 
 }  // namespace
 
@@ -310,7 +313,7 @@ EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
         if (f.point.proc != static_cast<int>(p) || !estimate_on.at(p)) continue;
         is_estimated[l][p] = true;
         rows += row_text(model, platform, static_cast<int>(l), f.point.proc, f.point.freq_mhz,
-                         f.point.threads, fmt_num(f.model.predict(work)) + ",,,");
+                         f.point.threads, fmt_estimate(f.model.predict(work)) + ",,,");
         ++out.estimated_rows;
       }
     }
