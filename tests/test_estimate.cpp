@@ -145,7 +145,7 @@ Files write_inputs() {
   // The backbone of the target was measured (made-up times, std and samples); the branch not.
   f.measured = write_file(f.dir, "measured.csv",
                           "# source: bench\nlayer,processor,freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n"
-                          "c0,big,2000,,3.5,0.1,3.9,50\nc1,big,2000,,2.25,,,\nc2,big,2000,,1.125,,,\n"
+                          "c0,big,2000,,3.5,0.1,3.9,50\nc1,big,2000,,2.2512345678,,,\nc2,big,2000,,1.125,,,\n"
                           "c0,gpu,,,4.5,,,\nc1,gpu,,,3.5,,,\nc2,gpu,,,2.5,,,\n");
   write_file(f.dir, "measured.transfers.csv",
              "# source: bench copies\nlayer,from,to,mean_ms\nc0,big,gpu,0.75\ninput,big,gpu,0\n");
@@ -185,6 +185,8 @@ TEST(EstimateCli, MeasuredRowsCopiedTheRestEstimated) {
   EXPECT_EQ(m.mean_ms, 3.5);
   EXPECT_EQ(m.std_ms, 0.1);
   EXPECT_EQ(m.samples, 50);
+  const int c1 = target.find_layer("c1");
+  EXPECT_EQ(p.rows[p.by_cell[c1 * 2 + big][0]].mean_ms, 2.2512345678);  // copied exactly
   // Estimated: the known model, at every fitted operating point.
   const LayerWork w = layer_work(target, e1);
   ASSERT_EQ(p.by_cell[e1 * 2 + big].size(), 2u);
