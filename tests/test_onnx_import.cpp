@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "hetmap/cost.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/model.hpp"
 #include "hetmap/onnx_import.hpp"
@@ -201,6 +202,88 @@ std::vector<std::string> input_names(const Model& m, const std::string& name) {
   return names;
 }
 
+// Real exporter output: torchvision models written by PyTorch 1.13 (onnx/testdata/README.md).
+// Their MACs, counted by forward hooks on the PyTorch model, must be what hetmap computes from
+// the imported shapes; without BatchNormalization (folded into convs at export) so must the
+// parameter count.
+struct TorchvisionCase {
+  const char* file;
+  std::int64_t macs, params;  // params < 0: BatchNormalization folded, not comparable
+  std::size_t layers;
+};
+
+class OnnxImportTorchvision : public ::testing::TestWithParam<TorchvisionCase> {};
+
+TEST_P(OnnxImportTorchvision, MacsMatchPyTorch) {
+  const TorchvisionCase& c = GetParam();
+  const OnnxImport r = import_onnx(test::source_path(std::string("onnx/testdata/") + c.file));
+  const OpCost cost = backbone_cost(r.model);
+  EXPECT_EQ(cost.macs, c.macs);
+  if (c.params >= 0) {
+    EXPECT_EQ(cost.params, c.params);
+  }
+  EXPECT_EQ(r.model.layers.size(), c.layers);
+  EXPECT_EQ(r.model.layers[r.model.final_layer()].out.dims, (Dims{1000}));
+  EXPECT_TRUE(r.notes.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Exported, OnnxImportTorchvision,
+    ::testing::Values(TorchvisionCase{"alexnet.onnx", 714188480, 61100840, 20},
+                      TorchvisionCase{"squeezenet1_0.onnx", 818924576, 1248424, 65},
+                      TorchvisionCase{"resnet18.onnx", 1814073344, -1, 49},
+                      TorchvisionCase{"mobilenet_v2.onnx", 300774272, -1, 100},
+                      TorchvisionCase{"googlenet.onnx", 1498376192, -1, 139},
+                      TorchvisionCase{"inception_v3.onnx", 5713216096, -1, 215}),
+    [](const auto& info) {
+      std::string name = info.param.file;
+      return name.substr(0, name.find('.'));
+    });
+
+TEST(OnnxImport, PyTorchNamesDepthwiseAndPad) {
+  const Model mobilenet = import_onnx(test::source_path("onnx/testdata/mobilenet_v2.onnx")).model;
+  int dw = 0;
+  for (const Layer& l : mobilenet.layers) dw += l.kind == OpKind::dwconv;
+  EXPECT_EQ(dw, 17);  // one per inverted residual block
+  EXPECT_GE(mobilenet.find_layer("features_features.0_features.0.0_Conv"), 0);  // "/features/..."
+
+  // avg_pool2d(x, 3, stride=1, padding=1): Pad + AveragePool in ONNX, one avgpool in hetmap.
+  const Model inception = import_onnx(test::source_path("onnx/testdata/inception_v3.onnx")).model;
+  const Layer& pool = layer(inception, "Mixed_5b_AveragePool");
+  EXPECT_EQ(pool.pad_h, 1);
+  EXPECT_EQ(pool.out.dims, (Dims{192, 35, 35}));
+}
+
+TEST(OnnxImport, PyTorchEarlyExitNetwork) {
+  const std::string file = test::source_path("onnx/testdata/ee3-pytorch.onnx");
+  const Model m = import_onnx(file).model;
+  ASSERT_EQ(m.exits.size(), 2u);
+  EXPECT_EQ(m.exits[0].name, "exit1");
+  EXPECT_EQ(m.layers[m.exits[0].after].name, "b1_b1.2_Relu");
+  EXPECT_EQ(m.exits[1].name, "exit2");
+  EXPECT_EQ(m.layers[m.exits[1].after].name, "b2_b2.2_Relu");
+  EXPECT_EQ(m.exits[1].layers.size(), 5u);
+  EXPECT_EQ(m.backbone.size(), 11u);
+  EXPECT_EQ(m.layers[m.final_layer()].out.dims, (Dims{10}));
+
+  // --final exit2: the rest of the backbone (b3) is no exit of its own but shares nothing
+  // with exit1, so it becomes an exit after the fork.
+  const auto r = run_hetmap("import " + quote(file) + " --final exit2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Model m2 = parse_model(r.out, "stdout");
+  EXPECT_EQ(m2.layers[m2.final_layer()].name, "e2_e2.4_Gemm");
+  ASSERT_EQ(m2.exits.size(), 2u);
+  EXPECT_EQ(m2.exits[1].name, "final_2");  // "final" is reserved for the final output
+}
+
+TEST(OnnxImport, PyTorchViewAndRelu6) {
+  const OnnxImport r = import_onnx(test::source_path("onnx/testdata/view-pytorch.onnx"));
+  std::vector<std::string> ops;
+  for (const Layer& l : r.model.layers) ops.push_back(to_string(l.kind));
+  EXPECT_EQ(ops, (std::vector<std::string>{"conv", "relu", "relu", "flatten", "fc"}));
+  EXPECT_EQ(r.model.layers[3].out.dims, (Dims{7200}));
+}
+
 // Runs `hetmap import` on a model that must be refused: exit 2, the message, no output file.
 void expect_refused(const std::string& file, const std::string& message) {
   const std::string out = temp_dir() + "/out.yaml";
@@ -268,7 +351,12 @@ TEST(OnnxImport, ResidualAdd) {
   const std::string c2 = b.conv("c2", t, 8, 8, 3, 1, 1);
   b.node("Add", "sum", {c2, "x"});
   b.output(b.unary("Relu", "out", "sum"));
-  const Model m = import_onnx(b.save("res.onnx")).model;
+  b.unary("Relu", "unused", "c1");  // feeds no output: left out, with a note
+  const OnnxImport r = import_onnx(b.save("res.onnx"));
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_EQ(r.notes[0], "1 layer(s) feed no graph output and were left out: unused");
+  const Model& m = r.model;
+  EXPECT_EQ(m.find_layer("unused"), -1);
   const Layer& add = layer(m, "sum");
   EXPECT_EQ(add.kind, OpKind::add);
   EXPECT_EQ(input_names(m, "sum"), (std::vector<std::string>{"c2", "input"}));

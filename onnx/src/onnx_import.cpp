@@ -77,8 +77,6 @@ std::string yaml_str(const std::string& s) {
   return q + "\"";
 }
 
-std::string shape_yaml(const Dims& dims) { return dims_str(dims); }
-
 class Importer {
  public:
   Importer(const std::string& path, const OnnxImportOptions& options)
@@ -343,7 +341,7 @@ class Importer {
     y << "name: " << yaml_str(model_name()) << "\n";
     Dims input = *g_.shape(g_.input());
     input.erase(input.begin());  // the batch
-    y << "input: " << shape_yaml(input) << "  # ONNX input '" << g_.input() << "', batch dropped\n";
+    y << "input: " << dims_str(input) << "  # ONNX input '" << g_.input() << "', batch dropped\n";
     y << "layers:\n";
     for (std::size_t i = 0; i < backbone_.size(); ++i)
       y << "  - " << layer_line(layers_[backbone_[i]], i == 0 ? kModelInputSource : backbone_[i - 1])
