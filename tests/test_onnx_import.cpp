@@ -526,6 +526,31 @@ TEST(OnnxImport, PadIsFoldedIntoThePoolThatReadsIt) {
                                              "hetmap has no pad op");
 }
 
+TEST(OnnxImport, LrnSumGlobalMaxPoolSqueezeAndGemm) {
+  OnnxBuilder b({1, 6, 8, 8}, 11);  // opset 11: Squeeze takes axes as an attribute
+  auto& lrn = b.node("LRN", "norm", {"x"});
+  OnnxBuilder::integer(lrn, "size", 3);
+  OnnxBuilder::real(lrn, "alpha", 2e-4f);
+  b.node("Sum", "sum3", {"norm", "x", "norm"});
+  b.unary("GlobalMaxPool", "gmp", "sum3");
+  auto& squeeze = b.node("Squeeze", "sq", {"gmp"});
+  OnnxBuilder::ints(squeeze, "axes", {2, 3});
+  b.node("Gemm", "fc", {"sq", b.weight("fc.w", {6, 4})});  // transB = 0: [K, N]
+  b.output(b.unary("Softmax", "prob", "fc"));
+  const OnnxImport r = import_onnx(b.save("more.onnx"));
+  const Model& m = r.model;
+  EXPECT_EQ(layer(m, "norm").kind, OpKind::lrn);
+  EXPECT_EQ(layer(m, "norm").lrn_size, 3);
+  EXPECT_FLOAT_EQ(static_cast<float>(layer(m, "norm").lrn_alpha), 2e-4f);
+  EXPECT_NE(r.yaml.find("size: 3, alpha: 0.0002}"), std::string::npos) << r.yaml;
+  EXPECT_EQ(input_names(m, "sum3"), (std::vector<std::string>{"norm", "input", "norm"}));
+  EXPECT_EQ(layer(m, "gmp").kind, OpKind::maxpool);
+  EXPECT_TRUE(layer(m, "gmp").global);
+  EXPECT_EQ(layer(m, "sq").kind, OpKind::flatten);
+  EXPECT_EQ(layer(m, "fc").units, 4);
+  EXPECT_EQ(layer(m, "prob").out.dims, (Dims{4}));
+}
+
 TEST(OnnxImport, SymbolicBatchIsOne) {
   OnnxBuilder b({1, 3, 8, 8});
   auto* dim = b.graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
