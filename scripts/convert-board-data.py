@@ -636,8 +636,11 @@ def convert_vim3(data_dir, out_dir, models_dir, hetmap, rock_links):
         ]
         files[f"{stem}.csv"] = profile_csv(header, rows)
         files[f"{stem}.transfers.csv"] = transfers_csv(
-            ["not measurements: the board's task time excludes its input and output stages "
-             "(Layers.csv `in`/`out`), so these copies cost 0 (scripts/convert-board-data.py)"],
+            [f"source: the stage split of the Khadas VIM3 measurements by {UPSTREAM} "
+             "(Profiling/ParaPipe/Profiling/Analyze/Layers.csv; shared/data/khadas-vim3/"
+             "Layers.csv), not copy measurements: the board's task time excludes its input and "
+             "output stages (metrics `in`/`out`), so these copies cost 0; the data has no other "
+             "copy times (other copies use the platform's estimated links)"],
             stage_rows(info, ["big", "little", "gpu"]))
     for name, text in files.items():
         write_atomic(os.path.join(out_dir, "khadas-vim3", name), text)
