@@ -334,35 +334,13 @@ def latency(info, cons, place, dur, copy_ms, host="B"):
     return avail[(final, host)]
 
 
-def npu_fit(data, transfers, links, info, calib_dir):
-    """Fits (a, b, ms_per_byte): an NPU layer at host level h takes a * task(l, h) +
-    b * NPU_load(l, h); a tensor crossing into or out of the NPU costs ms_per_byte * bytes.
-
-    Each whole-mapping measurement with an NPU layer (calibration/YOLOv3_*.csv; their other
-    processors all run at their top levels) is predicted with the simulator's rules
-    (latency()), using the measured copies of Transfers.csv, zero for the input and output
-    stages (outside task_time), and the fitted links otherwise. Gauss-Newton on relative error,
-    so the whole-NPU mappings (a few hundred ms) weigh as much as the mixed ones (seconds),
-    started from the linear fit that sums layer and copy times."""
+def npu_predictor(data, transfers, links, info):
+    """predict(theta, order, h): the latency of a YOLOv3 mapping (`order`: one of B/L/G/N per
+    layer; B/L/G at their top levels, the NPU's host at level h) under NPU coefficients
+    theta = (a, b, ms_per_byte)."""
     graph = "YOLOv3"
+    final = len(info["layers"]) - 1
     cons = consumers(info)
-    n = len(info["layers"])
-    final = n - 1
-    cases = []  # (order, host level, measured ms)
-    for name in ["YOLOv3_mixed.csv", "YOLOv3_single.csv"]:
-        path = os.path.join(calib_dir, name)
-        for line, r in read_csv(path):
-            order = r["order"]
-            if "N" not in order:
-                continue
-            if len(order) != n:
-                fail(f"{path}:{line}: {len(order)} letters in order, the model has {n} layers")
-            levels = calibration_levels(order, r["freq"], f"{path}:{line}")
-            if any(levels[c] != TOP_LEVEL[c] for c in levels if c != "N"):
-                continue  # B/L/G away from their top levels (no such rows in the data)
-            cases.append((order, str(levels["N"][0]), float(r["task_time"])))
-    if len(cases) < 3:
-        fail(f"{calib_dir}: too few whole-mapping NPU measurements to fit the NPU model")
 
     def nbytes(p):
         return info["input_bytes"] if p < 0 else info["layers"][p]["bytes"]
@@ -388,7 +366,40 @@ def npu_fit(data, transfers, links, info, calib_dir):
             return ms_per_byte * nbytes(p) if "N" in (src, dst) else fixed_copy(p, src, dst)
         return latency(info, cons, order, dur, copy)
 
-    # Start: the linear fit of a sequential sum of layer and copy times.
+    return predict
+
+
+def npu_fit(data, transfers, links, info, calib_dir):
+    """Fits (a, b, ms_per_byte): an NPU layer at host level h takes a * task(l, h) +
+    b * NPU_load(l, h); a tensor crossing into or out of the NPU costs ms_per_byte * bytes.
+
+    Each whole-mapping measurement with an NPU layer (calibration/YOLOv3_*.csv; their other
+    processors all run at their top levels) is predicted with the simulator's rules
+    (latency()), using the measured copies of Transfers.csv, zero for the input and output
+    stages (outside task_time), and the fitted links otherwise. Gauss-Newton on relative error,
+    so the whole-NPU mappings (a few hundred ms) weigh as much as the mixed ones (seconds),
+    started from a linearisation around zero NPU cost."""
+    n = len(info["layers"])
+    cases = []  # (order, host level, measured ms)
+    for name in ["YOLOv3_mixed.csv", "YOLOv3_single.csv"]:
+        path = os.path.join(calib_dir, name)
+        for line, r in read_csv(path):
+            order = r["order"]
+            if "N" not in order:
+                continue
+            if len(order) != n:
+                fail(f"{path}:{line}: {len(order)} letters in order, the model has {n} layers")
+            levels = calibration_levels(order, r["freq"], f"{path}:{line}")
+            if any(levels[c] != TOP_LEVEL[c] for c in levels if c != "N"):
+                continue  # B/L/G away from their top levels (no such rows in the data)
+            cases.append((order, str(levels["N"][0]), float(r["task_time"])))
+    if len(cases) < 3:
+        fail(f"{calib_dir}: too few whole-mapping NPU measurements to fit the NPU model")
+
+    predict = npu_predictor(data, transfers, links, info)
+
+    # Start: the latency's linearisation around theta = 0 (exact where the schedule's order
+    # does not change), fitted by weighted least squares.
     features, targets, weights = [], [], []
     for order, h, t in cases:
         zero = predict((0.0, 0.0, 0.0), order, h)
