@@ -298,6 +298,16 @@ TEST(Plots, ScriptsDrawSweepExploreAndSimulateResults) {
                         "/points/000/gantt.png", "/points/001/latency_cdf.png"})
     EXPECT_GT(fs::file_size(out + f), 1000u) << f;
 
+  // Cases crossed with a grid: grouped bars.
+  const std::string cases = experiment(
+      "task: simulate\nmapping: " + source_path("examples/tiny-ee-parallel.yaml") +
+      "\ncases: [{name: a, contention: 1.0}, {name: b, contention: 1.5}]\ngrid:\n  policy: [sequential, parallel]\n");
+  const std::string cout = temp_dir() + "/cases";
+  ASSERT_EQ(test::run_hetmap("sweep '" + cases + "' --out '" + cout + "'").exit_code, 0);
+  const auto rc = test::run_hetmap("plot '" + cout + "'");
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  EXPECT_GT(fs::file_size(cout + "/sweep_best_mean_latency_ms.png"), 1000u);
+
   const std::string ex = temp_dir() + "/ex";
   ASSERT_EQ(test::run_hetmap("explore -m models/tiny-ee.yaml -p profiles/example/platform.yaml "
                              "--profile profiles/example/tiny-ee.csv --generations 3 --population 8 "
