@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using test::slurp;
 
 const std::string kRoot = HETMAP_SOURCE_DIR;
-const std::string kData = kRoot + "/../shared/data";
+
 
 struct Shipped {
   std::string platform;  // folder under profiles/
@@ -44,9 +44,11 @@ std::set<std::string> converter_files(const std::string& dir) {
 }
 
 TEST(BoardProfiles, ConverterReproducesShippedFilesByteForByte) {
+  HETMAP_REQUIRE_SHARED_DATA();
+  const std::string data = test::shared_data();
   const std::string out = test::temp_dir();
   const std::string cmd = "cd " + test::quote(kRoot) +
-                          " && python3 scripts/convert-board-data.py --data ../shared/data --out " +
+                          " && python3 scripts/convert-board-data.py --data " + test::quote(data) + " --out " +
                           test::quote(out) + " --hetmap " + test::quote(HETMAP_BINARY) +
                           " > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -99,7 +101,9 @@ double raw_time(const std::string& file, const std::vector<std::string>& key) {
 }
 
 TEST(BoardProfiles, SpotChecksAgainstRawCsv) {
-  const std::string layers = kData + "/rock-pi-n10/Layers.csv";
+  HETMAP_REQUIRE_SHARED_DATA();
+  const std::string data = test::shared_data();
+  const std::string layers = data + "/rock-pi-n10/Layers.csv";
   {
     const Problem p = rock_pi("alexnet");
     const int big = p.platform().find("big"), gpu = p.platform().find("gpu");
@@ -130,7 +134,7 @@ TEST(BoardProfiles, SpotChecksAgainstRawCsv) {
                                    dir + "inceptionv4.csv");
     const int gpu = p.platform().find("gpu");
     EXPECT_DOUBLE_EQ(p.duration(3, gpu, 0, 1),
-                     raw_time(kData + "/khadas-vim3/Layers.csv",
+                     raw_time(data + "/khadas-vim3/Layers.csv",
                               {"InceptionV4", "G", "max", "max", "3", "task"}));
   }
 }

@@ -28,7 +28,6 @@
 namespace hetmap {
 namespace {
 
-const std::string kData = HETMAP_SOURCE_DIR "/../shared/data/rock-pi-n10/calibration/";
 const std::string kProfiles = HETMAP_SOURCE_DIR "/profiles/rock-pi-n10/";
 const std::string kModels = HETMAP_SOURCE_DIR "/models/";
 
@@ -132,7 +131,8 @@ struct FileResult {
 FileResult calibrate(const std::string& file, const std::string& model) {
   const Problem problem = load_problem(kModels + model + ".yaml", kProfiles + "platform.yaml",
                                        kProfiles + model + ".csv");
-  const detail::CsvTable t = detail::parse_csv(detail::read_file(kData + file), kData + file);
+  const std::string path = test::shared_data() + "/rock-pi-n10/calibration/" + file;
+  const detail::CsvTable t = detail::parse_csv(detail::read_file(path), path);
   const int c_order = t.require("order"), c_freq = t.require("freq"),
             c_task = t.require("task_time"), c_e = t.require("task_e");
   Evaluator evaluator(problem);
@@ -174,6 +174,7 @@ class Calibration : public ::testing::TestWithParam<std::pair<std::string, std::
 
 TEST_P(Calibration, TaskTimeMapeAtMostFivePercent) {
   const auto& [file, model] = GetParam();
+  HETMAP_REQUIRE_SHARED_DATA();
   const FileResult r = calibrate(file, model);
   std::printf("calibration %-18s %3d rows: %3d predicted, %d without NPU data; latency MAPE "
               "%.2f%% (max %.1f%%); energy MAPE vs task_e %.1f%% over %d rows\n",

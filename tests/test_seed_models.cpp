@@ -166,9 +166,7 @@ TEST(ModelOps, BadUpsampleAndShadowingBodyOpsAreErrors) {
 // The seed networks
 
 // ../shared/data beside the repository (DESIGN.md: published board measurements).
-std::string data_path(const std::string& relative) {
-  return test::source_path("../shared/data/" + relative);
-}
+std::string data_path(const std::string& relative) { return test::shared_data() + "/" + relative; }
 
 // One network as one board's data names it.
 struct Measured {
@@ -257,6 +255,7 @@ std::vector<double> big_core_times(const Measured& m) {
 }
 
 TEST(SeedModels, TopLevelLayersAreTheDataLayers) {
+  HETMAP_REQUIRE_SHARED_DATA();
   for (const Seed& s : seeds()) {
     SCOPED_TRACE(s.file);
     const Model m = load_seed(s);
@@ -354,6 +353,7 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 // ratio. MACs alone miss the memory-bound layers (AlexNet's fc6, MobileNet's early layers).
 // ResNet-50 is the weakest (0.77): nine units of equal MACs whose times spread by +-20%.
 TEST(SeedModels, MeasuredTimesFollowTheLayersWork) {
+  HETMAP_REQUIRE_SHARED_DATA();
   constexpr double kMacsPerS = 5e9, kBytesPerS = 2e9;
   for (const Seed& s : seeds()) {
     const Model m = load_seed(s);

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the test suites: problems built from inline YAML/CSV, temporary folders,
 // and running the `hetmap` binary.
+#include <gtest/gtest.h>
+
 #include <string>
 
 #include "hetmap/evaluator.hpp"
@@ -37,5 +39,15 @@ inline std::string quote(const std::string& s) { return "'" + s + "'"; }
 
 /// Absolute path of a file in the source tree.
 std::string source_path(const std::string& relative);
+
+/// The published board measurements (DESIGN.md's `../shared/data`): $HETMAP_SHARED_DATA if set,
+/// else `../shared/data` beside the source tree; empty if neither exists (tests that need the
+/// data then skip, saying why; .ci/run finds it beside the repository CI cloned from).
+std::string shared_data();
+
+/// Skips the calling test when shared_data() is empty.
+#define HETMAP_REQUIRE_SHARED_DATA()                                                     \
+  if (::hetmap::test::shared_data().empty())                                            \
+  GTEST_SKIP() << "the board measurements (../shared/data) are not here; set HETMAP_SHARED_DATA"
 
 }  // namespace hetmap::test
