@@ -2,7 +2,7 @@
 """Regenerates the shipped board profiles from the published measurements.
 
     scripts/convert-board-data.py --data ../shared/data [--out profiles] [--models models]
-                                  [--hetmap build/hetmap]
+                                  [--hetmap build/hetmap] [--estimate-npu DIR]
 
 writes profiles/rock-pi-n10/ and profiles/khadas-vim3/: platform.yaml, MODEL.csv and
 MODEL.transfers.csv per model. Standard library only; model structure (layer names, inputs,
@@ -23,7 +23,10 @@ are in docs/profiles.md. In short:
     fitted by least squares on relative error to the board's whole-mapping measurements
     (calibration/YOLOv3_*.csv) — an estimate, labelled as such in every file;
   * power: whole-board power while a processor runs layers at a level, split so that the
-    simulator's active + idle powers add up to the measured board power (docs/profiles.md).
+    simulator's active + idle powers add up to the measured board power (docs/profiles.md);
+  * `--estimate-npu DIR` (an experiment, never the shipped folder): a copy of rock-pi-n10/ whose
+    networks without N rows get npu rows estimated by `hetmap estimate` from MobileNetV1's and
+    YOLOv3's; they fail the calibration bar (docs/profiles.md, "Estimated NPU rows").
 """
 import argparse
 import csv
@@ -589,6 +592,66 @@ def convert_rock_pi(data_dir, out_dir, models_dir, hetmap):
     return links, npu
 
 
+# --- Rock Pi: estimated NPU rows for the networks without N rows (opt-in, not shipped) --------
+
+NPU_ESTIMATE_FROM = ["mobilenetv1", "yolov3"]  # the stems whose npu rows derive from N rows
+
+
+def estimate_npu_variant(hetmap, models_dir, prof_dir, dest):
+    """`--estimate-npu DEST`: copies the Rock Pi folder `prof_dir` to DEST and gives the
+    profiles without N rows (alexnet, googlenet, resnet50, squeezenet) npu rows ESTIMATED by
+    `hetmap estimate` (t_ms = c . (overhead, GMACs, MB), c >= 0 fitted by NNLS on relative error
+    per host level to the npu rows of MobileNetV1 and YOLOv3). Never written to the shipped
+    folder: with the shipped npu link, the whole-NPU calibration rows of Alex/Google/SqueezeV1
+    are predicted far too slow (docs/profiles.md, "Estimated NPU rows"). Returns the per-level
+    in-sample MAPE range of the npu fits and their leave-one-network-out MAPE."""
+    import shutil
+    if os.path.abspath(dest) == os.path.abspath(prof_dir):
+        fail("--estimate-npu: the destination must not be the shipped profiles folder")
+    os.makedirs(dest, exist_ok=True)
+    for name in sorted(os.listdir(prof_dir)):
+        if name.endswith((".csv", ".yaml")):
+            shutil.copyfile(os.path.join(prof_dir, name), os.path.join(dest, name))
+    platform = os.path.join(dest, "platform.yaml")
+    calib = []
+    for stem in NPU_ESTIMATE_FROM:
+        calib += ["--calibrate", f"{os.path.join(models_dir, stem + '.yaml')}:"
+                                 f"{os.path.join(dest, stem + '.csv')}"]
+    stats = None
+    for graph, stem in ROCK_MODELS.items():
+        if stem in NPU_ESTIMATE_FROM:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, stem + ".csv")
+            p = subprocess.run([hetmap, "estimate", "-m", os.path.join(models_dir, stem + ".yaml"),
+                                "-p", platform, *calib, "--processors", "npu",
+                                "--cross-validate", "-o", out], capture_output=True, text=True)
+            if p.returncode != 0:
+                fail(p.stderr.strip() or f"{hetmap} estimate for {stem} failed")
+            with open(out) as f:
+                est = [r.split(",") for r in f.read().splitlines()[2:]]
+        mape = [float(l.split()[-2].rstrip("%")) for l in p.stdout.splitlines()
+                if l.startswith("npu@")]
+        cv = [l.split() for l in p.stdout.splitlines() if l.startswith("all ")]
+        stats = (min(mape), max(mape), cv[0][-1] if cv else "-")
+        path = os.path.join(dest, stem + ".csv")
+        with open(path) as f:
+            text = f.read()
+        lines = text.splitlines()
+        header = [l for l in lines if l.startswith("#")]
+        body = [l for l in lines if not l.startswith("#")]
+        header.append(
+            f"# npu rows: estimated (not measured: Layers.csv has no N rows for {graph}) by "
+            "hetmap estimate, t_ms = c . (overhead, GMACs, MB moved) per host level, c >= 0 "
+            "fitted by non-negative least squares on relative error to the npu rows of "
+            f"{' and '.join(NPU_ESTIMATE_FROM)} (themselves estimated from their N rows); "
+            f"in-sample MAPE {stats[0]:.0f}-{stats[1]:.0f}%, leave-one-network-out {stats[2]} "
+            "(docs/profiles.md, Estimated NPU rows); an experiment, not a shipped profile")
+        body += [f"{r[0]},{r[1]},{r[2]},{r[4]}" for r in est if r[1] == "npu"]
+        write_atomic(path, "\n".join(header + body) + "\n")
+    return stats
+
+
 def convert_vim3(data_dir, out_dir, models_dir, hetmap, rock_links):
     layers_path = os.path.join(data_dir, "khadas-vim3", "Layers.csv")
     data = Layers(layers_path)
@@ -667,10 +730,20 @@ def main():
     ap.add_argument("--hetmap", default=os.environ.get("HETMAP", os.path.join(root, "build",
                                                                                 "hetmap")),
                     help="the hetmap binary (for `hetmap info`)")
+    ap.add_argument("--estimate-npu", metavar="DIR",
+                    help="also write a copy of rock-pi-n10/ to DIR whose alexnet, googlenet, "
+                         "resnet50 and squeezenet get estimated npu rows (an experiment; "
+                         "docs/profiles.md)")
     args = ap.parse_args()
     try:
         links, npu = convert_rock_pi(args.data, args.out, args.models, args.hetmap)
         convert_vim3(args.data, args.out, args.models, args.hetmap, links)
+        if args.estimate_npu:
+            lo, hi, cv = estimate_npu_variant(args.hetmap, args.models,
+                                              os.path.join(args.out, "rock-pi-n10"),
+                                              args.estimate_npu)
+            print(f"wrote {args.estimate_npu} (estimated npu rows: in-sample MAPE "
+                  f"{lo:.0f}-{hi:.0f}%, leave-one-network-out {cv})")
     except ConvertError as e:
         print(f"convert-board-data: error: {e}", file=sys.stderr)
         return 2

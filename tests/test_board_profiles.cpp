@@ -65,6 +65,34 @@ TEST(BoardProfiles, ConverterReproducesShippedFilesByteForByte) {
   }
 }
 
+// `--estimate-npu DIR` (an experiment, docs/profiles.md "Estimated NPU rows"): a copy of
+// rock-pi-n10/ in DIR where the networks without N rows get npu rows on every layer at every
+// host level, labelled estimated; the shipped folder is not touched (test above).
+TEST(BoardProfiles, EstimatedNpuVariantIsLabelledAndComplete) {
+  HETMAP_REQUIRE_SHARED_DATA();
+  const std::string out = test::temp_dir();
+  const std::string variant = out + "/estimated-npu";
+  const std::string cmd = "cd " + test::quote(kRoot) +
+                          " && python3 scripts/convert-board-data.py --data " +
+                          test::quote(test::shared_data()) + " --out " + test::quote(out) +
+                          " --hetmap " + test::quote(HETMAP_BINARY) + " --estimate-npu " +
+                          test::quote(variant) + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  for (const std::string m : {"alexnet", "googlenet", "resnet50", "squeezenet"}) {
+    SCOPED_TRACE(m);
+    const Problem p = load_problem(kRoot + "/models/" + m + ".yaml", variant + "/platform.yaml",
+                                   variant + "/" + m + ".csv");
+    const int npu = p.platform().find("npu");
+    for (int l = 0; l < p.layers(); ++l) EXPECT_TRUE(p.can_run(l, npu)) << l;
+    const std::string text = slurp(variant + "/" + m + ".csv");
+    EXPECT_NE(text.find("# npu rows: estimated ("), std::string::npos);
+    // The measured rows are the shipped ones, unchanged, ahead of the estimated npu rows.
+    const std::string shipped = slurp(kRoot + "/profiles/rock-pi-n10/" + m + ".csv");
+    const std::string rows = shipped.substr(shipped.find("\nlayer,"));
+    EXPECT_NE(text.find(rows), std::string::npos);
+  }
+}
+
 TEST(BoardProfiles, EveryProfileLoadsWithItsModelAndPlatform) {
   for (const Shipped& s : kShipped) {
     const std::string dir = kRoot + "/profiles/" + s.platform + "/";
