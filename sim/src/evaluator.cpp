@@ -32,6 +32,7 @@ Evaluator::Evaluator(const Problem& problem)
   busy_.resize(P_);
   link_busy_.resize(problem.link_resources());
   proc_.resize(L_);
+  order_.resize(L_);
   eval_.exit_latency_ms.resize(E_ + 1);
   eval_.exit_share.resize(E_ + 1);
   eval_.utilization.resize(P_);
@@ -65,6 +66,8 @@ bool Evaluator::simulate(const Config& c) {
   const int n_input_cons = static_cast<int>(pb.input_consumers().size());
   CopySpan* copies = copies_.data();  // sized for every copy a schedule can make
   int n_copies = 0;
+  int* order = order_.data();  // layers in the order they start (start times non-decreasing)
+  int n_started = 0;
   int n_pending[64];
   int offset[64];  // per processor: duration-table slot of its level and threads
   for (int p = 0; p < P; ++p) {
@@ -159,6 +162,7 @@ bool Evaluator::simulate(const Config& c) {
       pend[best] = pend[--n_pending[p]];
       running[p] = l;
       start[l] = now;
+      order[n_started++] = l;
       starting[n_start++] = l;
       n_positive += base[l] > 0.0;
     }
@@ -202,6 +206,7 @@ bool Evaluator::simulate(const Config& c) {
     }
   }
   n_copies_ = n_copies;
+  n_started_ = n_started;
   return true;
 }
 
@@ -261,37 +266,49 @@ void Evaluator::derive(const Config& c) {
   for (int r = 0; r <= E_; ++r) ev.exit_share[r] = shares_[r];
   ev.accuracy = accuracy_known ? accuracy : kNaN;
 
-  // Latency, energy, busy time: each result time t_j counts with weight_[j].
+  // Latency, energy, busy time. Result j (time t_j, weight w_j) counts every layer that started
+  // before t_j. Layers start in time order (order_), so for the results taken in time order
+  // those layers grow as a prefix of order_: one pass over the layers in all. Of the layers a
+  // processor started before t_j, only the last can still run at t_j; its overhang is all that
+  // the busy time inside [0, t_j] leaves out.
   const bool power = problem_.has_power();
-  double active_w[64], idle_w[64], window_busy[64];
+  double active_w[64], idle_w[64], full[64], last_finish[64];
   for (int p = 0; p < P_; ++p) {
     active_w[p] = power ? problem_.active_w(p, c.freq_level[p]) : 0.0;
     idle_w[p] = power ? problem_.idle_w(p) : 0.0;
     busy_[p] = 0.0;  // expected whole-task busy time per input
     ev.utilization[p] = 0.0;
+    full[p] = 0.0;
+    last_finish[p] = -kInf;
   }
-  double mean = 0.0, energy = 0.0;
+  int by_time[65];  // results with positive weight, by result time (stable)
+  int m = 0;
   for (int j = 0; j <= E_; ++j) {
-    const double w = weight_[j];
-    if (w <= 0.0) continue;
-    const double t = result_time_[j];
-    mean += w * t;
-    double active = 0.0;
-    for (int p = 0; p < P_; ++p) window_busy[p] = 0.0;
-    // Branch-free: whether a layer started before t is data-dependent and unpredictable.
-    // Masked-out terms add exactly 0.0, so the sums equal the DES's layer-order sums.
-    for (int l = 0; l < L_; ++l) {
-      const bool counts = start_[l] < t;  // false for disabled layers (NaN start)
+    if (weight_[j] <= 0.0) continue;
+    int i = m++;
+    for (; i > 0 && result_time_[by_time[i - 1]] > result_time_[j]; --i) by_time[i] = by_time[i - 1];
+    by_time[i] = j;
+  }
+  double mean = 0.0, energy = 0.0, active = 0.0;
+  int next = 0;  // into order_
+  for (int i = 0; i < m; ++i) {
+    const int j = by_time[i];
+    const double w = weight_[j], t = result_time_[j];
+    for (; next < n_started_ && start_[order_[next]] < t; ++next) {
+      const int l = order_[next];
       const int p = c.proc[l];
       const double d = finish_[l] - start_[l];
-      active += counts ? d * active_w[p] : 0.0;
-      window_busy[p] += counts ? std::min(finish_[l], t) - start_[l] : 0.0;
-      busy_[p] += counts ? w * d : 0.0;
+      active += d * active_w[p];
+      full[p] += d;
+      last_finish[p] = finish_[l];
     }
+    mean += w * t;
     double idle = 0.0;
     for (int p = 0; p < P_; ++p) {
-      idle += idle_w[p] * (t - window_busy[p]);
-      ev.utilization[p] += w * window_busy[p];
+      const double used = full[p] - std::max(0.0, last_finish[p] - t);
+      idle += idle_w[p] * (t - used);
+      ev.utilization[p] += w * used;
+      busy_[p] += w * full[p];
     }
     energy += w * (active + idle);
   }
@@ -301,11 +318,18 @@ void Evaluator::derive(const Config& c) {
   const int R = problem_.link_resources();
   std::vector<double>& link_busy = link_busy_;
   std::fill(link_busy.begin(), link_busy.end(), 0.0);
+  // A copy counts for the results after its start: after[k], k = results at or before it.
+  double times[65], after[66];
+  after[m] = 0.0;
+  for (int i = m; i-- > 0;) {
+    times[i] = result_time_[by_time[i]];
+    after[i] = after[i + 1] + weight_[by_time[i]];
+  }
   for (int i = 0; i < n_copies_; ++i) {
     const CopySpan& cp = copies_[i];
-    for (int j = 0; j <= E_; ++j)
-      if (weight_[j] > 0.0 && cp.start < result_time_[j])
-        link_busy[cp.resource] += weight_[j] * (cp.finish - cp.start);
+    int k = 0;
+    for (int r = 0; r < m; ++r) k += times[r] <= cp.start;
+    link_busy[cp.resource] += after[k] * (cp.finish - cp.start);
   }
   for (int r = 0; r < R; ++r) max_busy = std::max(max_busy, link_busy[r]);
   ev.mean_latency_ms = mean;

@@ -52,6 +52,8 @@ class Evaluator {
   std::vector<double> result_time_;            // per result
   std::vector<CopySpan> copies_;               // every copy of the last schedule (sized once)
   int n_copies_ = 0;
+  std::vector<int> order_;                     // layers in start order (n_started_ of them)
+  int n_started_ = 0;
   std::vector<double> weight_, shares_;        // per result
   std::vector<double> busy_, link_busy_;       // scratch
   std::vector<std::uint8_t> proc_;             // placement of the last evaluate()
