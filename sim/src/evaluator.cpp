@@ -76,9 +76,9 @@ bool Evaluator::simulate(const Config& c) {
     running[p] = -1;
   }
 
-  // Durations at this config; dependency counts (-1 marks a disabled exit's layer).
+  // Durations at this config; dependency counts (-1 marks a disabled exit's layer). start and
+  // finish are written when a layer starts; nothing reads them for a layer that never does.
   for (int l = 0; l < L; ++l) {
-    start[l] = finish[l] = kNaN;
     ready_at[l] = 0.0;
     const int k = t.exit_of[l];
     if (k >= 0 && !c.exit_enabled(k)) {
