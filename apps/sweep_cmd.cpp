@@ -10,6 +10,9 @@
 #include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/sweep/runner.hpp"
+#if HETMAP_WITH_MPI
+#include "hetmap/sweep/distributed.hpp"
+#endif
 
 namespace hetmap::cli {
 
@@ -64,20 +67,48 @@ void print_results(const std::string& out) {
   }
 }
 
-int run(const SweepArgs& a) {
-  const sweep::Experiment x = sweep::load_experiment(a.experiment);
-  const std::vector<sweep::Point> points = sweep::expand(x);
+// Under mpirun every rank runs this; rank 0 alone prints (docs/experiments.md).
+int run(const SweepArgs& a, sweep::Group* group) {
+  const bool printer = !group || group->rank() == 0;
+  sweep::Experiment x;
+  std::vector<sweep::Point> points;
+  sweep::collectively(group, [&] {
+    x = sweep::load_experiment(a.experiment);
+    points = sweep::expand(x);
+    sweep::validate_sweep(x, points);
+  });
   const std::string out = a.out.empty() ? (std::filesystem::path("out") / x.name).string() : a.out;
-  sweep::validate_sweep(x, points);
-  std::cerr << fmt::format("hetmap sweep: {} ({} points) into {}\n", x.name, points.size(), out);
+  if (printer) {
+    const std::string ranks =
+        group && group->size() > 1 ? fmt::format(" over {} MPI ranks", group->size()) : "";
+    std::cerr << fmt::format("hetmap sweep: {} ({} points) into {}{}\n", x.name, points.size(),
+                             out, ranks);
+  }
   sweep::SweepOptions o;
   o.out = out;
   o.resume = a.resume;
+  o.group = group;
   const sweep::SweepOutcome r = sweep::run_sweep(x, points, o);
-  print_results(out);
-  std::cout << fmt::format("\n{} points: {} run, {} already done, {} failed; results in {}/results.csv\n",
-                           r.points, r.ran, r.skipped, r.failed, out);
+  if (printer) {
+    print_results(out);
+    std::cout << fmt::format("\n{} points: {} run, {} already done, {} failed; results in {}/results.csv\n",
+                             r.points, r.ran, r.skipped, r.failed, out);
+  }
   return r.failed > 0 ? kOtherError : kOk;
+}
+
+int run(const SweepArgs& a) {
+#if HETMAP_WITH_MPI
+  if (sweep::under_mpi_launcher()) {
+    sweep::MpiGroup group;
+    try {
+      return run(a, &group);
+    } catch (const sweep::PeerFailed& e) {
+      return e.exit_code();  // the failing rank reported it
+    }
+  }
+#endif
+  return run(a, nullptr);
 }
 
 }  // namespace

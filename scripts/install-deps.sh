@@ -8,6 +8,7 @@ PKGS=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpagmo-dev
   libonnx-dev libprotobuf-dev
+  openmpi-bin libopenmpi-dev
   python3 python3-matplotlib
 )
 

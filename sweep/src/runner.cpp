@@ -4,12 +4,14 @@
 #include <tbb/parallel_for.h>
 
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <limits>
 #include <mutex>
 
 #include "hetmap/des.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/error.hpp"
 #include "hetmap/dse/explore.hpp"
 #include "hetmap/report.hpp"
 #include "hetmap/sweep/progress.hpp"
@@ -194,58 +196,107 @@ void validate_sweep(const Experiment& x, const std::vector<Point>& points) {
   }
 }
 
+void collectively(Group* g, const std::function<void()>& step) {
+  if (!g || g->size() == 1) {
+    step();
+    return;
+  }
+  std::exception_ptr error;
+  int code = kOk;
+  try {
+    step();
+  } catch (const Error& e) {
+    error = std::current_exception();
+    code = e.exit_code();
+  } catch (...) {
+    error = std::current_exception();
+    code = kOtherError;
+  }
+  const int first = g->min(error ? g->rank() : g->size());
+  if (first == g->size()) return;
+  code = g->broadcast({code}, first)[0];
+  if (g->rank() == first) std::rethrow_exception(error);
+  throw PeerFailed(code);
+}
+
 SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
                        const SweepOptions& o) {
-  // 1. Every point must load, resolve and accept its settings before anything is written.
-  validate_sweep(x, points);
+  Group* g = o.group && o.group->size() > 1 ? o.group : nullptr;
+  const int rank = g ? g->rank() : 0, ranks = g ? g->size() : 1;
 
-  // 2. The folder, and the provenance record a resume must match.
+  // 1. Every point must load, resolve and accept its settings before anything is written (on
+  //    every rank: each needs them, and a rank that cannot read an input must not start).
+  collectively(g, [&] { validate_sweep(x, points); });
+
+  // 2. The folder, and the provenance record a resume must match: rank 0 alone, before any
+  //    rank writes a point. Rank 0 also picks the points to run, before anyone starts.
   const fs::path out(o.out);
-  const std::string resolved = resolved_yaml(x, points);
-  const fs::path record = out / "experiment.yaml";
-  if (o.resume && fs::exists(record) && detail::read_file(record.string()) != resolved)
-    throw InputError(record.string(), 0, "the experiment changed since this folder was written; "
-                                         "run without --resume or use another --out");
-  if (!o.resume) {
-    std::error_code ec;
-    fs::remove_all(out / "points", ec);
-    fs::remove(out / "results.csv", ec);
-  }
-  fs::create_directories(out / "points");
-  detail::write_file_atomic(record.string(), resolved);
+  std::vector<int> todo_ids;  // indices into points
+  collectively(g, [&] {
+    if (rank != 0) return;
+    const std::string resolved = resolved_yaml(x, points);
+    const fs::path record = out / "experiment.yaml";
+    if (o.resume && fs::exists(record) && detail::read_file(record.string()) != resolved)
+      throw InputError(record.string(), 0, "the experiment changed since this folder was written; "
+                                           "run without --resume or use another --out");
+    if (!o.resume) {
+      std::error_code ec;
+      fs::remove_all(out / "points", ec);
+      fs::remove(out / "results.csv", ec);
+    }
+    fs::create_directories(out / "points");
+    detail::write_file_atomic(record.string(), resolved);
+    for (std::size_t i = 0; i < points.size(); ++i)
+      if (!(o.resume && finished_ok(out / "points" / points[i].dir / "summary.json")))
+        todo_ids.push_back(static_cast<int>(i));
+  });
+  if (g) todo_ids = g->broadcast(todo_ids, 0);
 
-  // 3. The points not finished yet, in parallel.
+  // 3. This rank's share of the points not finished yet (every ranks-th, round-robin), in
+  //    parallel.
   SweepOutcome outcome;
   outcome.points = static_cast<int>(points.size());
+  outcome.skipped = outcome.points - static_cast<int>(todo_ids.size());
   std::vector<const Point*> todo;
-  for (const Point& p : points) {
-    if (o.resume && finished_ok(out / "points" / p.dir / "summary.json")) ++outcome.skipped;
-    else todo.push_back(&p);
-  }
-  ProgressBar bar(static_cast<int>(todo.size()), o.progress);
-  std::mutex mutex;
-  tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
-    const Point& p = *todo[i];
-    const fs::path dir = out / "points" / p.dir;
-    fs::create_directories(dir);
-    Summary s;
-    try {
-      const Problem pb = build_problem(p.spec);
-      s = p.spec.task == Task::explore ? run_explore_point(pb, p, dir, o.resume)
-                                       : run_simulate_point(pb, p, dir);
-    } catch (const std::exception& e) {
-      s = Summary{};
-      s.status = std::string("error: ") + e.what();
-    }
-    detail::write_file_atomic((dir / "summary.json").string(), summary_json(p, x, s).dump(2) + "\n");
-    std::lock_guard<std::mutex> lock(mutex);
-    ++outcome.ran;
-    if (s.status != "ok") ++outcome.failed;
-    write_results(out, x, points);
-    bar.tick();
+  for (std::size_t i = static_cast<std::size_t>(rank); i < todo_ids.size(); i += ranks)
+    todo.push_back(&points[todo_ids[i]]);
+  collectively(g, [&] {
+    ProgressBar bar(static_cast<int>(todo.size()), o.progress && rank == 0);
+    std::mutex mutex;
+    tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
+      const Point& p = *todo[i];
+      const fs::path dir = out / "points" / p.dir;
+      fs::create_directories(dir);
+      Summary s;
+      try {
+        const Problem pb = build_problem(p.spec);
+        s = p.spec.task == Task::explore ? run_explore_point(pb, p, dir, o.resume)
+                                         : run_simulate_point(pb, p, dir);
+      } catch (const std::exception& e) {
+        s = Summary{};
+        s.status = std::string("error: ") + e.what();
+      }
+      Json summary = summary_json(p, x, s);
+      if (g) summary["rank"] = rank;
+      detail::write_file_atomic((dir / "summary.json").string(), summary.dump(2) + "\n");
+      std::lock_guard<std::mutex> lock(mutex);
+      ++outcome.ran;
+      if (s.status != "ok") ++outcome.failed;
+      if (!g) write_results(out, x, points);  // alone: results.csv follows every point
+      bar.tick();
+    });
+    bar.finish();
   });
-  bar.finish();
-  write_results(out, x, points);
+
+  // 4. Once every rank is done (the sum is a barrier): the totals, and results.csv by rank 0.
+  if (g) {
+    const std::vector<long long> totals = g->sum({outcome.ran, outcome.failed});
+    outcome.ran = static_cast<int>(totals[0]);
+    outcome.failed = static_cast<int>(totals[1]);
+  }
+  collectively(g, [&] {
+    if (rank == 0) write_results(out, x, points);
+  });
   return outcome;
 }
 

@@ -3,19 +3,58 @@
 // run in parallel (oneTBB). Each point writes its own folder DIR/points/ID/ and, last, its
 // summary.json, atomically: a killed sweep loses at most the points in flight, and --resume
 // skips the points whose summary says ok. DIR/results.csv is rebuilt from the summaries after
-// every point.
+// every point. The points may be spread over several processes (MPI ranks, see
+// hetmap/sweep/distributed.hpp) through a Group; then rank 0 writes results.csv once, after
+// every rank is done. Without a group, this process runs them all.
+#include <functional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "hetmap/sweep/experiment.hpp"
 
 namespace hetmap::sweep {
 
+/// The processes one sweep is spread over (all must call the same functions in the same order).
+/// Rank 0 prepares the folder and writes results.csv; the points are dealt round-robin.
+class Group {
+ public:
+  virtual ~Group() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Element-wise sum over every rank.
+  virtual std::vector<long long> sum(const std::vector<long long>& values) = 0;
+  /// The smallest value over every rank.
+  virtual int min(int value) = 0;
+  /// `values` of rank `root` on every rank (any length).
+  virtual std::vector<int> broadcast(const std::vector<int>& values, int root) = 0;
+};
+
+/// Thrown on the ranks whose peer failed: that peer reports the error (once); this rank only
+/// exits with the same code.
+class PeerFailed : public std::runtime_error {
+ public:
+  explicit PeerFailed(int exit_code)
+      : std::runtime_error("failed on another rank"), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+/// Runs `step` on every rank (a no-op without a group of more than one rank: `step` just runs)
+/// and agrees on its outcome: if it threw anywhere, the lowest failing rank rethrows its error
+/// and every other rank throws PeerFailed with that error's exit code. Also a barrier.
+void collectively(Group* group, const std::function<void()>& step);
+
 struct SweepOptions {
   std::string out;
   bool resume = false;
-  bool progress = true;  // a progress bar on stderr (only drawn on a terminal)
+  bool progress = true;    // a progress bar on stderr (only drawn on a terminal, only on rank 0)
+  Group* group = nullptr;  // null: this process runs every point
 };
 
+/// Totals over every rank.
 struct SweepOutcome {
   int points = 0, skipped = 0, ran = 0, failed = 0;
 };
@@ -23,7 +62,9 @@ struct SweepOutcome {
 /// Loads every point's inputs and checks its settings: InputError before anything is written.
 void validate_sweep(const Experiment& experiment, const std::vector<Point>& points);
 
-/// Validates, then runs every point not finished yet.
+/// Validates, then runs every point not finished yet. With a group: every rank validates, rank 0
+/// prepares the folder before the others start, each rank runs its share of the points, and
+/// rank 0 writes results.csv once every rank is done; the outcome is the same on every rank.
 SweepOutcome run_sweep(const Experiment& experiment, const std::vector<Point>& points,
                        const SweepOptions& options);
 
