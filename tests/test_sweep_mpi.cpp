@@ -48,14 +48,17 @@ struct MpiResult {
 
 // Runs `hetmap ARGS` on kRanks ranks from the source folder. A wrapper records each rank's exit
 // code. Open MPI needs --allow-run-as-root as root (CI containers); single-copy shared memory
-// (CMA) is often forbidden in containers, so it is switched off.
+// (CMA) is often forbidden in containers, so it is switched off. By default mpirun kills the
+// ranks still running once one exits non-zero, which races with the others' own exit with the
+// same code; orte_abort_on_non_zero_status=0 lets every rank finish, so each exit code is seen.
 MpiResult run_mpi(const std::string& args) {
   const std::string dir = temp_dir();
   const std::string wrapper = write_file(
       dir, "rank.sh",
       "\"$@\"\nrc=$?\necho $rc > '" + dir + "'/rc.${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-x}}\nexit $rc\n");
   const std::string cmd =
-      fmt::format("cd {} && OMPI_MCA_btl_vader_single_copy_mechanism=none timeout -k 10 120 {} "
+      fmt::format("cd {} && OMPI_MCA_btl_vader_single_copy_mechanism=none "
+                  "OMPI_MCA_orte_abort_on_non_zero_status=0 timeout -k 10 120 {} "
                   "--oversubscribe --allow-run-as-root -np {} sh {} {} {} >{} 2>{} </dev/null",
                   quote(HETMAP_SOURCE_DIR), quote(find_mpirun()), kRanks, quote(wrapper),
                   quote(HETMAP_BINARY), args, quote(dir + "/stdout"), quote(dir + "/stderr"));
