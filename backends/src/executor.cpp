@@ -101,9 +101,7 @@ class Fifo {
   std::size_t head_ = 0, size_ = 0;
 };
 
-struct Consumer {
-  int layer, proc;
-};
+using Consumer = Problem::Dependencies::Consumer;
 
 struct Slot {
   int index = 0;
@@ -186,7 +184,7 @@ class Executor {
   std::vector<int> cons_begin_;  // per producer + 1
   std::vector<Consumer> cons_;
   std::vector<int> dest_begin_;  // per producer + 1
-  std::vector<int> dests_;       // destination processors
+  std::vector<int> dests_;       // copy destinations (Problem::Dependencies::dests)
   std::vector<int> gate_begin_, gates_;
   std::vector<int> result_at_;   // per producer + 1: result index or -1
   std::vector<int> pair_of_;     // from * P + to -> pair index, -1 if no copies
@@ -271,33 +269,19 @@ void Executor::build_tables() {
   gate_begin_ = std::move(d.gate_begin);
   gates_ = std::move(d.gates);
 
-  // Consumers and copy destinations per producer (the model input is producer -1).
-  std::vector<std::vector<Consumer>> cons(n_layers_ + 1);
-  for (int l : enabled_layers_)
-    for (int i = 0; i < pb_.n_preds(l); ++i) cons[pb_.preds(l)[i] + 1].push_back({l, cfg_.proc[l]});
-  result_at_.assign(n_layers_ + 1, -1);
-  for (int r = 0; r <= n_exits_; ++r)
-    if (r == n_exits_ || cfg_.exit_enabled(r)) result_at_[pb_.result_layer(r) + 1] = r;
-  cons_begin_.assign(1, 0);
-  dest_begin_.assign(1, 0);
+  cons_begin_ = std::move(d.cons_begin);
+  cons_ = std::move(d.consumers);
+  dest_begin_ = std::move(d.dest_begin);
+  dests_ = std::move(d.dests);
+  result_at_ = std::move(d.result_at);
+
+  // One copy worker per processor pair that carries copies, and how many it carries per input.
   pair_of_.assign(static_cast<std::size_t>(n_procs_) * n_procs_, -1);
   std::vector<std::size_t> per_pair;
   for (int p = -1; p < n_layers_; ++p) {
-    const auto& c = cons[p + 1];
-    cons_.insert(cons_.end(), c.begin(), c.end());
-    cons_begin_.push_back(static_cast<int>(cons_.size()));
-    if (p >= 0 && !enabled_[p]) {
-      dest_begin_.push_back(static_cast<int>(dests_.size()));
-      continue;
-    }
     const int from = p < 0 ? host_ : cfg_.proc[p];
-    std::vector<char> to(n_procs_, 0);
-    for (const Consumer& x : c) to[x.proc] = 1;
-    if (result_at_[p + 1] >= 0) to[host_] = 1;
-    to[from] = 0;
-    for (int q = 0; q < n_procs_; ++q) {
-      if (!to[q]) continue;
-      dests_.push_back(q);
+    for (int i = dest_begin_[p + 1]; i < dest_begin_[p + 2]; ++i) {
+      const int q = dests_[i];
       const int a = std::min(from, q), b = std::max(from, q);
       int& pi = pair_of_[static_cast<std::size_t>(a) * n_procs_ + b];
       if (pi < 0) {
@@ -307,7 +291,6 @@ void Executor::build_tables() {
       }
       ++per_pair[pi];
     }
-    dest_begin_.push_back(static_cast<int>(dests_.size()));
   }
   pairs_ = std::vector<PairState>(per_pair.size());
   for (int a = 0; a < n_procs_; ++a)

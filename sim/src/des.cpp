@@ -202,9 +202,7 @@ struct Dest {
   double ms;
 };
 
-struct Consumer {
-  int layer, proc;
-};
+using Consumer = Problem::Dependencies::Consumer;
 
 class Des {
  public:
@@ -215,7 +213,7 @@ class Des {
   // --- setup
   void check_inputs() const;
   void build_tasks();
-  void build_copies();
+  void build_copies(const Problem::Dependencies& d);
   void build_exits();
   void build_state();
 
@@ -257,7 +255,7 @@ class Des {
   std::vector<int> cons_begin_;              // per producer + 1
   std::vector<Consumer> cons_;
   std::vector<int> dest_begin_;              // per producer + 1
-  std::vector<Dest> dests_;
+  std::vector<Dest> dests_;                  // Problem::Dependencies::dests, with link and time
   std::vector<int> gate_begin_;              // per layer: backbone layers it gates
   std::vector<int> gates_;
   std::vector<int> result_at_;               // per producer + 1: enabled result index or -1
@@ -310,7 +308,6 @@ Des::Des(const Problem& problem, const Config& config, const DesOptions& options
       jitter_rng_(options.seed ^ 0xC2B2AE3D27D4EB4FULL) {
   check_inputs();
   build_tasks();
-  build_copies();
   build_exits();
   build_state();
 }
@@ -339,6 +336,11 @@ void Des::build_tasks() {
   unblocked_ = std::move(d.unblocked);
   gate_begin_ = std::move(d.gate_begin);
   gates_ = std::move(d.gates);
+  build_copies(d);
+  cons_begin_ = std::move(d.cons_begin);
+  cons_ = std::move(d.consumers);
+  dest_begin_ = std::move(d.dest_begin);
+  result_at_ = std::move(d.result_at);
   mean_.assign(n_layers_, 0.0);
   mu_.assign(n_layers_, 0.0);
   sigma_.assign(n_layers_, 0.0);
@@ -355,35 +357,14 @@ void Des::build_tasks() {
   }
 }
 
-void Des::build_copies() {
-  // Enabled consumers per producer (the model input is producer -1, at index 0).
-  std::vector<std::vector<Consumer>> cons(n_layers_ + 1);
-  for (int l : enabled_layers_)
-    for (int i = 0; i < pb_.n_preds(l); ++i) cons[pb_.preds(l)[i] + 1].push_back({l, cfg_.proc[l]});
-  result_at_.assign(n_layers_ + 1, -1);
-  for (int r = 0; r <= n_exits_; ++r)
-    if (r == n_exits_ || cfg_.exit_enabled(r)) result_at_[pb_.result_layer(r) + 1] = r;
-
-  cons_begin_.assign(1, 0);
-  dest_begin_.assign(1, 0);
+void Des::build_copies(const Problem::Dependencies& d) {
+  // Each copy with its link resource and time, in Problem::dependencies()'s order.
   for (int p = -1; p < n_layers_; ++p) {
-    const auto& c = cons[p + 1];
-    cons_.insert(cons_.end(), c.begin(), c.end());
-    cons_begin_.push_back(static_cast<int>(cons_.size()));
-    if (p >= 0 && !enabled_[p]) {
-      dest_begin_.push_back(static_cast<int>(dests_.size()));
-      continue;
-    }
-    // One copy per distinct other processor holding a consumer, plus the host for a result;
-    // in processor order, which is the same-instant FIFO order on a link.
     const int from = p < 0 ? host_ : cfg_.proc[p];
-    std::vector<char> to(n_procs_, 0);
-    for (const Consumer& x : c) to[x.proc] = 1;
-    if (result_at_[p + 1] >= 0) to[host_] = 1;
-    to[from] = 0;
-    for (int q = 0; q < n_procs_; ++q)
-      if (to[q]) dests_.push_back({q, pb_.link_resource(from, q), pb_.copy_ms(p, from, q)});
-    dest_begin_.push_back(static_cast<int>(dests_.size()));
+    for (int i = d.dest_begin[p + 1]; i < d.dest_begin[p + 2]; ++i) {
+      const int q = d.dests[i];
+      dests_.push_back({q, pb_.link_resource(from, q), pb_.copy_ms(p, from, q)});
+    }
   }
   active_w_.assign(n_procs_, kNaN);
   idle_w_.assign(n_procs_, 0.0);

@@ -285,6 +285,33 @@ Problem::Dependencies Problem::dependencies(const Config& c) const {
     d.wait[l] += n_preds(l);
     if (d.wait[l] == 0) d.unblocked.push_back(l);
   }
+
+  // Where each output goes: enabled consumers, and one copy per other processor that holds one
+  // (plus the host for an enabled result).
+  std::vector<std::vector<Dependencies::Consumer>> cons(n_layers_ + 1);
+  for (int l : d.enabled_layers)
+    for (int i = 0; i < n_preds(l); ++i) cons[preds(l)[i] + 1].push_back({l, c.proc[l]});
+  d.result_at.assign(n_layers_ + 1, -1);
+  for (int r = 0; r <= n_exits_; ++r)
+    if (r == n_exits_ || c.exit_enabled(r)) d.result_at[result_layer(r) + 1] = r;
+  d.cons_begin.assign(1, 0);
+  d.dest_begin.assign(1, 0);
+  std::vector<char> to(n_procs_);
+  for (int p = -1; p < n_layers_; ++p) {
+    const auto& cp = cons[p + 1];
+    d.consumers.insert(d.consumers.end(), cp.begin(), cp.end());
+    d.cons_begin.push_back(static_cast<int>(d.consumers.size()));
+    if (p < 0 || d.enabled[p]) {
+      const int from = p < 0 ? host() : c.proc[p];
+      std::fill(to.begin(), to.end(), 0);
+      for (const auto& x : cp) to[x.proc] = 1;
+      if (d.result_at[p + 1] >= 0) to[host()] = 1;
+      to[from] = 0;
+      for (int q = 0; q < n_procs_; ++q)
+        if (to[q]) d.dests.push_back(q);
+    }
+    d.dest_begin.push_back(static_cast<int>(d.dests.size()));
+  }
   return d;
 }
 

@@ -133,15 +133,26 @@ class Problem {
   /// Empty string if every enabled layer can run where it is placed, else a description.
   std::string infeasibility(const Config& config) const;
 
-  /// What each layer waits for under a config, for simulators that count down dependencies
-  /// (the DES and the executor).
+  /// What each layer waits for under a config, and where each output goes, for simulators that
+  /// count down dependencies (the DES and the executor). Producers are indexed p + 1, the
+  /// model input being producer -1.
   struct Dependencies {
+    struct Consumer {
+      int layer, proc;
+    };
     std::vector<unsigned char> enabled;  // per layer: runs (its exit, if any, is enabled)
     std::vector<int> enabled_layers;     // in declaration order
     std::vector<int> wait;               // per enabled layer: distinct inputs + sequential gates
     std::vector<int> unblocked;          // enabled layers that wait for nothing
     std::vector<int> gate_begin, gates;  // gates[gate_begin[l]..gate_begin[l+1]): layers that
                                          // exit result layer l releases under `sequential`
+    std::vector<int> cons_begin;         // consumers[cons_begin[p+1]..cons_begin[p+2]): the
+    std::vector<Consumer> consumers;     // enabled layers reading producer p
+    std::vector<int> dest_begin;         // dests[dest_begin[p+1]..dest_begin[p+2]): the other
+    std::vector<int> dests;              // processors p's output is copied to (a consumer's,
+                                         // or the host for a result), in processor order, the
+                                         // same-instant FIFO order on a link; none if disabled
+    std::vector<int> result_at;          // per producer + 1: enabled result index or -1
   };
   Dependencies dependencies(const Config& config) const;
 
