@@ -34,18 +34,8 @@ std::string platform(double contention = 1.0) {
   return s;
 }
 
-// Backbone b1 -> b2 -> b3; exit e (one layer e1) after b1.
-const char* kExitModel = R"(
-name: m
-input: [250]
-layers:
-  - {name: b1, op: opaque, out: [250]}
-  - {name: b2, op: opaque, out: [250]}
-  - {name: b3, op: opaque, out: [250]}
-exits:
-  - {name: e, after: b1, layers: [{name: e1, op: opaque, out: [250]}], taken: 0.4, accuracy: 0.5}
-final_accuracy: 0.9
-)";
+// Backbone b1 -> b2 -> b3; exit e (one layer e1) after b1 (tests/support/fixtures.hpp).
+const char* kExitModel = test::kChainWithExitYaml;
 
 const char* kExitProfile = R"(layer,processor,freq_mhz,threads,mean_ms
 b1,A,,,2

@@ -10,6 +10,20 @@
 
 namespace hetmap::test {
 
+/// The model of the hand-computed schedules: backbone b1 -> b2 -> b3 of opaque [250] layers
+/// (1000 bytes each), exit e (one layer e1) after b1, taken 0.4 with accuracy 0.5; final 0.9.
+inline const char* const kChainWithExitYaml = R"(
+name: m
+input: [250]
+layers:
+  - {name: b1, op: opaque, out: [250]}
+  - {name: b2, op: opaque, out: [250]}
+  - {name: b3, op: opaque, out: [250]}
+exits:
+  - {name: e, after: b1, layers: [{name: e1, op: opaque, out: [250]}], taken: 0.4, accuracy: 0.5}
+final_accuracy: 0.9
+)";
+
 /// Compiles a problem from model YAML, platform YAML and profile CSV text.
 Problem make_problem(const std::string& model_yaml, const std::string& platform_yaml,
                      const std::string& profile_csv, const std::string& transfers_csv = "");
