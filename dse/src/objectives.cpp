@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "hetmap/detail/number.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::dse {
@@ -115,15 +116,10 @@ Constraint Constraint::parse(const std::string& text, const std::string& what) {
     throw InputError(what, 0, "constraint '" + text +
                                   "': expected OBJECTIVE <= NUMBER or OBJECTIVE >= NUMBER");
   c.objective = objective_named(trim(text.substr(0, at)), what);
-  const std::string num = trim(text.substr(at + 2));
-  std::size_t used = 0;
-  try {
-    c.bound = std::stod(num, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != num.size() || !std::isfinite(c.bound))
+  const std::optional<double> bound = detail::parse_number(trim(text.substr(at + 2)));
+  if (!bound)
     throw InputError(what, 0, "constraint '" + text + "': expected a number after the operator");
+  c.bound = *bound;
   return c;
 }
 

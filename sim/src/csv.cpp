@@ -1,9 +1,9 @@
 #include "hetmap/detail/csv.hpp"
 
-#include <cmath>
 #include <limits>
 #include <set>
 
+#include "hetmap/detail/number.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::detail {
@@ -122,33 +122,20 @@ CsvTable parse_csv(const std::string& text, const std::string& file) {
 
 double csv_double(const CsvTable& t, const CsvTable::Row& row, int col) {
   const std::string& s = row.cells[col];
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v))
+  const std::optional<double> v = parse_number(s);
+  if (!v)
     throw InputError(t.file, row.line,
                      "column '" + t.header[col] + "': expected a number, got '" + s + "'");
-  return v;
+  return *v;
 }
 
 int csv_int(const CsvTable& t, const CsvTable::Row& row, int col) {
   const std::string& s = row.cells[col];
-  std::size_t used = 0;
-  long v = 0;
-  try {
-    v = std::stol(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || v < std::numeric_limits<int>::min() ||
-      v > std::numeric_limits<int>::max())
+  const std::optional<long long> v = parse_integer(s);
+  if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max())
     throw InputError(t.file, row.line,
                      "column '" + t.header[col] + "': expected an integer, got '" + s + "'");
-  return static_cast<int>(v);
+  return static_cast<int>(*v);
 }
 
 }  // namespace hetmap::detail

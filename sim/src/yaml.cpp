@@ -1,9 +1,9 @@
 #include "hetmap/detail/yaml.hpp"
 
-#include <cmath>
 #include <limits>
 
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/number.hpp"
 
 namespace hetmap::detail {
 
@@ -35,33 +35,20 @@ std::string as_string(const std::string& file, const YAML::Node& node, const std
 double as_double(const std::string& file, const YAML::Node& node, const std::string& what) {
   if (!node.IsScalar()) fail(file, node, what + ": expected a number");
   const std::string& s = node.Scalar();
-  std::size_t used = 0;
-  double v = 0.0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v))
-    fail(file, node, what + ": expected a number, got '" + s + "'");
-  return v;
+  const std::optional<double> v = parse_number(s);
+  if (!v) fail(file, node, what + ": expected a number, got '" + s + "'");
+  return *v;
 }
 
 long long as_int(const std::string& file, const YAML::Node& node, const std::string& what) {
   if (!node.IsScalar()) fail(file, node, what + ": expected an integer");
   const std::string& s = node.Scalar();
-  std::size_t used = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size()) fail(file, node, what + ": expected an integer, got '" + s + "'");
+  const std::optional<long long> v = parse_integer(s);
+  if (!v) fail(file, node, what + ": expected an integer, got '" + s + "'");
   // Callers store ints: a value that does not fit must not wrap around silently.
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+  if (*v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max())
     fail(file, node, what + ": integer out of range: '" + s + "'");
-  return v;
+  return *v;
 }
 
 bool as_bool(const std::string& file, const YAML::Node& node, const std::string& what) {

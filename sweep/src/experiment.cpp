@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/number.hpp"
 #include "hetmap/detail/yaml.hpp"
 #include "hetmap/error.hpp"
 
@@ -39,27 +40,14 @@ struct Setter {
     throw InputError(file, line, key + ": expected " + expected + ", got '" + v + "'");
   }
   double number(const std::string& v) const {
-    std::size_t used = 0;
-    double d = 0;
-    try {
-      d = std::stod(v, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size() || !std::isfinite(d)) bad("a number", v);
-    return d;
+    const std::optional<double> d = detail::parse_number(v);
+    if (!d) bad("a number", v);
+    return *d;
   }
   long long integer(const std::string& v, long long lo, long long hi) const {
-    std::size_t used = 0;
-    long long i = 0;
-    try {
-      i = std::stoll(v, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size() || i < lo || i > hi)
-      bad(fmt::format("an integer in {}..{}", lo, hi), v);
-    return i;
+    const std::optional<long long> i = detail::parse_integer(v);
+    if (!i || *i < lo || *i > hi) bad(fmt::format("an integer in {}..{}", lo, hi), v);
+    return *i;
   }
   bool boolean(const std::string& v) const {
     if (v == "true" || v == "yes" || v == "on") return true;
