@@ -46,9 +46,20 @@ Evaluator::Evaluator(const Problem& problem)
 // ready on idle processors. Written as one function over local pointers: this is the innermost
 // loop of every search.
 bool Evaluator::simulate(const Config& c) {
+  // The loops over processors are the loop's overhead; with their width known they unroll.
+  switch (P_) {
+    case 2: return simulate_p<2>(c);
+    case 3: return simulate_p<3>(c);
+    case 4: return simulate_p<4>(c);
+    default: return simulate_p<0>(c);
+  }
+}
+
+template <int kP>
+bool Evaluator::simulate_p(const Config& c) {
   const Problem& pb = problem_;
   const Problem::Tables t = pb.tables();
-  const int L = L_, P = P_, E = E_, R = pb.link_resources();
+  const int L = L_, P = kP > 0 ? kP : P_, E = E_, R = pb.link_resources();
   const int host = pb.host();
   const bool sequential = c.policy == Policy::sequential;
   const double contention = pb.contention();
@@ -138,48 +149,104 @@ bool Evaluator::simulate(const Config& c) {
     for (int i = 0; i < n; ++i) satisfy(cons[i], arrival[proc[cons[i]]]);
   };
 
+  // Idle processor p starts its first ready pending layer (declaration order) at `now`; with
+  // none ready, its next instant of interest becomes the earliest ready time among the others.
+  auto pick = [&](int p) {
+    int* pend = pending + p * L;
+    int best = -1;
+    double later = kInf;
+    for (int i = 0; i < n_pending[p]; ++i) {
+      if (ready_at[pend[i]] > now) later = std::min(later, ready_at[pend[i]]);
+      else if (best < 0 || pend[i] < pend[best]) best = i;
+    }
+    if (best < 0) {
+      event[p] = later;
+      return -1;
+    }
+    const int l = pend[best];
+    pend[best] = pend[--n_pending[p]];
+    running[p] = l;
+    start[n_started] = now;
+    order[n_started++] = l;
+    return l;
+  };
+  // Layer l (on p) finishes at `now`: publish its output; under `sequential` an exit's result
+  // also releases the backbone layer its decision gates.
+  auto retire = [&](int l, int p) __attribute__((always_inline)) {
+    running[p] = -1;
+    event[p] = now;  // look at its pending layers at this instant
+    const int r = t.result_of[l];
+    publish(l, p, t.succ + t.succ_begin[l], t.succ_begin[l + 1] - t.succ_begin[l], r >= 0);
+    if (r >= 0) {
+      result_time[r] = arrival[host];
+      if (r < E && sequential && t.gated[r] >= 0) satisfy(t.gated[r], now);
+    }
+  };
+
   publish(-1, host, input_cons, n_input_cons, false);  // the input is on the host at t = 0
   int n_running = 0;
+  // Most instants concern one processor: one layer finishes (or one pending layer becomes
+  // ready) and only that processor can start a layer. `who` is that processor; who < 0 means
+  // the general case (several processors at this instant: t = 0, equal times, or a release
+  // that made a layer on another idle processor ready at once).
+  int who = -1;
   for (;;) {
-    // Idle processors start their first ready layer in declaration order. Durations are set
-    // once every start of the instant is known, so that contention is symmetric.
-    int starting[64];
-    int n_start = 0, n_positive = 0;
-    for (int p = 0; p < P; ++p) {
-      if (event[p] > now || running[p] >= 0) continue;
-      int* pend = pending + p * L;
-      int best = -1;
-      double later = kInf;  // earliest ready time among the others
-      for (int i = 0; i < n_pending[p]; ++i) {
-        if (ready_at[pend[i]] > now) later = std::min(later, ready_at[pend[i]]);
-        else if (best < 0 || pend[i] < pend[best]) best = i;
+    if (who >= 0) {
+      const int l = pick(who);
+      if (l >= 0) {  // a lone start executes beside every running processor
+        const double f = now + base[l] * (n_running > 0 ? contention : 1.0);
+        finish[n_started - 1] = f;
+        event[who] = f;
+        ++n_running;
       }
-      if (best < 0) {
-        event[p] = later;
-        continue;
+    } else {
+      // Idle processors start their first ready layer in declaration order. Durations are set
+      // once every start of the instant is known, so that contention is symmetric.
+      int starting[64];
+      int n_start = 0, n_positive = 0;
+      for (int p = 0; p < P; ++p) {
+        if (event[p] > now || running[p] >= 0) continue;
+        const int l = pick(p);
+        if (l < 0) continue;
+        starting[n_start++] = n_started - 1;
+        n_positive += base[l] > 0.0;
       }
-      const int l = pend[best];
-      pend[best] = pend[--n_pending[p]];
-      running[p] = l;
-      start[l] = now;
-      order[n_started++] = l;
-      starting[n_start++] = l;
-      n_positive += base[l] > 0.0;
+      // Every processor running since before this instant is executing (finishes at `now`
+      // have been retired); one starting now executes iff its profiled time is positive.
+      for (int i = 0; i < n_start; ++i) {
+        const int n = starting[i], l = order[n];
+        const int others = n_running + n_positive - (base[l] > 0.0);
+        finish[n] = now + base[l] * (others > 0 ? contention : 1.0);
+        event[proc[l]] = finish[n];
+      }
+      n_running += n_start;
     }
-    // Every processor running since before this instant is executing (finishes at `now` have
-    // been retired); one starting now executes iff its profiled time is positive.
-    for (int i = 0; i < n_start; ++i) {
-      const int l = starting[i];
-      const int others = n_running + n_positive - (base[l] > 0.0);
-      finish[l] = now + base[l] * (others > 0 ? contention : 1.0);
-      event[proc[l]] = finish[l];
-    }
-    n_running += n_start;
 
-    double next = kInf;
-    for (int p = 0; p < P; ++p) next = std::min(next, event[p]);
+    // The next instant, the first processor at it, and how many processors share it.
+    double next = event[0];
+    int first = 0, at_next = 1;
+    for (int p = 1; p < P; ++p) {
+      const double e = event[p];
+      at_next = e < next ? 1 : at_next + (e == next);
+      first = e < next ? p : first;
+      next = std::min(next, e);
+    }
     if (next == kInf) break;
     now = next;
+    if (at_next == 1) {
+      who = first;
+      const int l = running[who];
+      if (l >= 0) {
+        --n_running;
+        retire(l, who);
+        // A release that readied a layer on another idle processor at `now` makes the
+        // instant a general one (rare: a free link or a zero-time copy).
+        for (int p = 0; p < P; ++p)
+          if (p != who && event[p] == now) who = -1;
+      }
+      continue;
+    }
+    who = -1;
     // Finishes of this instant in declaration order: their copy requests queue in that order.
     int done[64];
     int n_done = 0;
@@ -191,19 +258,7 @@ bool Evaluator::simulate(const Config& c) {
       done[i] = l;
     }
     n_running -= n_done;
-    for (int i = 0; i < n_done; ++i) {
-      const int l = done[i];
-      const int p = proc[l];
-      running[p] = -1;
-      event[p] = now;  // look at its pending layers at this instant
-      const int r = t.result_of[l];
-      publish(l, p, t.succ + t.succ_begin[l], t.succ_begin[l + 1] - t.succ_begin[l], r >= 0);
-      if (r >= 0) {
-        result_time[r] = arrival[host];
-        // Under `sequential` the next backbone layer waits for this exit's decision.
-        if (r < E && sequential && t.gated[r] >= 0) satisfy(t.gated[r], now);
-      }
-    }
+    for (int i = 0; i < n_done; ++i) retire(done[i], proc[done[i]]);
   }
   n_copies_ = n_copies;
   n_started_ = n_started;
@@ -272,16 +327,19 @@ void Evaluator::derive(const Config& c) {
   // processor started before t_j, only the last can still run at t_j; its overhang is all that
   // the busy time inside [0, t_j] leaves out.
   const bool power = problem_.has_power();
-  double active_w[64], idle_w[64], full[64], last_finish[64];
-  for (int p = 0; p < P_; ++p) {
+  const int P = P_;
+  double active_w[64], idle_w[64], full[64], last_finish[64], busy[64], used_w[64];
+  for (int p = 0; p < P; ++p) {
     active_w[p] = power ? problem_.active_w(p, c.freq_level[p]) : 0.0;
     idle_w[p] = power ? problem_.idle_w(p) : 0.0;
-    busy_[p] = 0.0;  // expected whole-task busy time per input
-    ev.utilization[p] = 0.0;
+    busy[p] = 0.0;  // expected whole-task busy time per input
+    used_w[p] = 0.0;
     full[p] = 0.0;
     last_finish[p] = -kInf;
   }
-  int by_time[65];  // results with positive weight, by result time (stable)
+  // Results with positive weight, by result time (stable), padded with +inf to a multiple of 4.
+  int by_time[68];
+  double times[68], after[69];  // after[k]: weight of the results after the first k
   int m = 0;
   for (int j = 0; j <= E_; ++j) {
     if (weight_[j] <= 0.0) continue;
@@ -289,53 +347,63 @@ void Evaluator::derive(const Config& c) {
     for (; i > 0 && result_time_[by_time[i - 1]] > result_time_[j]; --i) by_time[i] = by_time[i - 1];
     by_time[i] = j;
   }
-  double mean = 0.0, energy = 0.0, active = 0.0;
-  int next = 0;  // into order_
-  for (int i = 0; i < m; ++i) {
-    const int j = by_time[i];
-    const double w = weight_[j], t = result_time_[j];
-    for (; next < n_started_ && start_[order_[next]] < t; ++next) {
-      const int l = order_[next];
-      const int p = c.proc[l];
-      const double d = finish_[l] - start_[l];
-      active += d * active_w[p];
-      full[p] += d;
-      last_finish[p] = finish_[l];
-    }
-    mean += w * t;
-    double idle = 0.0;
-    for (int p = 0; p < P_; ++p) {
-      const double used = full[p] - std::max(0.0, last_finish[p] - t);
-      idle += idle_w[p] * (t - used);
-      ev.utilization[p] += w * used;
-      busy_[p] += w * full[p];
-    }
-    energy += w * (active + idle);
-  }
-  double max_busy = 0.0;
-  for (int p = 0; p < P_; ++p) max_busy = std::max(max_busy, busy_[p]);
-  // Links: expected copy time per input, one pass over the copies.
-  const int R = problem_.link_resources();
-  std::vector<double>& link_busy = link_busy_;
-  std::fill(link_busy.begin(), link_busy.end(), 0.0);
-  // A copy counts for the results after its start: after[k], k = results at or before it.
-  double times[65], after[66];
   after[m] = 0.0;
   for (int i = m; i-- > 0;) {
     times[i] = result_time_[by_time[i]];
     after[i] = after[i + 1] + weight_[by_time[i]];
   }
+  const int m4 = (m + 3) & ~3;
+  for (int i = m; i < m4; ++i) times[i] = kInf;
+
+  // Local copies of the workspace pointers: the stores below cannot then be taken to alias them.
+  const double* start = start_.data();
+  const double* finish = finish_.data();
+  const int* order = order_.data();
+  const std::uint8_t* proc = proc_.data();
+  const int n_started = n_started_;
+  double mean = 0.0, energy = 0.0, active = 0.0;
+  int next = 0;  // into the start order
+  for (int i = 0; i < m; ++i) {
+    const double w = weight_[by_time[i]], t = times[i];
+    for (; next < n_started && start[next] < t; ++next) {
+      const int p = proc[order[next]];
+      const double d = finish[next] - start[next];
+      active += d * active_w[p];
+      full[p] += d;
+      last_finish[p] = finish[next];
+    }
+    mean += w * t;
+    double idle = 0.0;
+    for (int p = 0; p < P; ++p) {
+      const double used = full[p] - std::max(0.0, last_finish[p] - t);
+      idle += idle_w[p] * (t - used);
+      used_w[p] += w * used;
+      busy[p] += w * full[p];
+    }
+    energy += w * (active + idle);
+  }
+  double max_busy = 0.0;
+  for (int p = 0; p < P; ++p) max_busy = std::max(max_busy, busy[p]);
+  // Links: expected copy time per input, one pass over the copies. A copy counts for the
+  // results after its start: after[k], k = results at or before it.
+  const int R = problem_.link_resources();
+  double* link_busy = link_busy_.data();
+  std::fill(link_busy, link_busy + R, 0.0);
+  const CopySpan* copies = copies_.data();
   for (int i = 0; i < n_copies_; ++i) {
-    const CopySpan& cp = copies_[i];
+    const CopySpan& cp = copies[i];
     int k = 0;
-    for (int r = 0; r < m; ++r) k += times[r] <= cp.start;
+    for (int r = 0; r < m4; r += 4)
+      k += (times[r] <= cp.start) + (times[r + 1] <= cp.start) + (times[r + 2] <= cp.start) +
+           (times[r + 3] <= cp.start);
     link_busy[cp.resource] += after[k] * (cp.finish - cp.start);
   }
   for (int r = 0; r < R; ++r) max_busy = std::max(max_busy, link_busy[r]);
+  for (int p = 0; p < P; ++p) ev.utilization[p] = mean > 0.0 ? used_w[p] / mean : 0.0;
+  for (int p = 0; p < P; ++p) busy_[p] = busy[p];
   ev.mean_latency_ms = mean;
   ev.energy_mj = power ? energy : kNaN;
   ev.throughput_ips = max_busy > 0.0 ? 1000.0 / max_busy : kInf;
-  for (int p = 0; p < P_; ++p) ev.utilization[p] = mean > 0.0 ? ev.utilization[p] / mean : 0.0;
 }
 
 const Evaluation& Evaluator::evaluate(const Config& config) {
@@ -349,14 +417,14 @@ const Evaluation& Evaluator::evaluate(const Config& config) {
 Schedule Evaluator::schedule() const {
   Schedule s;
   if (!eval_.feasible) return s;
-  for (int l = 0; l < L_; ++l)
-    if (waiting_[l] >= 0)
-      s.tasks.push_back(TaskSpan{0, l, proc_[l], start_[l], finish_[l]});
+  for (int n = 0; n < n_started_; ++n)
+    s.tasks.push_back(TaskSpan{0, order_[n], proc_[order_[n]], start_[n], finish_[n]});
   s.copies.assign(copies_.begin(), copies_.begin() + n_copies_);
   for (int r = 0; r <= E_; ++r)
     if (!std::isnan(result_time_[r])) s.results.push_back(ResultMark{0, r, result_time_[r]});
-  std::sort(s.tasks.begin(), s.tasks.end(),
-            [](const TaskSpan& a, const TaskSpan& b) { return a.start < b.start; });
+  std::sort(s.tasks.begin(), s.tasks.end(), [](const TaskSpan& a, const TaskSpan& b) {
+    return a.start < b.start || (a.start == b.start && a.layer < b.layer);
+  });
   return s;
 }
 

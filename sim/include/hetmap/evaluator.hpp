@@ -37,13 +37,16 @@ class Evaluator {
 
  private:
   bool simulate(const Config& c);  // false if infeasible
+  template <int kP>
+  bool simulate_p(const Config& c);  // kP processors (0: any number)
   void derive(const Config& c);
 
   const Problem& problem_;
   int L_, P_, E_;
   Evaluation eval_;
   // Workspace, sized once.
-  std::vector<double> start_, finish_, base_;  // per layer
+  std::vector<double> base_;                   // per layer: duration at this config
+  std::vector<double> start_, finish_;         // per start slot (the n-th layer to start)
   std::vector<double> ready_at_;               // per layer: when its inputs are all there
   std::vector<int> waiting_;                   // per layer: unfinished producers, -1 disabled
   std::vector<int> pending_;                   // per processor: layers with known ready time
@@ -52,10 +55,10 @@ class Evaluator {
   std::vector<double> result_time_;            // per result
   std::vector<CopySpan> copies_;               // every copy of the last schedule (sized once)
   int n_copies_ = 0;
-  std::vector<int> order_;                     // layers in start order (n_started_ of them)
+  std::vector<int> order_;                     // per start slot: its layer (n_started_ of them)
   int n_started_ = 0;
   std::vector<double> weight_, shares_;        // per result
-  std::vector<double> busy_, link_busy_;       // scratch
+  std::vector<double> busy_, link_busy_;       // scratch: per processor, per link resource
   std::vector<std::uint8_t> proc_;             // placement of the last evaluate()
 };
 
