@@ -178,15 +178,7 @@ class Executor {
   int n_layers_, n_procs_, n_exits_, host_, n_inputs_;
 
   // Static tables (as in the DES).
-  std::vector<unsigned char> enabled_;
-  std::vector<int> enabled_layers_;
-  std::vector<int> wait0_, unblocked_;
-  std::vector<int> cons_begin_;  // per producer + 1
-  std::vector<Consumer> cons_;
-  std::vector<int> dest_begin_;  // per producer + 1
-  std::vector<int> dests_;       // copy destinations (Problem::Dependencies::dests)
-  std::vector<int> gate_begin_, gates_;
-  std::vector<int> result_at_;   // per producer + 1: result index or -1
+  Problem::Dependencies dep_;  // what each layer waits for, where outputs go
   std::vector<int> pair_of_;     // from * P + to -> pair index, -1 if no copies
   std::vector<std::vector<float>> input_data_;
 
@@ -261,27 +253,15 @@ void Executor::check() const {
 }
 
 void Executor::build_tables() {
-  Problem::Dependencies d = pb_.dependencies(cfg_);
-  enabled_ = std::move(d.enabled);
-  enabled_layers_ = std::move(d.enabled_layers);
-  wait0_ = std::move(d.wait);
-  unblocked_ = std::move(d.unblocked);
-  gate_begin_ = std::move(d.gate_begin);
-  gates_ = std::move(d.gates);
-
-  cons_begin_ = std::move(d.cons_begin);
-  cons_ = std::move(d.consumers);
-  dest_begin_ = std::move(d.dest_begin);
-  dests_ = std::move(d.dests);
-  result_at_ = std::move(d.result_at);
+  dep_ = pb_.dependencies(cfg_);
 
   // One copy worker per processor pair that carries copies, and how many it carries per input.
   pair_of_.assign(static_cast<std::size_t>(n_procs_) * n_procs_, -1);
   std::vector<std::size_t> per_pair;
   for (int p = -1; p < n_layers_; ++p) {
     const int from = p < 0 ? host_ : cfg_.proc[p];
-    for (int i = dest_begin_[p + 1]; i < dest_begin_[p + 2]; ++i) {
-      const int q = dests_[i];
+    for (int i = dep_.dest_begin[p + 1]; i < dep_.dest_begin[p + 2]; ++i) {
+      const int q = dep_.dests[i];
       const int a = std::min(from, q), b = std::max(from, q);
       int& pi = pair_of_[static_cast<std::size_t>(a) * n_procs_ + b];
       if (pi < 0) {
@@ -326,7 +306,7 @@ void Executor::build_slots() {
   }
   procs_ = std::vector<ProcState>(n_procs_);
   std::vector<std::size_t> layers_on(n_procs_, 0);
-  for (int l : enabled_layers_) ++layers_on[cfg_.proc[l]];
+  for (int l : dep_.enabled_layers) ++layers_on[cfg_.proc[l]];
   for (int q = 0; q < n_procs_; ++q) procs_[q].ready.reserve(layers_on[q] * slots);
   for (PairState& p : pairs_) p.queue.reserve(p.per_input * slots);
   kernel_.resize(n_layers_);
@@ -341,8 +321,8 @@ void Executor::build_slots() {
   first_latency_.assign(n_exits_ + 1, 0.0);
   if (opt_.record_schedule) {
     const auto n = static_cast<std::size_t>(n_inputs_);
-    res_.schedule.tasks.reserve(n * enabled_layers_.size());
-    res_.schedule.copies.reserve(n * dests_.size());
+    res_.schedule.tasks.reserve(n * dep_.enabled_layers.size());
+    res_.schedule.copies.reserve(n * dep_.dests.size());
     res_.schedule.results.reserve(n * (n_exits_ + 1));
   }
 }
@@ -351,15 +331,15 @@ void Executor::build_slots() {
 void Executor::proc_setup(int q) {
   Device& dev = be_.device(q);
   dev.bind_thread();
-  for (int l : enabled_layers_)
+  for (int l : dep_.enabled_layers)
     if (cfg_.proc[l] == q) kernel_[l] = dev.build(model_, l, opt_.weights_seed);
   for (Slot& s : slots_) {
     for (int p = -1; p < n_layers_; ++p) {
-      if (p >= 0 && !enabled_[p]) continue;
+      if (p >= 0 && !dep_.enabled[p]) continue;
       const int from = p < 0 ? host_ : cfg_.proc[p];
-      const bool here = from == q || std::find(dests_.begin() + dest_begin_[p + 1],
-                                               dests_.begin() + dest_begin_[p + 2],
-                                               q) != dests_.begin() + dest_begin_[p + 2];
+      const bool here = from == q || std::find(dep_.dests.begin() + dep_.dest_begin[p + 1],
+                                               dep_.dests.begin() + dep_.dest_begin[p + 2],
+                                               q) != dep_.dests.begin() + dep_.dest_begin[p + 2];
       if (here) s.buf[buf_index(p, q)] = dev.allocate(p < 0 ? model_.input : model_.layers[p].out);
     }
   }
@@ -531,10 +511,10 @@ void Executor::arrive(Slot& s, int input, double t) {
   s.arrival = t;
   s.decision = plan_(input);
   s.started = 0;
-  std::copy(wait0_.begin(), wait0_.end(), s.wait.begin());
+  std::copy(dep_.wait.begin(), dep_.wait.end(), s.wait.begin());
   res_.first[input] = s.decision.first;
   res_.arrival_ms[input] = t;
-  for (int l : unblocked_) make_ready(s, l);
+  for (int l : dep_.unblocked) make_ready(s, l);
   output_ready(s, -1, host_, t);
 }
 
@@ -542,16 +522,16 @@ void Executor::arrive(Slot& s, int input, double t) {
 // request a copy to every other processor that needs it.
 void Executor::output_ready(Slot& s, int producer, int from, double t) {
   deliver(s, producer, from, t);
-  const int d0 = dest_begin_[producer + 1], d1 = dest_begin_[producer + 2];
+  const int d0 = dep_.dest_begin[producer + 1], d1 = dep_.dest_begin[producer + 2];
   if (s.state != SlotState::live) {  // done by this very output: its copies are cancelled
     res_.cancelled_copies += d1 - d0;
     return;
   }
   if (producer >= 0)
-    for (int i = gate_begin_[producer]; i < gate_begin_[producer + 1]; ++i)
-      if (--s.wait[gates_[i]] == 0) make_ready(s, gates_[i]);
+    for (int i = dep_.gate_begin[producer]; i < dep_.gate_begin[producer + 1]; ++i)
+      if (--s.wait[dep_.gates[i]] == 0) make_ready(s, dep_.gates[i]);
   for (int i = d0; i < d1; ++i) {
-    const int to = dests_[i];
+    const int to = dep_.dests[i];
     PairState& pr = pairs_[pair_of_[static_cast<std::size_t>(from) * n_procs_ + to]];
     pr.queue.push({s.input, s.index, producer, from, to});
     pr.cv.notify_one();
@@ -560,11 +540,11 @@ void Executor::output_ready(Slot& s, int producer, int from, double t) {
 
 // `producer`'s output has arrived on `to` at t.
 void Executor::deliver(Slot& s, int producer, int to, double t) {
-  for (int i = cons_begin_[producer + 1]; i < cons_begin_[producer + 2]; ++i) {
-    const Consumer& c = cons_[i];
+  for (int i = dep_.cons_begin[producer + 1]; i < dep_.cons_begin[producer + 2]; ++i) {
+    const Consumer& c = dep_.consumers[i];
     if (c.proc == to && --s.wait[c.layer] == 0) make_ready(s, c.layer);
   }
-  const int r = result_at_[producer + 1];
+  const int r = dep_.result_at[producer + 1];
   if (r < 0 || to != host_) return;
   if (opt_.record_schedule) res_.schedule.results.push_back({s.input, r, t});
   if (plan_.ends(s.decision, r)) retire(s, r, t);
@@ -596,7 +576,7 @@ void Executor::retire(Slot& s, int result, double t) {
     if (acc) accuracy_sum_ += *acc;
     else accuracy_known_ = false;
   }
-  res_.cancelled_tasks += static_cast<std::int64_t>(enabled_layers_.size()) - s.started;
+  res_.cancelled_tasks += static_cast<std::int64_t>(dep_.enabled_layers.size()) - s.started;
   for (ProcState& p : procs_) {
     const auto end = std::remove_if(p.ready.begin(), p.ready.end(),
                                     [&](const Ready& r) { return r.input == input; });
@@ -673,7 +653,7 @@ ExecuteResult Executor::run() {
     std::rethrow_exception(error_);
   }
   for (Slot& s : slots_)
-    for (int l : enabled_layers_) {
+    for (int l : dep_.enabled_layers) {
       const int q = cfg_.proc[l];
       for (int src : model_.layers[l].inputs) s.in[l].push_back(&buffer(s, src, q));
     }

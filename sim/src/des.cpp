@@ -213,7 +213,7 @@ class Des {
   // --- setup
   void check_inputs() const;
   void build_tasks();
-  void build_copies(const Problem::Dependencies& d);
+  void build_copies();
   void build_exits();
   void build_state();
 
@@ -247,18 +247,9 @@ class Des {
   double contention_;
 
   // Static tables for this config.
-  std::vector<unsigned char> enabled_;
-  std::vector<int> enabled_layers_;
-  std::vector<int> wait0_;                   // per layer: distinct inputs + sequential gates
-  std::vector<int> unblocked_;               // enabled layers with nothing to wait for
+  Problem::Dependencies dep_;                // what each layer waits for, where outputs go
   std::vector<double> mean_, mu_, sigma_;    // per layer at its processor
-  std::vector<int> cons_begin_;              // per producer + 1
-  std::vector<Consumer> cons_;
-  std::vector<int> dest_begin_;              // per producer + 1
-  std::vector<Dest> dests_;                  // Problem::Dependencies::dests, with link and time
-  std::vector<int> gate_begin_;              // per layer: backbone layers it gates
-  std::vector<int> gates_;
-  std::vector<int> result_at_;               // per producer + 1: enabled result index or -1
+  std::vector<Dest> dests_;                  // dep_.dests, with link and time
   std::vector<double> active_w_, idle_w_;
   std::optional<ExitPlan> plan_;             // first confident result per input (exits.hpp)
 
@@ -329,22 +320,12 @@ void Des::check_inputs() const {
 }
 
 void Des::build_tasks() {
-  Problem::Dependencies d = pb_.dependencies(cfg_);
-  enabled_ = std::move(d.enabled);
-  enabled_layers_ = std::move(d.enabled_layers);
-  wait0_ = std::move(d.wait);
-  unblocked_ = std::move(d.unblocked);
-  gate_begin_ = std::move(d.gate_begin);
-  gates_ = std::move(d.gates);
-  build_copies(d);
-  cons_begin_ = std::move(d.cons_begin);
-  cons_ = std::move(d.consumers);
-  dest_begin_ = std::move(d.dest_begin);
-  result_at_ = std::move(d.result_at);
+  dep_ = pb_.dependencies(cfg_);
+  build_copies();
   mean_.assign(n_layers_, 0.0);
   mu_.assign(n_layers_, 0.0);
   sigma_.assign(n_layers_, 0.0);
-  for (int l : enabled_layers_) {
+  for (int l : dep_.enabled_layers) {
     const int p = cfg_.proc[l];
     const double m = pb_.duration(l, p, cfg_.freq_level[p], cfg_.threads[p]);
     const double s = pb_.duration_std(l, p, cfg_.freq_level[p], cfg_.threads[p]);
@@ -357,12 +338,12 @@ void Des::build_tasks() {
   }
 }
 
-void Des::build_copies(const Problem::Dependencies& d) {
+void Des::build_copies() {
   // Each copy with its link resource and time, in Problem::dependencies()'s order.
   for (int p = -1; p < n_layers_; ++p) {
     const int from = p < 0 ? host_ : cfg_.proc[p];
-    for (int i = d.dest_begin[p + 1]; i < d.dest_begin[p + 2]; ++i) {
-      const int q = d.dests[i];
+    for (int i = dep_.dest_begin[p + 1]; i < dep_.dest_begin[p + 2]; ++i) {
+      const int q = dep_.dests[i];
       dests_.push_back({q, pb_.link_resource(from, q), pb_.copy_ms(p, from, q)});
     }
   }
@@ -471,8 +452,8 @@ void Des::arrive(int input, double t) {
   s = Slot{};
   s.arrival = t;
   draw_first(input, s);
-  std::memcpy(waits(slot), wait0_.data(), sizeof(int) * n_layers_);
-  for (int l : unblocked_) release(input, l);
+  std::memcpy(waits(slot), dep_.wait.data(), sizeof(int) * n_layers_);
+  for (int l : dep_.unblocked) release(input, l);
   output_ready(input, slot, -1, host_, t);
   next_arrival(input, t);
 }
@@ -515,10 +496,10 @@ void Des::output_ready(int input, int slot, int producer, int from, double t) {
   deliver(input, slot, producer, from, t);
   if (producer >= 0) {
     int* w = waits(slot);
-    for (int i = gate_begin_[producer]; i < gate_begin_[producer + 1]; ++i)
-      if (--w[gates_[i]] == 0) release(input, gates_[i]);
+    for (int i = dep_.gate_begin[producer]; i < dep_.gate_begin[producer + 1]; ++i)
+      if (--w[dep_.gates[i]] == 0) release(input, dep_.gates[i]);
   }
-  for (int i = dest_begin_[producer + 1]; i < dest_begin_[producer + 2]; ++i) {
+  for (int i = dep_.dest_begin[producer + 1]; i < dep_.dest_begin[producer + 2]; ++i) {
     const Dest& d = dests_[i];
     if (d.res < 0) {  // no link: the copy is free and instantaneous
       if (opt_.record_schedule)
@@ -536,11 +517,11 @@ void Des::output_ready(int input, int slot, int producer, int from, double t) {
 // `producer`'s output has arrived on `to` at t.
 void Des::deliver(int input, int slot, int producer, int to, double t) {
   int* w = waits(slot);
-  for (int i = cons_begin_[producer + 1]; i < cons_begin_[producer + 2]; ++i) {
-    const Consumer& c = cons_[i];
+  for (int i = dep_.cons_begin[producer + 1]; i < dep_.cons_begin[producer + 2]; ++i) {
+    const Consumer& c = dep_.consumers[i];
     if (c.proc == to && --w[c.layer] == 0) release(input, c.layer);
   }
-  const int r = result_at_[producer + 1];
+  const int r = dep_.result_at[producer + 1];
   if (r >= 0 && to == host_) result_reached(input, slot, r, t);
 }
 
@@ -596,9 +577,9 @@ void Des::retire_done() {
       if (acc) accuracy_sum_ += *acc;
       else accuracy_known_ = false;
     }
-    if (s.started < static_cast<int>(enabled_layers_.size())) {
+    if (s.started < static_cast<int>(dep_.enabled_layers.size())) {
       const int* w = waits(slot);
-      for (int l : enabled_layers_)
+      for (int l : dep_.enabled_layers)
         if (w[l] != kStarted) {
           ++res_.cancelled_tasks;
           res_.cancelled_work_ms += mean_[l];
@@ -731,7 +712,7 @@ void Des::finish_stats(DesResult& r) const {
     if (p.busy) busy_layer[p.layer] += span - p.start;
   std::vector<double> busy(n_procs_, 0.0);
   double active = 0.0;
-  for (int l : enabled_layers_) {
+  for (int l : dep_.enabled_layers) {
     const int q = cfg_.proc[l];
     active += active_ms_[l] * active_w_[q];
     busy[q] += busy_layer[l];
