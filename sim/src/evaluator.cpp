@@ -29,7 +29,6 @@ Evaluator::Evaluator(const Problem& problem)
   copies_.resize(max_copies);
   weight_.resize(E_ + 1);
   shares_.resize(E_ + 1);
-  busy_.resize(P_);
   link_busy_.resize(problem.link_resources());
   proc_.resize(L_);
   order_.resize(L_);
@@ -239,8 +238,8 @@ bool Evaluator::simulate_p(const Config& c) {
       if (l >= 0) {
         --n_running;
         retire(l, who);
-        // A release that readied a layer on another idle processor at `now` makes the
-        // instant a general one (rare: a free link or a zero-time copy).
+        // A release that readied a layer on another idle processor at `now` (over a free
+        // link, or a zero-time copy) makes the instant a general one.
         for (int p = 0; p < P; ++p)
           if (p != who && event[p] == now) who = -1;
       }
@@ -400,7 +399,6 @@ void Evaluator::derive(const Config& c) {
   }
   for (int r = 0; r < R; ++r) max_busy = std::max(max_busy, link_busy[r]);
   for (int p = 0; p < P; ++p) ev.utilization[p] = mean > 0.0 ? used_w[p] / mean : 0.0;
-  for (int p = 0; p < P; ++p) busy_[p] = busy[p];
   ev.mean_latency_ms = mean;
   ev.energy_mj = power ? energy : kNaN;
   ev.throughput_ips = max_busy > 0.0 ? 1000.0 / max_busy : kInf;

@@ -58,7 +58,7 @@ class Evaluator {
   std::vector<int> order_;                     // per start slot: its layer (n_started_ of them)
   int n_started_ = 0;
   std::vector<double> weight_, shares_;        // per result
-  std::vector<double> busy_, link_busy_;       // scratch: per processor, per link resource
+  std::vector<double> link_busy_;              // scratch: per link resource
   std::vector<std::uint8_t> proc_;             // placement of the last evaluate()
 };
 
