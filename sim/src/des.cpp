@@ -272,8 +272,9 @@ class Des {
 
   // Accumulated results.
   // Per layer, summed over inputs: execution time of every started task, and the part of it
-  // inside the span. Summing per layer, then in declaration order, makes one input's energy
-  // bit-identical to the analytical evaluator's.
+  // inside the span. Active energy is summed per processor, as the analytical evaluator does:
+  // one input's energy is then bit-identical to the evaluator's wherever each processor runs
+  // its layers in declaration order (equal up to rounding otherwise).
   std::vector<double> active_ms_, busy_ms_;
   std::vector<int> first_count_;
   std::vector<double> first_latency_;
@@ -710,16 +711,16 @@ void Des::finish_stats(DesResult& r) const {
   std::vector<double> busy_layer = busy_ms_;
   for (const ProcState& p : procs_)
     if (p.busy) busy_layer[p.layer] += span - p.start;
-  std::vector<double> busy(n_procs_, 0.0);
-  double active = 0.0;
+  std::vector<double> busy(n_procs_, 0.0), executing(n_procs_, 0.0);
   for (int l : dep_.enabled_layers) {
     const int q = cfg_.proc[l];
-    active += active_ms_[l] * active_w_[q];
+    executing[q] += active_ms_[l];
     busy[q] += busy_layer[l];
   }
-  double idle = 0.0;
+  double active = 0.0, idle = 0.0;
   r.utilization.assign(n_procs_, 0.0);
   for (int q = 0; q < n_procs_; ++q) {
+    active += executing[q] * active_w_[q];
     idle += idle_w_[q] * (span - busy[q]);
     r.utilization[q] = span > 0.0 ? busy[q] / span : 0.0;
   }

@@ -79,9 +79,12 @@ bool Evaluator::simulate_p(const Config& c) {
   int* order = order_.data();  // layers in the order they start (start times non-decreasing)
   int n_started = 0;
   int n_pending[64];
-  int offset[64];  // per processor: duration-table slot of its level and threads
+  int* pend_of[64];          // per processor: its pending layers (L slots)
+  const double* dur_of[64];  // per processor: its duration-table column at its level and threads
+  const int stride = P * t.cell;
   for (int p = 0; p < P; ++p) {
-    offset[p] = c.freq_level[p] * t.max_cores + c.threads[p] - 1;
+    pend_of[p] = pending + p * L;
+    dur_of[p] = t.dur + p * t.cell + c.freq_level[p] * t.max_cores + c.threads[p] - 1;
     n_pending[p] = 0;
     running[p] = -1;
   }
@@ -96,7 +99,7 @@ bool Evaluator::simulate_p(const Config& c) {
       continue;
     }
     const int p = proc[l];
-    base[l] = t.dur[(l * P + p) * t.cell + offset[p]];
+    base[l] = dur_of[p][l * stride];
     if (std::isnan(base[l])) return false;
     int w = t.pred_begin[l + 1] - t.pred_begin[l];
     if (sequential)
@@ -112,6 +115,9 @@ bool Evaluator::simulate_p(const Config& c) {
   double event[64];
   for (int p = 0; p < P; ++p) event[p] = kInf;
 
+  // Idle processors given a layer ready at `now` by the releases of this instant (a bit each):
+  // the one-processor path below must hand such an instant to the general one.
+  unsigned woke = 0;
   // A dependency of `s` is met from time `at` on. Mostly branch-free (which dependency is the
   // last is unpredictable): the pending slot is always written and kept only if counted. A
   // disabled layer (waiting < 0) only goes further below zero and never becomes pending.
@@ -120,9 +126,12 @@ bool Evaluator::simulate_p(const Config& c) {
     ready_at[s] = ready;
     const bool now_ready = --waiting[s] == 0;
     const int q = proc[s];
-    pending[q * L + n_pending[q]] = s;
+    pend_of[q][n_pending[q]] = s;
     n_pending[q] += now_ready;
-    if (now_ready && running[q] < 0) event[q] = std::min(event[q], ready);
+    if (now_ready && running[q] < 0) {
+      event[q] = std::min(event[q], ready);
+      woke |= static_cast<unsigned>(ready == now) << q;
+    }
   };
   // `producer` (-1: the model input) is done at `now` on processor p: copy its output to every
   // other processor that needs it (in processor order), then release its consumers.
@@ -151,7 +160,7 @@ bool Evaluator::simulate_p(const Config& c) {
   // Idle processor p starts its first ready pending layer (declaration order) at `now`; with
   // none ready, its next instant of interest becomes the earliest ready time among the others.
   auto pick = [&](int p) {
-    int* pend = pending + p * L;
+    int* pend = pend_of[p];
     int best = -1;
     double later = kInf;
     for (int i = 0; i < n_pending[p]; ++i) {
@@ -189,10 +198,17 @@ bool Evaluator::simulate_p(const Config& c) {
   // the general case (several processors at this instant: t = 0, equal times, or a release
   // that made a layer on another idle processor ready at once).
   int who = -1;
+  // The layer the one-processor path started last, and its processor (-1: none). When that
+  // processor is the next to finish, as along a chain, its layer is known without reloading
+  // running[]: the load would sit on the loop's critical path (4% on blocky mappings).
+  int last_l = -1, last_p = -1;
   for (;;) {
     if (who >= 0) {
       const int l = pick(who);
+      last_p = -1;
       if (l >= 0) {  // a lone start executes beside every running processor
+        last_l = l;
+        last_p = who;
         const double f = now + base[l] * (n_running > 0 ? contention : 1.0);
         finish[n_started - 1] = f;
         event[who] = f;
@@ -201,6 +217,7 @@ bool Evaluator::simulate_p(const Config& c) {
     } else {
       // Idle processors start their first ready layer in declaration order. Durations are set
       // once every start of the instant is known, so that contention is symmetric.
+      last_p = -1;
       int starting[64];
       int n_start = 0, n_positive = 0;
       for (int p = 0; p < P; ++p) {
@@ -234,14 +251,16 @@ bool Evaluator::simulate_p(const Config& c) {
     now = next;
     if (at_next == 1) {
       who = first;
-      const int l = running[who];
+      int l;
+      if (who == last_p) l = last_l;  // a branch, not a select: it spares the load's latency
+      else l = running[who];
       if (l >= 0) {
         --n_running;
+        woke = 0;
         retire(l, who);
         // A release that readied a layer on another idle processor at `now` (over a free
         // link, or a zero-time copy) makes the instant a general one.
-        for (int p = 0; p < P; ++p)
-          if (p != who && event[p] == now) who = -1;
+        if (woke & ~(1u << who)) who = -1;
       }
       continue;
     }
@@ -324,7 +343,8 @@ void Evaluator::derive(const Config& c) {
   // before t_j. Layers start in time order (order_), so for the results taken in time order
   // those layers grow as a prefix of order_: one pass over the layers in all. Of the layers a
   // processor started before t_j, only the last can still run at t_j; its overhang is all that
-  // the busy time inside [0, t_j] leaves out.
+  // the busy time inside [0, t_j] leaves out. Active energy is each processor's execution time
+  // times its active power: summed per processor, it needs no running sum over all layers.
   const bool power = problem_.has_power();
   const int P = P_;
   double active_w[64], idle_w[64], full[64], last_finish[64], busy[64], used_w[64];
@@ -360,20 +380,19 @@ void Evaluator::derive(const Config& c) {
   const int* order = order_.data();
   const std::uint8_t* proc = proc_.data();
   const int n_started = n_started_;
-  double mean = 0.0, energy = 0.0, active = 0.0;
+  double mean = 0.0, energy = 0.0;
   int next = 0;  // into the start order
   for (int i = 0; i < m; ++i) {
     const double w = weight_[by_time[i]], t = times[i];
     for (; next < n_started && start[next] < t; ++next) {
       const int p = proc[order[next]];
-      const double d = finish[next] - start[next];
-      active += d * active_w[p];
-      full[p] += d;
+      full[p] += finish[next] - start[next];
       last_finish[p] = finish[next];
     }
     mean += w * t;
-    double idle = 0.0;
+    double idle = 0.0, active = 0.0;
     for (int p = 0; p < P; ++p) {
+      active += full[p] * active_w[p];
       const double used = full[p] - std::max(0.0, last_finish[p] - t);
       idle += idle_w[p] * (t - used);
       used_w[p] += w * used;
