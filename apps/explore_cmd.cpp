@@ -1,6 +1,5 @@
 // `hetmap explore`: search the design space of one model on one platform.
 #include <fmt/format.h>
-#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +7,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/explore.hpp"
@@ -79,9 +79,8 @@ int run_explore(const ExploreOptions& o) {
   const dse::ObjectiveSet set = dse::objective_set(problem, s);
   const std::vector<dse::Constraint> constraints = dse::constraint_list(problem, s);
 
-  std::unique_ptr<tbb::global_control> limit;
-  if (o.jobs > 0)
-    limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, o.jobs);
+  std::unique_ptr<detail::ThreadLimit> limit;
+  if (o.jobs > 0) limit = std::make_unique<detail::ThreadLimit>(static_cast<std::size_t>(o.jobs));
 
   const bool tty = ::isatty(STDERR_FILENO);
   const int every = std::max(1, o.generations / 10);

@@ -1,5 +1,6 @@
-// `hetmap profile`: measure a model's layers and the links of a backend's processors, and write
-// the simulator's inputs (DIR/platform.yaml, DIR/MODEL.csv, DIR/MODEL.transfers.csv).
+// `hetmap profile`: measure a model's layers, the links of a backend's processors and (where
+// the backend has power meters) their idle and active power, and write the simulator's inputs
+// (DIR/platform.yaml, DIR/MODEL.csv, DIR/MODEL.transfers.csv).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -18,7 +19,8 @@ namespace {
 struct ProfileCmdOptions {
   std::string backend = "reference", model, out;
   int clusters = 0;
-  bool quick = false, no_transfers = false, no_contention = false, direct_links = false, isolated = false;
+  bool quick = false, no_transfers = false, no_contention = false, direct_links = false, isolated = false,
+       no_power = false;
   double rel_ci = 0.0, time_cap_ms = 0.0;
   int min_reps = 0, max_reps = 0, warmup = -1;
   std::uint64_t seed = 1;
@@ -42,6 +44,7 @@ int run_profile(const ProfileCmdOptions& o) {
   po.link_handoff = !o.direct_links;
   po.in_model = !o.isolated;
   po.contention = !o.no_contention;
+  po.power = !o.no_power;
   po.seed = o.seed;
   po.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
 
@@ -60,8 +63,28 @@ int run_profile(const ProfileCmdOptions& o) {
                              l.fit.latency_ms, l.fit.gbytes_per_s);
   std::cout << fmt::format("  contention        {:.3f} ({})\n", r.platform.contention,
                            r.contention.note);
+  // Power: what was measured, and which processors have none (and why).
+  const backend::PowerMeasurement& pw = r.power;
+  std::string power;
+  for (std::size_t p = 0; p < pw.why_not.size(); ++p)
+    if (pw.why_not[p].empty())
+      power += fmt::format("{}{} active {:.3f} W idle {:.3f} W", power.empty() ? "" : ", ",
+                           r.platform.processors[p].name, pw.active_w[p], pw.idle_w[p]);
+  if (!power.empty()) {
+    std::string meters;
+    for (const auto& d : pw.domains) meters += (meters.empty() ? "" : ", ") + d.name;
+    std::cout << fmt::format("  power             {} ({}, {:.1f} s idle windows)\n", power, meters, pw.idle_s);
+    for (std::size_t p = 0; p < pw.why_not.size(); ++p)
+      if (!pw.why_not[p].empty())
+        std::cout << fmt::format("  power             {}: not measured: {}\n", r.platform.processors[p].name,
+                                 pw.why_not[p]);
+    for (const std::string& w : pw.warnings) std::cout << "  power             warning: " << w << "\n";
+  } else {
+    std::cout << fmt::format("  power             {} (energy will not be predicted)\n", pw.note);
+  }
   std::cout << "wrote " << f.platform << "\nwrote " << f.profile << "\n";
   if (!f.transfers.empty()) std::cout << "wrote " << f.transfers << "\n";
+  if (!f.device.empty()) std::cout << "wrote " << f.device << " (device times, for comparison)\n";
   return kOk;
 }
 
@@ -93,6 +116,8 @@ Action add_profile(CLI::App& app) {
   cmd->add_flag("--direct-links", o->direct_links,
                 "time Backend::copy alone (default: as the executor issues copies, thread hand-over included)");
   cmd->add_flag("--no-contention", o->no_contention, "do not measure contention (write 1.0)");
+  cmd->add_flag("--no-power", o->no_power,
+                "do not measure idle_w/active_w with the backend's power meters (energy stays unpredicted)");
   cmd->add_option("--seed", o->seed, "seed of the random weights and inputs");
   return [o, cmd]() -> int {
     if (!cmd->parsed()) return -1;

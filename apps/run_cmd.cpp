@@ -1,7 +1,9 @@
 // `hetmap run`: execute one mapping for real on a backend; the same JSON keys as `simulate` in
-// DES mode, measured.
+// DES mode, measured, plus `energy_note` (how energy_mj was measured, or why it is null) and
+// `power` (each sampled power meter over the run).
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -28,7 +30,41 @@ struct RunCmdOptions {
   std::string backend = "reference", model, mapping, trace, json, chrome_trace, arrival = "closed";
   int inputs = 1, clusters = 0;
   std::uint64_t seed = 1;
+  bool no_power = false;
 };
+
+// The sampled power meters: per meter its energy and mean power over the run.
+Json power_json(const Problem& problem, const backend::ExecuteResult& r) {
+  Json out = Json::array();
+  for (const backend::MeterWindow& m : r.power.meters) {
+    Json procs = Json::array();
+    for (int p : m.processors) procs.push_back(problem.platform().processors.at(p).name);
+    Json j;
+    j["meter"] = m.name;
+    j["processors"] = procs;
+    j["method"] = m.method;
+    j["seconds"] = m.seconds;
+    j["energy_j"] = std::isfinite(m.energy_j) ? Json(m.energy_j) : Json();
+    j["mean_w"] = std::isfinite(m.mean_w()) ? Json(m.mean_w()) : Json();
+    if (!m.error.empty()) j["error"] = m.error;
+    out.push_back(j);
+  }
+  return out;
+}
+
+// Counter events ("ph": "C") of each meter's power between consecutive samples, so that the
+// trace viewer draws a power track under the schedule (time from the sampler's start, which
+// is just before the executor's clock starts).
+void add_power_counters(Json& trace, const backend::ExecuteResult& r) {
+  for (const backend::MeterWindow& m : r.power.meters)
+    for (std::size_t i = 1; i < m.samples.size(); ++i) {
+      const double dt = m.samples[i].t_s - m.samples[i - 1].t_s;
+      if (!(dt > 0)) continue;
+      const double w = (m.samples[i].energy_j - m.samples[i - 1].energy_j) / dt;
+      trace["traceEvents"].push_back({{"name", "power " + m.name}, {"ph", "C"}, {"pid", 1},
+                                      {"ts", m.samples[i - 1].t_s * 1e6}, {"args", {{"W", w}}}});
+    }
+}
 
 int run_run(const RunCmdOptions& o) {
   // Everything that can be checked without the backend first: bad input fails fast.
@@ -39,6 +75,7 @@ int run_run(const RunCmdOptions& o) {
   x.arrival = parse_arrival(o.arrival);
   x.seed = o.seed;
   x.record_schedule = !o.chrome_trace.empty();
+  x.power = !o.no_power;
   std::optional<ExitTrace> trace;
   if (!o.trace.empty()) trace = load_trace(o.trace, model);
 
@@ -50,11 +87,17 @@ int run_run(const RunCmdOptions& o) {
   const Config config = problem.resolve(mapping, /*check_profile=*/false);
 
   backend::ExecuteResult r = backend::execute(*be, problem, config, x);
-  const Json result = to_json(problem, r);
+  Json result = to_json(problem, r);
+  result["energy_note"] = r.energy_note;  // how energy_mj was measured, or why it is null
+  result["power"] = power_json(problem, r);
 
   // Files only once everything succeeded, all or none.
-  const std::string trace_json =
-      o.chrome_trace.empty() ? "" : chrome_trace(problem, r.schedule).dump() + "\n";
+  std::string trace_json;
+  if (!o.chrome_trace.empty()) {
+    Json trace = chrome_trace(problem, r.schedule);
+    add_power_counters(trace, r);
+    trace_json = trace.dump() + "\n";
+  }
   write_all_or_none({{o.chrome_trace, trace_json}, {o.json == "-" ? "" : o.json, result.dump(2) + "\n"}});
   if (o.json == "-") {
     std::cout << result.dump(2) << "\n";
@@ -66,6 +109,11 @@ int run_run(const RunCmdOptions& o) {
     std::cout << fmt::format("  {} kernels and {} copies ran; setup {:.1f} ms (not timed)\n\n",
                              r.tasks_run, r.copies_run, r.setup_ms);
     std::cout << to_table(result);
+    std::cout << "\n  energy: " << r.energy_note << "\n";
+    for (const backend::MeterWindow& m : r.power.meters)
+      if (m.error.empty())
+        std::cout << fmt::format("    {}: {:.6g} J over {:.4g} s, {:.4g} W mean\n", m.name, m.energy_j,
+                                 m.seconds, m.mean_w());
   }
   return kOk;
 }
@@ -89,6 +137,8 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: split the CPUs into K processors (default min(2, cores))")
       ->check(CLI::Range(1, 64));
+  cmd->add_flag("--no-power", o->no_power,
+                "do not sample the backend's power meters (energy_mj stays null)");
   cmd->add_option("--json", o->json, "write the result as JSON to FILE, or - for stdout");
   cmd->add_option("--chrome-trace", o->chrome_trace,
                   "write a Chrome trace-event JSON of the measured schedule (Perfetto)");

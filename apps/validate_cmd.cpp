@@ -1,13 +1,17 @@
 // `hetmap validate`: predict a set of mappings with the simulator, run them for real on a
-// backend, and report how well the prediction matches (validation.csv, MAPE, Kendall tau-b).
+// backend, and report how well the prediction matches (validation.csv, MAPE, Kendall tau-b,
+// and the energy MAPE where both the profile and the backend's meters give energy).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +22,7 @@
 #include "hetmap/detail/io.hpp"
 #include "hetmap/dse/space.hpp"
 #include "hetmap/problem.hpp"
+#include "hetmap/profile.hpp"
 
 namespace hetmap::cli {
 
@@ -29,11 +34,16 @@ struct ValidateCmdOptions {
   std::string backend = "reference", model, profile, mappings, out;
   int random = 0, inputs = 50, warmup_inputs = 5, clusters = 0;
   std::uint64_t seed = 1;
+  bool no_power = false;
 };
 
-// `n` distinct random feasible mappings (DesignSpace::random: a processor per layer among
-// those its profile allows, each exit on or off, the policy), named m000.yaml, ...
-std::vector<backend::NamedMapping> random_mappings(const Problem& problem, int n, std::uint64_t seed) {
+// `n` random feasible mappings (DesignSpace::random: a processor per layer among those its
+// profile allows, each exit on or off, the policy), distinct from each other and from `taken`
+// (the --mappings folder's) while the space allows, named m000.yaml, m001.yaml, ... skipping
+// the names in `names` (the folder's files).
+std::vector<backend::NamedMapping> random_mappings(const Problem& problem, int n, std::uint64_t seed,
+                                                   const std::vector<Config>& taken,
+                                                   const std::set<std::string>& names) {
   const dse::DesignSpace space(problem);
   std::mt19937_64 rng(seed);
   std::vector<Config> configs;
@@ -43,12 +53,22 @@ std::vector<backend::NamedMapping> random_mappings(const Problem& problem, int n
     if (!problem.infeasibility(c).empty()) continue;
     bool seen = false;
     for (const Config& d : configs) seen = seen || d == c;
-    if (!seen || static_cast<double>(configs.size()) >= size) configs.push_back(c);
+    for (const Config& d : taken) seen = seen || d == c;
+    if (!seen || static_cast<double>(configs.size() + taken.size()) >= size) configs.push_back(c);
   }
   std::vector<backend::NamedMapping> out;
-  for (std::size_t i = 0; i < configs.size(); ++i)
-    out.push_back({fmt::format("m{:03d}.yaml", i), problem.to_mapping(configs[i])});
+  int k = 0;
+  for (const Config& c : configs) {
+    std::string name;
+    do name = fmt::format("m{:03d}.yaml", k++);
+    while (names.count(name));
+    out.push_back({name, problem.to_mapping(c)});
+  }
   return out;
+}
+
+std::string energy_cell(double mj) {
+  return std::isfinite(mj) ? fmt::format("{:>9.4g} mJ", mj) : fmt::format("{:>12}", "-");
 }
 
 int run_validate(const ValidateCmdOptions& o) {
@@ -64,9 +84,11 @@ int run_validate(const ValidateCmdOptions& o) {
   bo.clusters = o.clusters;
   std::unique_ptr<backend::Backend> be;
   if (o.clusters == 0) {
-    // As many clusters as the profile has processors, if the machine can (else the default,
-    // and the check below names the mismatch).
-    bo.clusters = static_cast<int>(problem.platform().processors.size());
+    // As many CPU clusters as the profile has CPU processors, if the machine can (else the
+    // default, and the check below names the mismatch).
+    bo.clusters = static_cast<int>(std::count_if(
+        problem.platform().processors.begin(), problem.platform().processors.end(),
+        [](const Processor& p) { return p.kind == ProcKind::cpu; }));
     try {
       be = backend::make_backend(o.backend, bo);
     } catch (const backend::BackendError&) {
@@ -87,16 +109,58 @@ int run_validate(const ValidateCmdOptions& o) {
                                  problem.platform().name, problem.platform().processors.size(),
                                  o.backend, bp.name, bp.processors.size()));
 
-  std::vector<backend::NamedMapping> mappings =
-      o.random > 0 ? random_mappings(problem, o.random, o.seed) : backend::load_mappings(o.mappings);
-  // Every mapping must resolve (model, platform, feasibility) before anything runs.
-  for (const auto& m : mappings) (void)problem.resolve(m.mapping);
+  // The folder's mappings first (in name order), then the random ones: every mapping must
+  // resolve (model, platform, feasibility) before anything runs.
+  std::vector<backend::NamedMapping> mappings;
+  std::vector<Config> given;
+  std::set<std::string> names;
+  if (!o.mappings.empty()) {
+    mappings = backend::load_mappings(o.mappings);
+    for (const auto& m : mappings) {
+      given.push_back(problem.resolve(m.mapping));
+      names.insert(m.name);
+    }
+  }
+  const std::size_t n_given = mappings.size();
+  if (o.random > 0)
+    for (auto& m : random_mappings(problem, o.random, o.seed, given, names)) {
+      (void)problem.resolve(m.mapping);
+      mappings.push_back(std::move(m));
+    }
 
   backend::ValidateOptions vo;
   vo.inputs = o.inputs;
   vo.warmup_inputs = o.warmup_inputs;
   vo.seed = o.seed;
+  vo.power = !o.no_power;
   vo.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
+  // The same mappings predicted with one term of the model taken out, to show what each buys
+  // (docs/validation.md): the GPU's launch and synchronisation overhead (MODEL.device.csv, the
+  // device times), the per-tensor copy times (MODEL.transfers.csv: the link formula instead),
+  // the contention factor.
+  std::vector<Problem> variants;
+  std::vector<std::string> variant_names;
+  const Model& pm = problem.model();
+  const Platform& pp = problem.platform();
+  std::optional<Transfers> transfers;
+  if (auto tp = transfers_path_for(profile_path)) transfers = load_transfers(*tp, pm, pp);
+  const Profile profile = load_profile(profile_path, pm, pp);
+  const fs::path device_csv = fs::path(o.profile) / (model.name + ".device.csv");
+  if (fs::exists(device_csv)) {
+    variants.emplace_back(pm, pp, load_profile(device_csv.string(), pm, pp), transfers);
+    variant_names.push_back("no_launch_overhead");
+  }
+  if (transfers) {
+    variants.emplace_back(pm, pp, profile);
+    variant_names.push_back("no_transfers");
+  }
+  if (pp.contention != 1.0) {
+    Platform flat = pp;
+    flat.contention = 1.0;
+    variants.emplace_back(pm, flat, profile, transfers);
+    variant_names.push_back("no_contention");
+  }
+  for (std::size_t v = 0; v < variants.size(); ++v) vo.variants.push_back({variant_names[v], &variants[v]});
   std::cerr << fmt::format("validating {} mappings of {} ({} inputs each) on {}\n", mappings.size(),
                            model.name, o.inputs, be->describe());
   const backend::ValidationReport rep = backend::validate(*be, problem, mappings, vo);
@@ -105,22 +169,44 @@ int run_validate(const ValidateCmdOptions& o) {
       "source: hetmap validate --backend {}, {}; measured on {}; predicted with the DES from {} "
       "({} closed-loop inputs per mapping, seed {}, the same exit draws as the run)",
       o.backend, backend::utc_now(), be->describe(), o.profile, o.inputs, o.seed);
-  if (o.random > 0)
-    for (const auto& m : mappings)
-      detail::write_file_atomic((fs::path(o.out) / "mappings" / m.name).string(), to_yaml(m.mapping));
+  for (std::size_t i = n_given; i < mappings.size(); ++i)  // the random ones (given ones stay put)
+    detail::write_file_atomic((fs::path(o.out) / "mappings" / mappings[i].name).string(),
+                              to_yaml(mappings[i].mapping));
   const std::string csv = (fs::path(o.out) / "validation.csv").string();
   detail::write_file_atomic(csv, backend::validation_csv(rep, comment));
 
-  std::cout << fmt::format("{:<16} {:>12} {:>12} {:>12} {:>12} {:>8}\n", "mapping", "pred mean",
-                           "meas mean", "pred p99", "meas p99", "error");
+  bool energy = false;  // a column of energies when either side has one
   for (const auto& r : rep.rows)
-    std::cout << fmt::format("{:<16} {:>9.4f} ms {:>9.4f} ms {:>9.4f} ms {:>9.4f} ms {:>+7.1f}%\n",
+    energy = energy || std::isfinite(r.predicted_energy_mj) || std::isfinite(r.measured_energy_mj);
+  std::cout << fmt::format("{:<16} {:>12} {:>12} {:>12} {:>12} {:>8}", "mapping", "pred mean",
+                           "meas mean", "pred p99", "meas p99", "error");
+  std::cout << (energy ? fmt::format(" {:>12} {:>12}\n", "pred energy", "meas energy") : "\n");
+  for (const auto& r : rep.rows) {
+    std::cout << fmt::format("{:<16} {:>9.4f} ms {:>9.4f} ms {:>9.4f} ms {:>9.4f} ms {:>+7.1f}%",
                              r.mapping, r.predicted_mean_ms, r.measured_mean_ms, r.predicted_p99_ms,
                              r.measured_p99_ms, r.error_pct);
+    std::cout << (energy ? " " + energy_cell(r.predicted_energy_mj) + " " +
+                               energy_cell(r.measured_energy_mj) + "\n"
+                         : "\n");
+  }
   std::cout << fmt::format("{} mappings: MAPE {:.2f}% (mean latency), {:.2f}% (p99); Kendall tau-b {}\n",
                            rep.rows.size(), rep.mape_pct, rep.p99_mape_pct,
                            std::isnan(rep.tau_b) ? std::string("undefined (constant latencies)")
                                                  : fmt::format("{:.3f}", rep.tau_b));
+  std::cout << fmt::format("worst latency: MAPE {:.2f}%, Kendall tau-b {}\n", rep.worst_mape_pct,
+                           std::isnan(rep.worst_tau_b) ? std::string("undefined")
+                                                       : fmt::format("{:.3f}", rep.worst_tau_b));
+  for (std::size_t v = 0; v < rep.variant_names.size(); ++v)
+    std::cout << fmt::format("  without {}: MAPE {:.2f}% (mean latency), Kendall tau-b {:.3f}\n",
+                             rep.variant_names[v].substr(3), rep.variant_mape_pct[v],
+                             rep.variant_tau_b[v]);
+  // Energy: compared where both sides have it; otherwise why not.
+  if (rep.energy_rows > 0)
+    std::cout << fmt::format("energy MAPE {:.2f}% over {} of {} mappings (per input, whole stream){}\n",
+                             rep.energy_mape_pct, rep.energy_rows, rep.rows.size(),
+                             rep.energy_note.empty() ? "" : "; the others: " + rep.energy_note);
+  else
+    std::cout << "energy not compared: " << rep.energy_note << "\n";
   std::cout << "wrote " << csv << "\n";
   return kOk;
 }
@@ -137,9 +223,10 @@ Action add_validate(CLI::App& app) {
   cmd->add_option("--profile", o->profile, "folder with platform.yaml and MODEL.csv (hetmap profile --out)")
       ->required();
   auto* maps = cmd->add_option("--mappings", o->mappings, "folder of mapping YAML files");
-  auto* rnd = cmd->add_option("--random", o->random, "N random feasible mappings (written to OUT/mappings/)")
+  auto* rnd = cmd->add_option("--random", o->random,
+                              "N random feasible mappings (written to OUT/mappings/); with --mappings: "
+                              "after the folder's, distinct from them")
                   ->check(CLI::Range(1, 100000));
-  maps->excludes(rnd);
   cmd->add_option("--inputs", o->inputs, "inputs run (and simulated) per mapping")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
@@ -150,6 +237,8 @@ Action add_validate(CLI::App& app) {
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: processors to split the CPUs into (default: as the profile)")
       ->check(CLI::Range(1, 64));
+  cmd->add_flag("--no-power", o->no_power,
+                "do not sample the backend's power meters (no measured energy)");
   cmd->add_option("--out", o->out, "output folder")->required();
   return [o, cmd, maps, rnd]() -> int {
     if (!cmd->parsed()) return -1;

@@ -11,9 +11,9 @@
 // time is the mean wall time of one whole search, including its initial population, excluding
 // the problem setup), at two budgets: 100 generations (64 + 100 * 64 = 6,464 evaluations) and
 // 400 generations (25,664 evaluations):
-//  - BM_Hetmap, threads=1        hetmap::dse::Nsga2 limited to one thread (tbb::global_control),
+//  - BM_Hetmap, threads=1        hetmap::dse::Nsga2 limited to one thread (detail::ThreadLimit),
 //                                the fair comparison with single-threaded pagmo;
-//  - BM_Hetmap, threads=default  the same with oneTBB's default thread count (2 on the dev VM);
+//  - BM_Hetmap, threads=default  the same with the default thread count (2 on the dev VM);
 //  - BM_Pagmo, m=default         pagmo::nsga2 with its default parameters (cr 0.95, eta_c 10,
 //                                m 0.01, eta_m 50), single-threaded evolve (no bfe);
 //  - BM_Pagmo, m=1/n             the same with the mutation probability 1/(number of genes), the
@@ -43,7 +43,6 @@
 //   evals                       evaluations per search (the same for both by construction);
 //   front                       mean number of points in the result front.
 #include <benchmark/benchmark.h>
-#include <tbb/global_control.h>
 
 #include <pagmo/algorithms/nsga2.hpp>
 #include <pagmo/population.hpp>
@@ -59,6 +58,7 @@
 #include <string>
 #include <vector>
 
+#include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
 #include "hetmap/dse/evaluate.hpp"
 #include "hetmap/dse/hypervolume.hpp"
@@ -292,16 +292,15 @@ void report(benchmark::State& state, const Setup& s, const std::vector<Run>& run
   state.counters["front"] = size / n;
 }
 
-// range(0): problem (0 tiny-ee, 1 synthetic-50x4); range(1): threads (0 = oneTBB default);
+// range(0): problem (0 tiny-ee, 1 synthetic-50x4); range(1): threads (0 = the default);
 // range(2): generations.
 void BM_Hetmap(benchmark::State& state) {
   const Setup& s = setup(static_cast<int>(state.range(0)));
   const int threads = static_cast<int>(state.range(1));
   const int generations = static_cast<int>(state.range(2));
-  std::unique_ptr<tbb::global_control> limit;
+  std::unique_ptr<hetmap::detail::ThreadLimit> limit;
   if (threads > 0)
-    limit = std::make_unique<tbb::global_control>(
-        tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    limit = std::make_unique<hetmap::detail::ThreadLimit>(static_cast<std::size_t>(threads));
   std::vector<Run> runs;
   std::uint64_t seed = 1;
   for (auto _ : state) runs.push_back(run_hetmap(*s.space, generations, seed++));

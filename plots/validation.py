@@ -1,5 +1,6 @@
 """Predicted vs measured mean latency of `hetmap validate` (validation.csv): one point per
-mapping, the y = x line, and MAPE and Kendall's tau-b in the title.
+mapping, the y = x line, and MAPE and Kendall's tau-b in the title (plus the energy MAPE over
+the rows whose predicted_energy_mj and measured_energy_mj are both filled, when there are any).
 
     python3 plots/validation.py OUT/validation.csv [OUT/validation]
 """
@@ -63,8 +64,14 @@ def plot(csv_path, out_without_ext=None):
     ax.set_xlabel("measured mean latency (ms)")
     ax.set_ylabel("predicted mean latency (ms)")
     tau_text = "undefined" if math.isnan(tau) else f"{tau:.3f}"
-    ax.set_title(f"predicted vs measured: MAPE {mape(pred, meas):.2f}%, Kendall tau-b {tau_text}",
-                 fontsize=10)
+    title = f"predicted vs measured: MAPE {mape(pred, meas):.2f}%, Kendall tau-b {tau_text}"
+    # Energy columns (newer validation.csv files): empty cells where energy is not available.
+    energy = [(number(r.get("predicted_energy_mj")), number(r.get("measured_energy_mj"))) for r in rows]
+    energy = [(p, m) for p, m in energy if p is not None and m is not None and m != 0]
+    if energy:
+        title += (f"\nenergy MAPE {mape([p for p, _ in energy], [m for _, m in energy]):.2f}%"
+                  f" ({len(energy)} of {len(rows)} mappings)")
+    ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     if out_without_ext is None:

@@ -293,5 +293,17 @@ TEST(CliVerbs, UnknownCommandIsNamed) {
   EXPECT_NE(r.err.find("simulate, explore, sweep, plot"), std::string::npos) << r.err;
 }
 
+// Without ONNX (docs/building.md) `import` stays listed, and using it fails at once, in one line.
+#if !HETMAP_WITH_ONNX
+TEST(CliVerbs, ImportWithoutOnnxExits2SayingSo) {
+  const auto r = test::run_hetmap("import onnx/testdata/alexnet.onnx --name a");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("hetmap: error: hetmap import: this build has no ONNX support", 0), 0u)
+      << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+}
+#endif
+
 }  // namespace
 }  // namespace hetmap

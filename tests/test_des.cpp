@@ -338,3 +338,38 @@ TEST(Des, RejectsBadOptions) {
 
 }  // namespace
 }  // namespace hetmap
+
+namespace hetmap {
+namespace {
+
+// energy_by_processor_mj: each processor's active + idle terms, which sum to energy_mj; NaN for
+// a processor without power (a run metered on some processors only is compared on those).
+TEST(DesEnergy, PerProcessorTermsSumToTheTotal) {
+  const Problem problem = load_problem(test::source_path("models/tiny-ee.yaml"),
+                                       test::source_path("profiles/example/platform.yaml"),
+                                       test::source_path("profiles/example/tiny-ee.csv"));
+  const Config config = problem.resolve(load_mapping(test::source_path("examples/tiny-ee-parallel.yaml")));
+  DesOptions d;
+  d.inputs = 20;
+  d.arrival = Arrival{ArrivalKind::periodic, 100.0};
+  const DesResult r = simulate_des(problem, config, d);
+  ASSERT_EQ(r.energy_by_processor_mj.size(), 3u);
+  double sum = 0.0;
+  for (double e : r.energy_by_processor_mj) {
+    EXPECT_GT(e, 0.0);
+    sum += e;
+  }
+  EXPECT_NEAR(sum, r.energy_mj, 1e-9 * r.energy_mj);
+
+  Platform partial = problem.platform();
+  partial.processors[0].has_power = false;  // big: no active_w
+  const Problem p2(problem.model(), partial, problem.profile());
+  const DesResult r2 = simulate_des(p2, p2.resolve(load_mapping(test::source_path("examples/tiny-ee-parallel.yaml"))), d);
+  EXPECT_TRUE(std::isnan(r2.energy_mj));
+  EXPECT_TRUE(std::isnan(r2.energy_by_processor_mj[0]));
+  EXPECT_DOUBLE_EQ(r2.energy_by_processor_mj[1], r.energy_by_processor_mj[1]);
+  EXPECT_DOUBLE_EQ(r2.energy_by_processor_mj[2], r.energy_by_processor_mj[2]);
+}
+
+}  // namespace
+}  // namespace hetmap

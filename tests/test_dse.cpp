@@ -3,9 +3,9 @@
 // of DESIGN.md section 5: the search reaches >= 99% of the exhaustive front's hypervolume
 // wherever that front can be computed.
 #include <gtest/gtest.h>
-#include <tbb/global_control.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,11 +16,13 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "fixtures.hpp"
+#include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
 #include "hetmap/dse/evaluate.hpp"
 #include "hetmap/dse/exhaustive.hpp"
@@ -676,6 +678,71 @@ void ExpectSameIndividuals(const std::vector<Individual>& a, const std::vector<I
   }
 }
 
+// detail::parallel_for (oneTBB or the std::thread pool, whichever this build has): every index
+// once, slots in range and never shared by two chunks running at once, nested loops, the first
+// exception rethrown, and a limit of one thread.
+TEST(Parallel, ChunksCoverTheRangeOnceWithDistinctSlots) {
+  namespace pd = hetmap::detail;
+  const std::size_t slots = pd::max_slots();
+  ASSERT_GE(slots, 1u);
+  for (std::size_t grain : {1u, 7u, 64u}) {
+    std::vector<std::atomic<int>> seen(1000);
+    std::vector<std::atomic<int>> in_use(slots);
+    std::atomic<bool> ok{true};
+    pd::parallel_for(3, 1000, grain, [&](std::size_t begin, std::size_t end, std::size_t slot) {
+      if (begin >= end || slot >= slots || slot != pd::current_slot()) {
+        ok = false;
+        return;
+      }
+      if (in_use[slot].fetch_add(1) != 0) ok = false;
+      for (std::size_t i = begin; i < end; ++i) ++seen[i];
+      std::this_thread::yield();
+      --in_use[slot];
+    });
+    EXPECT_TRUE(ok) << "grain " << grain;
+    for (std::size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i < 3 ? 0 : 1) << i;
+  }
+  int calls = 0;
+  pd::parallel_for(5, 5, 1, [&](std::size_t, std::size_t, std::size_t) { ++calls; });
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(Parallel, NestedLoopsAndExceptions) {
+  namespace pd = hetmap::detail;
+  std::atomic<long> sum{0};
+  pd::parallel_for(0, 8, 1, [&](std::size_t begin, std::size_t end, std::size_t) {
+    for (std::size_t i = begin; i < end; ++i)
+      pd::parallel_for(0, 100, 3, [&](std::size_t b, std::size_t e, std::size_t slot) {
+        EXPECT_LT(slot, pd::max_slots());
+        for (std::size_t j = b; j < e; ++j) sum += static_cast<long>(i * 100 + j);
+      });
+  });
+  EXPECT_EQ(sum, 800L * 799L / 2);
+  EXPECT_THROW(pd::parallel_for(0, 100, 1,
+                                [&](std::size_t begin, std::size_t, std::size_t) {
+                                  if (begin == 42) throw std::runtime_error("chunk 42");
+                                }),
+               std::runtime_error);
+}
+
+// Only the std::thread pool promises this at once: oneTBB lets a worker already at work finish
+// a task after a limit is set.
+#if !HETMAP_WITH_TBB
+TEST(Parallel, ALimitOfOneRunsEveryChunkOnTheCallingThread) {
+  namespace pd = hetmap::detail;
+  const std::thread::id me = std::this_thread::get_id();
+  std::atomic<int> elsewhere{0};
+  {
+    pd::ThreadLimit limit(1);
+    pd::parallel_for(0, 200, 1, [&](std::size_t, std::size_t, std::size_t) {
+      if (std::this_thread::get_id() != me) ++elsewhere;
+      std::this_thread::yield();
+    });
+  }
+  EXPECT_EQ(elsewhere, 0);
+}
+#endif
+
 struct SearchRun {
   std::vector<Individual> archive, population;
   std::int64_t evaluations = 0;
@@ -700,16 +767,16 @@ TEST(Nsga2, SameSeedSameArchiveOnAnyNumberOfThreads) {
   no.seed = 5;
   SearchRun one, two, all, again;
   {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    hetmap::detail::ThreadLimit limit(1);
     one = run_search(pb, rich_options(), no);
   }
   {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+    hetmap::detail::ThreadLimit limit(2);
     two = run_search(pb, rich_options(), no);
   }
   {
     const int n = std::max(4, static_cast<int>(std::thread::hardware_concurrency()));
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, n);
+    hetmap::detail::ThreadLimit limit(static_cast<std::size_t>(n));
     all = run_search(pb, rich_options(), no);
   }
   again = run_search(pb, rich_options(), no);
@@ -1020,11 +1087,11 @@ TEST(Exhaustive, FrontIsTheExactNonDominatedSetAndThreadIndependent) {
       BatchEvaluator evaluator(pb, set, {});
       ExhaustiveResult one, two;
       {
-        tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+        hetmap::detail::ThreadLimit limit(1);
         one = exhaustive_front(space, evaluator);
       }
       {
-        tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
+        hetmap::detail::ThreadLimit limit(2);
         two = exhaustive_front(space, evaluator);
       }
       EXPECT_EQ(one.evaluated, static_cast<std::uint64_t>(space.size()));

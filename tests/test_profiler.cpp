@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/profiler.hpp"
 #include "hetmap/backend/validate.hpp"
 #include "hetmap/model.hpp"
@@ -174,6 +176,15 @@ TEST(Metrics, NearestRankP99) {
 // ---------------------------------------------------------------------------------------------
 // `hetmap profile`: files that load back and drive `simulate`
 
+// Whether `hetmap profile --backend reference` measures power here (readable RAPL counters).
+bool rapl_covers_reference() {
+  static const bool covers = [] {
+    std::unique_ptr<backend::Backend> be = backend::make_backend("reference");
+    return be->power_meters().covers_all(static_cast<int>(be->platform().processors.size()));
+  }();
+  return covers;
+}
+
 struct Profiled {
   std::string dir;
   Platform platform;
@@ -200,7 +211,8 @@ TEST(Profile, PlatformLoadsBackWithMeasuredLinksAndSource) {
   EXPECT_EQ(pf.name, "host-cpu");
   ASSERT_GE(pf.processors.size(), 1u);
   EXPECT_EQ(pf.processors[pf.host].name, "cpu0");
-  EXPECT_FALSE(pf.has_power());
+  // Power where this machine's RAPL counters cover the backend's processors, else none.
+  EXPECT_EQ(pf.has_power(), rapl_covers_reference());
   const std::size_t P = pf.processors.size();
   EXPECT_EQ(pf.links.size(), P * (P - 1) / 2);
   for (const Link& l : pf.links) {
@@ -248,7 +260,7 @@ TEST(Profile, FilesDriveSimulate) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["mean_latency_ms"].get<double>(), 0.0);
-  EXPECT_TRUE(j["energy_mj"].is_null());  // no power data
+  EXPECT_EQ(j["energy_mj"].is_null(), !rapl_covers_reference());  // power data only with RAPL
 }
 
 TEST(Profile, UnknownBackendIsBadInputAndWritesNothing) {
@@ -276,11 +288,26 @@ TEST(Validate, RandomMappingsEndToEnd) {
   const std::vector<std::string> lines = lines_of(slurp(out + "/validation.csv"));
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[0].rfind("# source: hetmap validate --backend reference", 0), 0u) << lines[0];
-  EXPECT_EQ(lines[1], "mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct");
+  // The fixed columns, then one predicted mean per model term left out (the profile has
+  // per-tensor transfers, so at least "no_transfers").
+  const std::string fixed =
+      "mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct,"
+      "predicted_energy_mj,measured_energy_mj,energy_scope,predicted_worst_ms,measured_worst_ms";
+  EXPECT_EQ(lines[1].rfind(fixed, 0), 0u) << lines[1];
+  EXPECT_NE(lines[1].find(",predicted_mean_ms_no_transfers"), std::string::npos) << lines[1];
+  const std::size_t columns = split(lines[1]).size();
   std::vector<double> pred, meas;
   for (int i = 0; i < 3; ++i) {
     const std::vector<std::string> c = split(lines[2 + i]);
-    ASSERT_EQ(c.size(), 6u) << lines[2 + i];
+    ASSERT_EQ(c.size(), columns) << lines[2 + i];
+    EXPECT_EQ(c[8].empty(), !rapl_covers_reference()) << "energy_scope: " << lines[2 + i];
+    // Worst latencies: at least the means, both sides.
+    EXPECT_GE(std::stod(c[9]), std::stod(c[1]) * 0.999) << lines[2 + i];
+    EXPECT_GE(std::stod(c[10]), std::stod(c[2]) * 0.999) << lines[2 + i];
+    for (std::size_t k = 11; k < c.size(); ++k) EXPECT_GT(std::stod(c[k]), 0.0) << lines[2 + i];
+    // Energies: both present where RAPL covers the processors (profile and run), else empty.
+    EXPECT_EQ(c[6].empty(), !rapl_covers_reference()) << lines[2 + i];
+    EXPECT_EQ(c[7].empty(), !rapl_covers_reference()) << lines[2 + i];
     EXPECT_EQ(c[0], "m00" + std::to_string(i) + ".yaml");
     std::vector<double> v;
     for (int k = 1; k < 6; ++k) v.push_back(std::stod(c[k]));
@@ -302,6 +329,8 @@ TEST(Validate, RandomMappingsEndToEnd) {
   // The printed MAPE is the metric of the file's rows.
   const std::string mape_text = fmt_mape(mape(pred, meas));
   EXPECT_NE(r.out.find("MAPE " + mape_text), std::string::npos) << mape_text << "\n" << r.out;
+  EXPECT_NE(r.out.find(rapl_covers_reference() ? "energy MAPE " : "energy not compared: "), std::string::npos)
+      << r.out;
 
   // `hetmap plot` draws the predicted-vs-measured scatter.
   const auto plot = run_hetmap("plot '" + out + "'");
@@ -316,6 +345,25 @@ TEST(Validate, RandomMappingsEndToEnd) {
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   EXPECT_EQ(lines_of(slurp(out2 + "/validation.csv")).size(), 5u);
   EXPECT_FALSE(fs::exists(out2 + "/mappings")) << "given mappings are not copied";
+
+  // --mappings and --random together: the folder's first, then new random ones whose names
+  // skip the folder's (m000..m002 are taken); only the random ones are written.
+  const std::string out3 = temp_dir() + "/val3";
+  const auto r3 = run_hetmap("validate -m models/tiny-ee.yaml --profile '" + p.dir + "' --mappings '" + out +
+                             "/mappings' --random 2 --seed 3 --inputs 2 --warmup-inputs 0 --out '" + out3 + "'");
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  const std::vector<std::string> l3 = lines_of(slurp(out3 + "/validation.csv"));
+  ASSERT_EQ(l3.size(), 7u);
+  std::vector<std::string> names;
+  for (std::size_t i = 2; i < l3.size(); ++i) names.push_back(split(l3[i])[0]);
+  EXPECT_EQ(names, (std::vector<std::string>{"m000.yaml", "m001.yaml", "m002.yaml", "m003.yaml", "m004.yaml"}));
+  EXPECT_FALSE(fs::exists(out3 + "/mappings/m000.yaml"));
+  EXPECT_TRUE(fs::exists(out3 + "/mappings/m003.yaml"));
+  EXPECT_TRUE(fs::exists(out3 + "/mappings/m004.yaml"));
+  // Distinct from the folder's (tiny-ee on two clusters has thousands of mappings).
+  for (const char* m : {"m003.yaml", "m004.yaml"})
+    for (int i = 0; i < 3; ++i)
+      EXPECT_NE(slurp(out3 + "/mappings/" + m), slurp(out + "/mappings/m00" + std::to_string(i) + ".yaml")) << m;
 }
 
 TEST(Validate, BadInvocationsAreBadInputAndWriteNothing) {
@@ -325,8 +373,9 @@ TEST(Validate, BadInvocationsAreBadInputAndWriteNothing) {
   auto r = run_hetmap(base);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--mappings DIR or --random N"), std::string::npos) << r.err;
-  r = run_hetmap(base + " --random 2 --mappings '" + temp_dir() + "'");
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = run_hetmap(base + " --random 2 --mappings '" + temp_dir() + "'");  // allowed together...
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // ... but an empty folder is still bad input
+  EXPECT_NE(r.err.find("no mapping files"), std::string::npos) << r.err;
   r = run_hetmap(base + " --mappings '" + temp_dir() + "'");  // an empty folder
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no mapping files"), std::string::npos) << r.err;

@@ -15,9 +15,7 @@
 namespace hetmap::backend::reference {
 
 namespace {
-
-// The CPUs this process may use, in order.
-std::vector<int> usable_cpus() {
+std::vector<int> affinity_now() {
   cpu_set_t set;
   CPU_ZERO(&set);
   std::vector<int> cpus;
@@ -31,6 +29,27 @@ std::vector<int> usable_cpus() {
   }
   return cpus;
 }
+}  // namespace
+
+std::vector<int> usable_cpus() {
+  // Read once: a thread that bound itself to a cluster (Device::bind_thread) would otherwise
+  // see only that cluster's cores when it makes the next backend.
+  static const std::vector<int> cpus = affinity_now();
+  return cpus;
+}
+
+std::vector<std::vector<int>> split_cpus(const std::vector<int>& cpus, int clusters) {
+  const int n = static_cast<int>(cpus.size());
+  if (clusters < 1 || clusters > n)
+    throw BackendError(fmt::format("{} CPU clusters asked for, but only {} CPUs are usable",
+                                   clusters, n));
+  std::vector<std::vector<int>> out;
+  for (int k = 0; k < clusters; ++k) {
+    const int first = k * n / clusters, last = (k + 1) * n / clusters;
+    out.emplace_back(cpus.begin() + first, cpus.begin() + last);
+  }
+  return out;
+}
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -40,49 +59,47 @@ std::string cpu_model() {
   return "unknown CPU";
 }
 
-class ReferenceDevice : public Device {
- public:
-  explicit ReferenceDevice(std::vector<int> cpus) : cpus_(std::move(cpus)) {}
-  std::unique_ptr<Kernel> build(const Model& model, int layer, std::uint64_t seed) override {
-    return make_kernel(model, layer, seed);
-  }
-  std::unique_ptr<Buffer> allocate(const Shape& shape) override {
-    return std::make_unique<HostBuffer>(shape);
-  }
-  void bind_thread() override {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int c : cpus_) CPU_SET(c, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort (containers)
-  }
-  const std::vector<int>& cpus() const { return cpus_; }
+std::string host_name() {
+  char host[256] = "unknown host";
+  ::gethostname(host, sizeof(host) - 1);
+  return host;
+}
 
- private:
-  std::vector<int> cpus_;
-};
+void pin_thread(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort (containers)
+}
+
+std::unique_ptr<Kernel> CpuDevice::build(const Model& model, int layer, std::uint64_t seed) {
+  return make_kernel(model, layer, seed);
+}
+
+std::unique_ptr<Buffer> CpuDevice::allocate(const Shape& shape) {
+  if (allocate_) return allocate_(shape);
+  return std::make_unique<HostBuffer>(shape);
+}
+
+void CpuDevice::bind_thread() { pin_thread(cpus_); }
+
+namespace {
 
 class ReferenceBackend : public Backend {
  public:
   explicit ReferenceBackend(const BackendOptions& o) {
     const std::vector<int> cpus = usable_cpus();
-    const int n = static_cast<int>(cpus.size());
-    const int clusters = o.clusters > 0 ? o.clusters : std::min(2, n);
-    if (clusters > n)
-      throw BackendError(fmt::format("reference backend: {} clusters asked for, but only {} CPUs "
-                                     "are usable", clusters, n));
+    const int clusters = o.clusters > 0 ? o.clusters : std::min<int>(2, static_cast<int>(cpus.size()));
     platform_.name = "host-cpu";
     platform_.host = 0;
-    for (int k = 0; k < clusters; ++k) {
-      // Cores split as evenly as possible, the first clusters taking the remainder.
-      const int first = k * n / clusters, last = (k + 1) * n / clusters;
-      std::vector<int> mine(cpus.begin() + first, cpus.begin() + last);
+    for (std::vector<int>& mine : split_cpus(cpus, clusters)) {
       Processor p;
-      p.name = fmt::format("cpu{}", k);
+      p.name = fmt::format("cpu{}", platform_.processors.size());
       p.kind = ProcKind::cpu;
       p.cores = static_cast<int>(mine.size());
       p.active_w.assign(1, 0.0);
       platform_.processors.push_back(p);
-      devices_.push_back(std::make_unique<ReferenceDevice>(std::move(mine)));
+      devices_.push_back(std::make_unique<CpuDevice>(std::move(mine)));
     }
   }
   std::string name() const override { return "reference"; }
@@ -106,16 +123,14 @@ class ReferenceBackend : public Backend {
       clusters += fmt::format("{}{}=cores {}", k ? ", " : "", platform_.processors[k].name,
                               fmt::join(c, "+"));
     }
-    char host[256] = "unknown host";
-    ::gethostname(host, sizeof(host) - 1);
     return fmt::format("reference backend (Eigen {}.{}.{}, single-threaded kernels) on {} ({}), {}",
-                       EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, host,
+                       EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION, host_name(),
                        cpu_model(), clusters);
   }
 
  private:
   Platform platform_;
-  std::vector<std::unique_ptr<ReferenceDevice>> devices_;
+  std::vector<std::unique_ptr<CpuDevice>> devices_;
 };
 
 }  // namespace

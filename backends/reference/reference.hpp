@@ -3,6 +3,7 @@
 // act as the processors of a heterogeneous platform (platform `host-cpu`). Every op of
 // DESIGN.md; deterministic (single-threaded kernels, fixed summation order), so numbers do not
 // depend on placement. Internal to hetmap_backends.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,19 +13,60 @@
 
 namespace hetmap::backend::reference {
 
-/// A tensor in host memory.
+/// A tensor in host memory: pageable by default, or memory from another allocator (the CUDA
+/// backend gives its CPU processors page-locked buffers, so host<->GPU copies need no staging).
 class HostBuffer : public Buffer {
  public:
   explicit HostBuffer(Shape shape)
-      : shape_(std::move(shape)), data_(static_cast<std::size_t>(shape_.elements())) {}
+      : shape_(std::move(shape)),
+        data_(new float[static_cast<std::size_t>(shape_.elements())](), Release{}) {}
+  /// Takes `data` (at least shape.elements() floats); `release` frees it.
+  HostBuffer(Shape shape, float* data, std::function<void(float*)> release)
+      : shape_(std::move(shape)), data_(data, Release{std::move(release)}) {}
   const Shape& shape() const override { return shape_; }
-  float* data() { return data_.data(); }
-  const float* data() const { return data_.data(); }
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
 
  private:
+  struct Release {
+    std::function<void(float*)> free;  // empty: allocated with new[]
+    void operator()(float* p) const {
+      if (free) free(p);
+      else delete[] p;
+    }
+  };
   Shape shape_;
-  std::vector<float> data_;
+  std::unique_ptr<float[], Release> data_;
 };
+
+/// A cluster of host cores acting as one processor: reference kernels, threads pinned to the
+/// cluster's cores. `allocate` (optional) supplies the buffers; default: pageable HostBuffers.
+class CpuDevice : public Device {
+ public:
+  using Allocator = std::function<std::unique_ptr<HostBuffer>(const Shape&)>;
+  explicit CpuDevice(std::vector<int> cpus, Allocator allocate = nullptr)
+      : cpus_(std::move(cpus)), allocate_(std::move(allocate)) {}
+  std::unique_ptr<Kernel> build(const Model& model, int layer, std::uint64_t seed) override;
+  std::unique_ptr<Buffer> allocate(const Shape& shape) override;
+  void bind_thread() override;
+  const std::vector<int>& cpus() const { return cpus_; }
+
+ private:
+  std::vector<int> cpus_;
+  Allocator allocate_;
+};
+
+/// The CPUs this process may use, in order, as the first call found them (sched_getaffinity;
+/// all CPUs if that fails).
+std::vector<int> usable_cpus();
+/// `cpus` split into `clusters` contiguous groups as evenly as possible, the first groups taking
+/// the remainder. Throws BackendError if there are fewer CPUs than clusters.
+std::vector<std::vector<int>> split_cpus(const std::vector<int>& cpus, int clusters);
+/// /proc/cpuinfo's model name, and the host name, for Backend::describe().
+std::string cpu_model();
+std::string host_name();
+/// Pins the calling thread to `cpus` (best effort: containers may refuse).
+void pin_thread(const std::vector<int>& cpus);
 
 /// Builds the kernel of top-level layer `layer` (reference/kernels.cpp). Weights come from
 /// layer_seed(seed, NAME), NAME being the layer's name, or "LAYER/OP" for a block's body op

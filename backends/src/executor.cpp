@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -161,7 +162,9 @@ class Executor {
   void stop_all();
   void account(int q, double start, double finish);
 
+  void setup_power();
   void finish_stats();
+  void finish_energy();
   double now_ms() const {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0_).count();
   }
@@ -201,6 +204,11 @@ class Executor {
   std::exception_ptr error_;
   double last_done_ = 0.0;
   Clock::time_point t0_;
+
+  // Power: the meters (the caller's, or the backend's own) and their sampler.
+  PowerMeters own_meters_;
+  const PowerMeters* meters_ = nullptr;
+  std::unique_ptr<PowerSampler> sampler_;
 
   // Accumulated results.
   std::vector<int> first_count_;
@@ -632,7 +640,32 @@ void Executor::account(int q, double start, double finish) {
 // ------------------------------------------------------------------------------------------
 // Run and summary
 
+// The meters, made before the clock starts (an NVML meter loads the driver's library).
+void Executor::setup_power() {
+  if (!opt_.power) return;
+  if (opt_.power_period_ms < 1)
+    throw InputError("", 0, "power_period_ms: expected at least 1 ms, got " +
+                                std::to_string(opt_.power_period_ms));
+  if (opt_.meters) {
+    meters_ = opt_.meters;
+  } else {
+    own_meters_ = be_.power_meters();
+    meters_ = &own_meters_;
+  }
+  for (const auto& m : meters_->meters)
+    for (int q : m->processors())
+      if (q < 0 || q >= n_procs_)
+        throw Error("", 0,
+                    "backend " + be_.name() + ": power meter " + m->name() + " covers processor " +
+                        std::to_string(q) + ", which the platform does not have",
+                    kOtherError);
+  if (!meters_->meters.empty())
+    sampler_ = std::make_unique<PowerSampler>(meters_->pointers(),
+                                              std::chrono::milliseconds(opt_.power_period_ms));
+}
+
 ExecuteResult Executor::run() {
+  setup_power();
   const Clock::time_point setup_start = Clock::now();
   std::vector<std::thread> threads;
   threads.reserve(n_procs_ + pairs_.size());
@@ -659,6 +692,9 @@ ExecuteResult Executor::run() {
     }
   for (int i = 0; i < static_cast<int>(pairs_.size()); ++i)
     threads.emplace_back([this, i] { copy_worker(i); });
+  // Every counter is read at start() and stop(): the window is [just before t0, just after the
+  // last done], as the DES's energy spans [first arrival, last done].
+  if (sampler_) sampler_->start();
   t0_ = Clock::now();
   res_.setup_ms = std::chrono::duration<double, std::milli>(t0_ - setup_start).count();
   try {
@@ -667,6 +703,7 @@ ExecuteResult Executor::run() {
     std::lock_guard<std::mutex> lock(mu_);
     fail(std::current_exception());
   }
+  if (sampler_) res_.power = sampler_->stop();
   join_all();
   if (error_) std::rethrow_exception(error_);
   finish_stats();
@@ -678,7 +715,7 @@ void Executor::finish_stats() {
   const int n = n_inputs_;
   summarize_latencies(r, first_count_, first_latency_);
   r.accuracy = accuracy_known_ ? accuracy_sum_ / n : kNaN;
-  r.energy_mj = kNaN;
+  finish_energy();
   r.cancelled_work_ms = kNaN;
   r.events = r.tasks_run + r.copies_run;
 
@@ -694,6 +731,71 @@ void Executor::finish_stats() {
       if (finish > span) busy -= finish - std::max(start, span);
     }
     r.utilization[q] = span > 0.0 ? std::max(0.0, busy) / span : 0.0;
+  }
+}
+
+std::string fmt_ms(double ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.4g ms", ms);
+  return buf;
+}
+
+// energy_mj: the measured energy of every meter over the window, per input, when every
+// processor is covered; else NaN with the reason.
+void Executor::finish_energy() {
+  ExecuteResult& r = res_;
+  r.energy_mj = kNaN;
+  if (!opt_.power) {
+    r.energy_note = "not measured: power sampling switched off";
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> missing;  // (why, processors)
+  for (int q = 0; q < n_procs_; ++q) {
+    if (meters_->covers(q)) continue;
+    const std::string why = meters_->why_not(q), name = pb_.platform().processors[q].name;
+    auto it = std::find_if(missing.begin(), missing.end(),
+                           [&](const auto& m) { return m.first == why; });
+    if (it == missing.end()) missing.push_back({why, name});
+    else it->second += ", " + name;
+  }
+  if (!missing.empty()) {
+    r.energy_note = "not measured:";
+    for (std::size_t i = 0; i < missing.size(); ++i)
+      r.energy_note += (i ? "; " : " ") + missing[i].second + ": " + missing[i].first;
+    return;
+  }
+  if (!r.power.ok()) {
+    for (const MeterWindow& m : r.power.meters)
+      if (!m.error.empty()) r.energy_note = "not measured: reading a power meter failed: " + m.error;
+    return;
+  }
+  // Each meter's mean power over its window times the run's span (first arrival to last
+  // done, as the DES's energy): the window also holds the start and stop readings (about 4 ms
+  // each for NVML) and the dispatcher's wake-up after the last done. W x ms = mJ.
+  const double joules = r.power.energy_j();
+  double mj = 0.0;
+  for (const MeterWindow& m : r.power.meters) mj += m.mean_w() * last_done_;
+  r.energy_mj = mj / n_inputs_;
+  std::string by;
+  double slowest = 0.0;
+  std::string slowest_name;
+  for (std::size_t i = 0; i < meters_->meters.size(); ++i) {
+    const PowerMeter& m = *meters_->meters[i];
+    by += (i ? ", " : "") + m.name();
+    if (m.update_interval_s() > slowest) {
+      slowest = m.update_interval_s();
+      slowest_name = m.name();
+    }
+  }
+  const double window = r.power.seconds;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "measured: %.6g J over %.4g s by ", joules, window);
+  r.energy_note = buf + by + "; mean power x the run's " + fmt_ms(last_done_) + " span / " +
+                  std::to_string(n_inputs_) + " input" + (n_inputs_ == 1 ? "" : "s");
+  if (slowest > 0 && window < 10 * slowest) {
+    std::snprintf(buf, sizeof(buf), "; warning: the run is shorter than 10 updates of %s's counter "
+                  "(about every %.3g s): the energy is coarse", slowest_name.c_str(), slowest);
+    r.energy_note += buf;
   }
 }
 

@@ -326,6 +326,254 @@ std::vector<double> measure_copy(Backend& backend, int from, int to, const Shape
   return samples;
 }
 
+// ------------------------------------------------------------------------------------------
+// Power (docs/validation.md, "Power and energy"; docs/semantics.md, "Energy": a processor draws
+// active_w while it executes a task, idle_w otherwise).
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Every processor idle for `seconds`: the calling thread sleeps while the sampler reads.
+PowerWindow idle_window(PowerSampler& sampler, double seconds) {
+  sampler.start();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return sampler.stop();
+}
+
+struct ActiveRun {
+  bool ran = false;      // false: every layer refused on this processor
+  double busy_s = 0.0;   // time inside Kernel::run during the window
+  int passes = 0;
+  PowerWindow window;
+};
+
+// Processor p runs the whole model back to back on a thread bound to it (as the in-model layer
+// timing does: every layer in declaration order, the input uploaded at the start of each pass)
+// for at least `seconds`, the others idle; the window runs from the first to the last pass.
+ActiveRun active_window(Backend& backend, const Model& model, int p, const ProfileOptions& o,
+                        PowerSampler& sampler) {
+  ActiveRun a;
+  const int L = static_cast<int>(model.layers.size());
+  on_device(backend.device(p), [&] {
+    std::vector<std::unique_ptr<Kernel>> kernels(L);
+    std::vector<std::unique_ptr<Buffer>> out(L);
+    std::vector<std::vector<const Buffer*>> ins(L);
+    std::vector<float> input(static_cast<std::size_t>(model.input.elements()));
+    fill(input, o.seed);
+    std::unique_ptr<Buffer> in_buf = backend.device(p).allocate(model.input);
+    int built = 0;
+    for (int l = 0; l < L; ++l) {
+      try {
+        kernels[l] = backend.device(p).build(model, l, o.seed);
+        ++built;
+      } catch (const BackendError&) {
+      }
+      out[l] = kernels[l] ? backend.device(p).allocate(model.layers[l].out)
+                          : make_buffer(backend, p, model.layers[l].out, o.seed + l);
+      for (int src : model.layers[l].inputs) ins[l].push_back(src < 0 ? in_buf.get() : out[src].get());
+    }
+    if (built == 0) return;
+    auto pass = [&] {
+      backend.upload(input.data(), *in_buf, p);
+      double busy = 0.0;
+      for (int l = 0; l < L; ++l) {
+        if (!kernels[l]) continue;
+        const Clock::time_point k0 = Clock::now();
+        kernels[l]->run(ins[l], *out[l]);
+        busy += seconds_since(k0);
+      }
+      return busy;
+    };
+    pass();  // warm-up: first-touch memory, caches, a GPU's clocks
+    sampler.start();
+    const Clock::time_point t0 = Clock::now();
+    do {
+      a.busy_s += pass();
+      ++a.passes;
+    } while (seconds_since(t0) < o.power_active_s);
+    a.window = sampler.stop();
+    a.ran = true;
+  });
+  return a;
+}
+
+std::string failed_meter(const PowerWindow& w) {
+  for (const MeterWindow& m : w.meters)
+    if (!m.error.empty()) return m.error;
+  return "";
+}
+
+std::string proc_list(const Platform& pf, const std::vector<int>& procs) {
+  std::string s;
+  for (int p : procs) s += (s.empty() ? "" : ", ") + pf.processors[p].name;
+  return s;
+}
+
+// Fills r.power and the processors' active_w / idle_w.
+void measure_power(Backend& backend, const Model& model, const ProfileOptions& o, ProfileResult& r,
+                   const std::function<void(const std::string&)>& log) {
+  PowerMeasurement& pw = r.power;
+  Platform& pf = r.platform;
+  const int P = static_cast<int>(pf.processors.size());
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  pw.idle_w.assign(P, kNaN);
+  pw.active_w.assign(P, kNaN);
+  pw.active_raw_w.assign(P, kNaN);
+  pw.busy_share.assign(P, kNaN);
+  pw.active_s.assign(P, kNaN);
+  pw.why_not.assign(P, "");
+  for (Processor& p : pf.processors) {  // the backend's placeholders are not measurements
+    p.has_power = false;
+    p.active_w.assign(static_cast<std::size_t>(p.levels()), 0.0);
+    p.idle_w = 0.0;
+  }
+  if (!o.power) {
+    for (int p = 0; p < P; ++p) pw.why_not[p] = "switched off with --no-power";
+    pw.note = "not measured: switched off with --no-power";
+    return;
+  }
+  PowerMeters meters = backend.power_meters();
+  for (const auto& m : meters.meters)
+    for (int q : m->processors())
+      if (q < 0 || q >= P)
+        throw Error("", 0, fmt::format("backend {}: power meter {} covers processor {}, but the "
+                                       "platform has processors 0..{}", r.backend, m->name(), q, P - 1),
+                    kOtherError);
+  for (int p = 0; p < P; ++p) pw.why_not[p] = meters.why_not(p);
+  if (meters.meters.empty()) {
+    std::string why;
+    for (int p = 0; p < P; ++p)
+      if (why.find(pw.why_not[p]) == std::string::npos)
+        why += (why.empty() ? "" : "; ") + pw.why_not[p];
+    pw.note = "not measured: " + why;
+    log("power: " + pw.note);
+    return;
+  }
+  if (!(o.power_idle_s > 0) || !(o.power_active_s > 0) || o.power_period_ms < 1)
+    throw InputError("", 0, "power windows: expected idle and active seconds > 0 and a sampling "
+                            "period >= 1 ms");
+  pw.attempted = true;
+
+  const std::vector<PowerMeter*> ms = meters.pointers();
+  const std::size_t M = ms.size();
+  double slowest = 0.0;
+  std::string slowest_name;
+  for (PowerMeter* m : ms)
+    if (m->update_interval_s() > slowest) {
+      slowest = m->update_interval_s();
+      slowest_name = m->name();
+    }
+  if (slowest > 0 && std::min(o.power_idle_s, o.power_active_s) < 10 * slowest)
+    pw.warnings.push_back(fmt::format(
+        "windows of {:g} s / {:g} s span fewer than 10 updates of {}'s counter (about every {:g} s): "
+        "the power readings are coarse",
+        o.power_idle_s, o.power_active_s, slowest_name, slowest));
+  PowerSampler sampler(ms, std::chrono::milliseconds(o.power_period_ms), /*keep_samples=*/false);
+  auto abandon = [&](const std::string& why) {
+    for (int p = 0; p < P; ++p)
+      if (pw.why_not[p].empty()) pw.why_not[p] = why;
+    pw.idle_w.assign(P, kNaN);
+    pw.active_w.assign(P, kNaN);
+    pw.note = "not measured: " + why;
+    log("power: " + pw.note);
+  };
+
+  // Idle before the active windows, and again after them (drift hits both; the mean is used).
+  log(fmt::format("power: every processor idle for {:g} s ({})", o.power_idle_s,
+                  M == 1 ? ms[0]->name() : std::to_string(M) + " meters"));
+  const PowerWindow idle1 = idle_window(sampler, o.power_idle_s);
+  if (!idle1.ok()) return abandon("reading a power meter failed: " + failed_meter(idle1));
+  std::vector<ActiveRun> runs(P);
+  for (int p = 0; p < P; ++p) {
+    if (!pw.why_not[p].empty()) continue;
+    runs[p] = active_window(backend, model, p, o, sampler);
+    if (!runs[p].ran) {
+      pw.why_not[p] = "no layer of the model runs on it";
+      continue;
+    }
+    if (!runs[p].window.ok())
+      return abandon("reading a power meter failed: " + failed_meter(runs[p].window));
+    std::string line = fmt::format(
+        "power: {} ran {} passes of the whole model in {:.2f} s ({:.1f}% inside kernels):",
+        pf.processors[p].name, runs[p].passes, runs[p].window.seconds,
+        100 * runs[p].busy_s / runs[p].window.seconds);
+    for (const MeterWindow& w : runs[p].window.meters)
+      line += fmt::format(" {} {:.2f} W", w.name, w.mean_w());
+    log(line);
+  }
+  const PowerWindow idle2 = idle_window(sampler, o.power_idle_s);
+  if (!idle2.ok()) return abandon("reading a power meter failed: " + failed_meter(idle2));
+  pw.idle_s = std::max(idle1.seconds, idle2.seconds);
+
+  // Per meter: idle power, and its power during each processor's active window.
+  for (std::size_t m = 0; m < M; ++m) {
+    PowerMeasurement::Domain d;
+    d.name = ms[m]->name();
+    d.method = ms[m]->method();
+    d.processors = ms[m]->processors();
+    std::sort(d.processors.begin(), d.processors.end());
+    d.processors.erase(std::unique(d.processors.begin(), d.processors.end()), d.processors.end());
+    d.idle_before_w = idle1.meters[m].mean_w();
+    d.idle_after_w = idle2.meters[m].mean_w();
+    d.idle_w = 0.5 * (d.idle_before_w + d.idle_after_w);
+    d.active_window_w.assign(P, kNaN);
+    for (int p = 0; p < P; ++p)
+      if (runs[p].ran) d.active_window_w[p] = runs[p].window.meters[m].mean_w();
+    log(fmt::format("power: {} idle {:.2f} W before, {:.2f} W after the active windows", d.name,
+                    d.idle_before_w, d.idle_after_w));
+    if (std::abs(d.idle_after_w - d.idle_before_w) > 0.1 * std::max(d.idle_before_w, d.idle_after_w))
+      pw.warnings.push_back(fmt::format("{}'s idle power moved from {:.2f} W to {:.2f} W between the "
+                                        "two idle windows (drift, or a machine that was not idle)",
+                                        d.name, d.idle_before_w, d.idle_after_w));
+    pw.domains.push_back(std::move(d));
+  }
+  // idle_w(p): each domain's idle power split evenly between the processors it covers.
+  // active_w(p): idle_w(p) plus the rise above idle of every meter while p ran alone, divided by
+  // the share of the window spent inside Kernel::run, so that active_w x task time (what the
+  // simulator charges) reproduces the measured energy. Every meter counts, not only p's own:
+  // the semantics have the platform draw active_w(p) + the others' idle_w while p runs, so
+  // work p causes elsewhere (the host thread that drives a GPU) belongs to p.
+  for (int p = 0; p < P; ++p) {
+    if (!pw.why_not[p].empty()) continue;
+    double idle = 0.0, rise = 0.0;
+    for (const auto& d : pw.domains) {
+      if (std::binary_search(d.processors.begin(), d.processors.end(), p))
+        idle += d.idle_w / static_cast<double>(d.processors.size());
+      rise += d.active_window_w[p] - d.idle_w;
+    }
+    const ActiveRun& a = runs[p];
+    pw.busy_share[p] = a.window.seconds > 0 ? a.busy_s / a.window.seconds : kNaN;
+    pw.active_s[p] = a.window.seconds;
+    pw.idle_w[p] = idle;
+    pw.active_raw_w[p] = idle + rise / pw.busy_share[p];
+    pw.active_w[p] = std::max(idle, pw.active_raw_w[p]);
+    if (!std::isfinite(pw.active_w[p]) || !std::isfinite(idle)) {
+      pw.why_not[p] = "the meters gave no finite power (a window of zero length?)";
+      pw.idle_w[p] = pw.active_w[p] = kNaN;
+      continue;
+    }
+    if (pw.active_raw_w[p] < idle)
+      pw.warnings.push_back(fmt::format("{}: measured active power {:.3f} W is below its idle share "
+                                        "{:.3f} W (noise): written as the idle share",
+                                        pf.processors[p].name, pw.active_raw_w[p], idle));
+    Processor& proc = pf.processors[p];
+    proc.has_power = true;
+    proc.active_w.assign(static_cast<std::size_t>(proc.levels()), pw.active_w[p]);
+    proc.idle_w = idle;
+    if (!proc.freqs_mhz.empty())
+      pw.warnings.push_back(fmt::format("{}: power measured at its default frequency only; the same "
+                                        "active_w is written for every level", proc.name));
+  }
+  for (const std::string& w : pw.warnings) log("power: warning: " + w);
+  std::vector<int> measured, missing;
+  for (int p = 0; p < P; ++p) (pw.why_not[p].empty() ? measured : missing).push_back(p);
+  pw.note = measured.empty() ? "not measured: no processor could be run under a meter"
+                             : fmt::format("measured for {}", proc_list(pf, measured));
+  if (!missing.empty()) pw.note += fmt::format("; not measured for {}", proc_list(pf, missing));
+  log("power: " + pw.note);
+}
+
 // YAML double-quoted scalar.
 std::string yq(const std::string& s) {
   std::string out = "\"";
@@ -358,6 +606,89 @@ std::string source_line(const ProfileResult& r) {
                      r.date_utc);
 }
 
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+// Processors grouped by the reason they have no measured power: "cpu0, cpu1 (why)".
+std::string missing_power(const ProfileResult& r) {
+  const PowerMeasurement& pw = r.power;
+  std::vector<std::pair<std::string, std::vector<int>>> groups;
+  for (int p = 0; p < static_cast<int>(pw.why_not.size()); ++p) {
+    if (pw.why_not[p].empty()) continue;
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == pw.why_not[p]; });
+    if (it == groups.end()) groups.push_back({pw.why_not[p], {p}});
+    else it->second.push_back(p);
+  }
+  std::string s;
+  for (const auto& [why, procs] : groups)
+    s += (s.empty() ? "" : "; ") + proc_list(r.platform, procs) + " (" + one_line(why) + ")";
+  return s;
+}
+
+// platform.yaml's comment lines on power (docs/validation.md, "Power and energy").
+std::string power_comments(const ProfileResult& r) {
+  const PowerMeasurement& pw = r.power;
+  const Platform& pf = r.platform;
+  const std::string missing = missing_power(r);
+  if (!pw.any())
+    return "# No power data: " +
+           (missing.empty() ? std::string("no processor") : "not measured for " + missing) +
+           ".\n# Energy is not predicted on this platform (docs/formats.md: only when every "
+           "processor has active_w).\n";
+  std::string y = "# Power (docs/validation.md, \"Power and energy\"), sampled every " +
+                  std::to_string(r.options.power_period_ms) + " ms from:";
+  for (const auto& d : pw.domains)
+    y += " " + d.name + " [" + d.method + "; covers " + proc_list(pf, d.processors) + "]";
+  y += ".\n";
+  y += fmt::format("#   idle: every processor idle for {:.2f} s before and again after the active "
+                   "windows:", pw.idle_s);
+  for (const auto& d : pw.domains)
+    y += fmt::format(" {} {:.3f} W then {:.3f} W (mean {:.3f} W, split evenly between {} processor{})",
+                     d.name, d.idle_before_w, d.idle_after_w, d.idle_w, d.processors.size(),
+                     d.processors.size() == 1 ? "" : "s");
+  y += ".\n";
+  y += "#   active: each processor ran the whole model back to back on its bound thread, the others "
+       "idle; active_w = its idle share + the rise of every meter above its idle power, divided by "
+       "the share of the window inside Kernel::run.\n";
+  for (int p = 0; p < static_cast<int>(pw.active_w.size()); ++p) {
+    if (!pw.why_not[p].empty()) continue;
+    y += fmt::format("#   {}: {:.2f} s,", pf.processors[p].name, pw.active_s[p]);
+    for (const auto& d : pw.domains) y += fmt::format(" {} {:.3f} W,", d.name, d.active_window_w[p]);
+    const std::string raw = pw.active_raw_w[p] < pw.idle_w[p]
+                                ? fmt::format(" (raw {:.4g} W, below idle: noise)", pw.active_raw_w[p])
+                                : "";
+    y += fmt::format(" {:.1f}% inside kernels -> active_w {:.4g} W{}, idle_w {:.4g} W.\n",
+                     100 * pw.busy_share[p], pw.active_w[p], raw, pw.idle_w[p]);
+  }
+  for (const std::string& w : pw.warnings) y += "#   warning: " + one_line(w) + ".\n";
+  if (!missing.empty())
+    y += "#   not measured for " + missing +
+         ": no active_w/idle_w, so energy is not predicted on this platform (docs/formats.md: only "
+         "when every processor has active_w).\n";
+  return y;
+}
+
+// The power part of platform.yaml's `source:` line.
+std::string power_source(const ProfileResult& r) {
+  const std::string missing = missing_power(r);
+  std::string s;
+  if (r.power.any()) {
+    std::vector<int> measured;
+    for (int p = 0; p < static_cast<int>(r.power.why_not.size()); ++p)
+      if (r.power.why_not[p].empty()) measured.push_back(p);
+    std::string meters;
+    for (const auto& d : r.power.domains) meters += (meters.empty() ? "" : ", ") + d.name;
+    s = "; power measured for " + proc_list(r.platform, measured) + " (" + meters + ")";
+    if (!missing.empty()) s += ", not measured for " + missing;
+  } else {
+    s = "; power not measured" + (missing.empty() ? std::string() : " for " + missing);
+  }
+  return s;
+}
+
 std::string dvfs_note(const ProfileResult& r) {
   if (r.dvfs_threads) return "";
   return fmt::format("; default frequency and thread count only (the {} backend cannot set "
@@ -366,6 +697,12 @@ std::string dvfs_note(const ProfileResult& r) {
 }
 
 }  // namespace
+
+bool PowerMeasurement::any() const {
+  for (std::size_t p = 0; p < active_w.size(); ++p)
+    if (std::isfinite(active_w[p]) && p < why_not.size() && why_not[p].empty()) return true;
+  return false;
+}
 
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
@@ -384,6 +721,8 @@ ProfileOptions ProfileOptions::quick() {
   o.transfer_reps = {1, 3, 20, 0.05, 20};
   o.contention_layers = 2;
   o.contention_reps = {1, 5, 40, 0.05, 100};
+  o.power_idle_s = 0.5;
+  o.power_active_s = 0.5;
   return o;
 }
 
@@ -514,6 +853,7 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
   // 1. Layers, one processor at a time (the others idle).
   std::vector<std::vector<double>> alone(L, std::vector<double>(P, std::nan("")));
   std::vector<std::vector<std::vector<double>>> samples(L, std::vector<std::vector<double>>(P));
+  auto device_samples = samples;  // Kernel::device_ms() of the same runs, where measured
   std::vector<std::vector<std::string>> why(L, std::vector<std::string>(P));  // refused
   if (o.in_model) {
     // The whole model, pass after pass, every layer timed inside the pass: each layer meets the
@@ -544,7 +884,7 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
           for (int src : model.layers[l].inputs) ins[l].push_back(src < 0 ? in_buf.get() : out[src].get());
         }
         std::vector<Sampler> rules(L, Sampler(o.layers));
-        std::vector<std::vector<double>> rec(L);
+        std::vector<std::vector<double>> rec(L), dev(L);
         int open = 0;
         for (int l = 0; l < L; ++l) open += kernels[l] ? 1 : 0;
         const double budget = o.layers.time_cap_ms * std::max(1, open);
@@ -558,12 +898,16 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
             const double ms = ms_since(k0);
             if (pass < 0) continue;
             rec[l].push_back(ms);
+            if (const double d = kernels[l]->device_ms(); std::isfinite(d)) dev[l].push_back(d);
             if (!rules[l].done() && !rules[l].add(ms)) --open;
           }
           passes = pass + 1;
           if (ms_since(t0) >= budget) break;
         }
-        for (int l = 0; l < L; ++l) samples[l][p] = std::move(rec[l]);
+        for (int l = 0; l < L; ++l) {
+          samples[l][p] = std::move(rec[l]);
+          device_samples[l][p] = std::move(dev[l]);
+        }
       });
       log(fmt::format("{}: {} passes of the whole model, {:.1f} s", r.platform.processors[p].name,
                       passes, ms_since(t0) / 1e3));
@@ -597,10 +941,13 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
       m.layer = l;
       m.proc = p;
       m.stats = summarize(samples[l][p], o.layers.rel_ci);
+      if (device_samples[l][p].size() == samples[l][p].size())
+        m.device = summarize(device_samples[l][p], o.layers.rel_ci);
       alone[l][p] = m.stats.mean_ms;
       line += fmt::format("  {} {:.4f} ms +-{:.1f}% ({}{})", pname, m.stats.mean_ms,
                           m.stats.mean_ms > 0 ? 100 * m.stats.ci_half_ms / m.stats.mean_ms : 0.0,
                           m.stats.samples, m.stats.converged ? "" : ", capped");
+      if (m.device.samples > 0) line += fmt::format(" [device {:.4f} ms]", m.device.mean_ms);
       r.layers.push_back(m);
     }
     log(line);
@@ -731,7 +1078,10 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
     }
     log("contention: " + c.note);
   }
-    return r;
+
+  // 5. Power: idle_w and active_w of the processors the backend's meters cover.
+  measure_power(backend, model, o, r, log);
+  return r;
 }
 
 std::string platform_yaml(const ProfileResult& r) {
@@ -739,13 +1089,13 @@ std::string platform_yaml(const ProfileResult& r) {
   std::string y = fmt::format(
       "# Measured by `hetmap profile --backend {}` (model {}), {}.\n"
       "# Links: weighted least-squares fit of a size sweep of Backend::copy{}.\n"
-      "# Contention: {}.\n"
-      "# No power data: energy is not predicted on this platform.\n",
+      "# Contention: {}.\n",
       r.backend, r.model, r.date_utc,
       r.options.link_handoff ? " issued as the executor issues copies (queued for a copy worker, "
                                "timed until the consumer's thread runs)"
                              : " alone",
       r.contention.note);
+  y += power_comments(r);
   y += "name: " + yq(pf.name) + "\n";
   y += "host: " + yq(pf.processors.at(static_cast<std::size_t>(pf.host)).name) + "\n";
   y += "processors:\n";
@@ -756,6 +1106,7 @@ std::string platform_yaml(const ProfileResult& r) {
       for (std::size_t i = 0; i < p.freqs_mhz.size(); ++i) y += (i ? ", " : "") + num(p.freqs_mhz[i]);
       y += "]";
     }
+    if (p.has_power) y += ", active_w: " + num(p.active_w.at(0)) + ", idle_w: " + num(p.idle_w);
     y += "}\n";
   }
   if (!pf.links.empty()) {
@@ -766,7 +1117,7 @@ std::string platform_yaml(const ProfileResult& r) {
                        num(l.latency_ms), num(l.gbytes_per_s));
   }
   y += "contention: " + fmt::format("{:.4g}", pf.contention) + "\n";
-  y += "source: " + yq(source_line(r)) + "\n";
+  y += "source: " + yq(source_line(r) + power_source(r)) + "\n";
   return y;
 }
 
@@ -793,6 +1144,29 @@ std::string profile_csv(const ProfileResult& r, const Model& model) {
   return s;
 }
 
+std::string device_profile_csv(const ProfileResult& r, const Model& model) {
+  bool any = false;
+  double wall = 0.0, device = 0.0;
+  for (const LayerMeasurement& m : r.layers)
+    if (m.device.samples > 0) {
+      any = true;
+      wall += m.stats.mean_ms;
+      device += m.device.mean_ms;
+    }
+  if (!any) return "";
+  ProfileResult d = r;
+  for (LayerMeasurement& m : d.layers)
+    if (m.device.samples > 0) m.stats = m.device;
+  std::string s = profile_csv(d, model);
+  // The first line is the source: say what differs, and how much.
+  const std::string note = fmt::format(
+      "; rows with a device time give it instead of the wall time (CUDA events around each layer "
+      "on the GPU: no launch or synchronisation overhead; over those rows {:.4f} ms device vs "
+      "{:.4f} ms wall), for comparison only (docs/validation.md)", device, wall);
+  s.insert(s.find('\n'), note);
+  return s;
+}
+
 std::string transfers_csv(const ProfileResult& r, const Model& model) {
   std::string s = "# source: " + source_line(r) + "; Backend::copy of each tensor of model " + r.model +
                   (r.options.link_handoff ? " handed from a thread bound to the producer to a copy worker "
@@ -814,6 +1188,15 @@ ProfileFiles write_profile(const ProfileResult& r, const Model& model, const std
   f.profile = (fs::path(dir) / (model.name + ".csv")).string();
   const std::string platform = platform_yaml(r), prof = profile_csv(r, model);
   const std::string transfers = r.transfers.empty() ? "" : transfers_csv(r, model);
+  const std::string device = device_profile_csv(r, model);
+  const fs::path device_path = fs::path(dir) / (model.name + ".device.csv");
+  if (!device.empty()) {
+    f.device = device_path.string();
+    detail::write_file_atomic(f.device, device);
+  } else {
+    std::error_code ec;
+    fs::remove(device_path, ec);  // a stale one would describe another backend's run
+  }
   if (!transfers.empty()) f.transfers = (fs::path(dir) / (model.name + ".transfers.csv")).string();
   detail::write_file_atomic(f.profile, prof);
   if (!f.transfers.empty()) {

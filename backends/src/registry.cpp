@@ -1,5 +1,8 @@
 #include "hetmap/backend/backend.hpp"
 #include "reference/reference.hpp"
+#ifdef HETMAP_HAVE_CUDA
+#include "cuda/cuda.hpp"
+#endif
 
 namespace hetmap::backend {
 
@@ -16,6 +19,9 @@ std::vector<std::string> available_backends() {
 
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
   if (name == "reference") return reference::make_reference_backend(options);
+#ifdef HETMAP_HAVE_CUDA
+  if (name == "cuda") return cuda::make_cuda_backend(options);
+#endif
   std::string have;
   for (const std::string& n : available_backends()) have += (have.empty() ? "" : ", ") + n;
   throw BackendError("unknown backend '" + name + "' (this build has: " + have + ")");

@@ -80,6 +80,7 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
   if (o.inputs < 1) throw InputError("", 0, "--inputs: expected at least 1");
   if (o.warmup_inputs < 0) throw InputError("", 0, "--warmup-inputs: expected at least 0");
   ValidationReport rep;
+  for (const auto& v : o.variants) rep.variant_names.push_back(v.name);
   std::vector<double> pm, mm, pp, mp;
   std::size_t name_w = 7;
   for (const NamedMapping& m : mappings) name_w = std::max(name_w, m.name.size());
@@ -90,6 +91,22 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
   auto measured_part = [&](const std::vector<double>& lat) {
     return std::vector<double>(lat.end() - o.inputs, lat.end());
   };
+  std::vector<double> pw, mw;  // worst latencies
+  std::vector<std::vector<double>> pv(o.variants.size());
+  for (const auto& v : o.variants)
+    if (!v.problem || v.problem->model().layers.size() != problem.model().layers.size() ||
+        v.problem->platform().processors.size() != problem.platform().processors.size())
+      throw Error("", 0, "validation variant '" + v.name + "': not the same model and platform",
+                  kOtherError);
+  std::vector<double> pe, me;  // energies of the rows that have both
+  std::string predicted_why, measured_why;
+  if (!problem.platform().has_power()) {
+    std::string procs;
+    for (const Processor& p : problem.platform().processors)
+      if (!p.has_power) procs += (procs.empty() ? "" : ", ") + p.name;
+    predicted_why = "predicted: the profile's platform has no active_w for " + procs +
+                    " (docs/formats.md: energy needs every processor's)";
+  }
   for (const NamedMapping& m : mappings) {
     const Config config = problem.resolve(m.mapping);  // InfeasibleError names the file
     ValidationRow row;
@@ -100,19 +117,61 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
     d.inputs = total;
     d.arrival = Arrival{ArrivalKind::closed, 0.0};
     d.seed = o.seed;
-    row.predicted_mean_ms = mean_of(measured_part(simulate_des(problem, config, d).latency_ms));
+    const DesResult mean_run = simulate_des(problem, config, d);
+    const std::vector<double> predicted = measured_part(mean_run.latency_ms);
+    row.predicted_mean_ms = mean_of(predicted);
+    row.predicted_worst_ms = *std::max_element(predicted.begin(), predicted.end());
+    row.predicted_energy_mj = mean_run.energy_mj;  // per input over the whole stream
+    for (std::size_t v = 0; v < o.variants.size(); ++v) {
+      const Problem& vp = *o.variants[v].problem;
+      row.variant_mean_ms.push_back(
+          mean_of(measured_part(simulate_des(vp, vp.resolve(m.mapping), d).latency_ms)));
+      pv[v].push_back(row.variant_mean_ms.back());
+    }
     // p99: the same run with durations drawn around the profiled mean and std (the exit draws
     // are a separate stream, so they do not change).
     d.jitter = true;
     row.predicted_p99_ms = p99_of(measured_part(simulate_des(problem, config, d).latency_ms));
 
-    const std::vector<double> all = measure(config, m);
+    const Measurement run = measure(config, m);
+    const std::vector<double>& all = run.latency_ms;
     if (static_cast<int>(all.size()) != total)
       throw Error("", 0, fmt::format("{}: the execution returned {} latencies, expected {}", m.name,
                                      all.size(), total), kOtherError);
     const std::vector<double> lat = measured_part(all);
+    row.measured_energy_mj = run.energy_mj;
+    if (std::isfinite(row.predicted_energy_mj) && std::isfinite(row.measured_energy_mj))
+      row.energy_scope = "all";
+    // Meters over only some processors: compare the energy of those, where the profile has
+    // their power (the DES's per-processor terms).
+    if (!std::isfinite(row.measured_energy_mj) && !run.metered.empty() &&
+        std::isfinite(run.metered_energy_mj)) {
+      double sum = 0.0;
+      std::string scope;
+      for (int q : run.metered) {
+        sum += q < static_cast<int>(mean_run.energy_by_processor_mj.size())
+                   ? mean_run.energy_by_processor_mj[static_cast<std::size_t>(q)]
+                   : std::numeric_limits<double>::quiet_NaN();
+        scope += (scope.empty() ? "" : "+") + problem.platform().processors[static_cast<std::size_t>(q)].name;
+      }
+      if (std::isfinite(sum)) {
+        row.predicted_energy_mj = sum;
+        row.measured_energy_mj = run.metered_energy_mj;
+        row.energy_scope = scope;
+      }
+    }
+    if (!row.energy_scope.empty() && run.energy_coarse) row.energy_scope += ";coarse";
+    if (!row.energy_scope.empty() && !run.energy_coarse && row.measured_energy_mj > 0) {
+      pe.push_back(row.predicted_energy_mj);
+      me.push_back(row.measured_energy_mj);
+    } else if (!std::isfinite(row.measured_energy_mj) && measured_why.empty()) {
+      measured_why = "measured: " + (run.energy_note.empty() ? std::string("no energy") : run.energy_note);
+    }
     row.measured_mean_ms = mean_of(lat);
     row.measured_p99_ms = p99_of(lat);
+    row.measured_worst_ms = *std::max_element(lat.begin(), lat.end());
+    pw.push_back(row.predicted_worst_ms);
+    mw.push_back(row.measured_worst_ms);
     row.error_pct = 100.0 * (row.predicted_mean_ms - row.measured_mean_ms) / row.measured_mean_ms;
     pm.push_back(row.predicted_mean_ms);
     mm.push_back(row.measured_mean_ms);
@@ -120,34 +179,89 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
     mp.push_back(row.measured_p99_ms);
     ++done;
     if (o.log)
-      o.log(fmt::format("[{:>{}}/{}] {:<{}}  predicted {:8.4f} ms  measured {:8.4f} ms  ({:+.1f}%)",
+      o.log(fmt::format("[{:>{}}/{}] {:<{}}  predicted {:8.4f} ms  measured {:8.4f} ms  ({:+.1f}%){}",
                         done, std::to_string(mappings.size()).size(), mappings.size(), m.name,
-                        name_w, row.predicted_mean_ms, row.measured_mean_ms, row.error_pct));
+                        name_w, row.predicted_mean_ms, row.measured_mean_ms, row.error_pct,
+                        std::isfinite(row.predicted_energy_mj) || std::isfinite(row.measured_energy_mj)
+                            ? fmt::format("  energy predicted {:.4g} mJ, measured {:.4g} mJ",
+                                          row.predicted_energy_mj, row.measured_energy_mj)
+                            : ""));
     rep.rows.push_back(std::move(row));
   }
   if (!rep.rows.empty()) {
     rep.mape_pct = mape(pm, mm);
     rep.p99_mape_pct = mape(pp, mp);
     rep.tau_b = kendall_tau_b(pm, mm);
+    rep.worst_mape_pct = mape(pw, mw);
+    rep.worst_tau_b = kendall_tau_b(pw, mw);
+    for (const auto& v : pv) {
+      rep.variant_mape_pct.push_back(mape(v, mm));
+      rep.variant_tau_b.push_back(kendall_tau_b(v, mm));
+    }
+  }
+  rep.energy_rows = static_cast<int>(pe.size());
+  rep.energy_mape_pct = pe.empty() ? std::numeric_limits<double>::quiet_NaN() : mape(pe, me);
+  int coarse = 0;
+  std::string partial;  // a scope other than "all"
+  for (const ValidationRow& row : rep.rows) {
+    coarse += row.energy_scope.find(";coarse") != std::string::npos;
+    const std::string scope = row.energy_scope.substr(0, row.energy_scope.find(';'));
+    if (!scope.empty() && scope != "all") partial = scope;
+  }
+  if (rep.energy_rows < static_cast<int>(rep.rows.size()) || !partial.empty()) {
+    std::vector<std::string> parts;
+    if (!partial.empty()) parts.push_back("energy compared over " + partial + " only (the processors "
+                                          "the meters cover)");
+    if (coarse > 0)
+      parts.push_back(fmt::format("{} run{} shorter than 10 updates of a meter's counter left out",
+                                  coarse, coarse == 1 ? "" : "s"));
+    if (partial.empty() && !predicted_why.empty()) parts.push_back(predicted_why);
+    if (!measured_why.empty()) parts.push_back(measured_why);
+    if (parts.empty()) parts.push_back("a measured energy of 0");
+    for (const std::string& x : parts) rep.energy_note += (rep.energy_note.empty() ? "" : "; ") + x;
   }
   return rep;
 }
 
 ValidationReport validate(Backend& backend, const Problem& problem,
                           const std::vector<NamedMapping>& mappings, const ValidateOptions& o) {
+  // One set of meters for every run (an NVML meter loads the driver's library when made).
+  const PowerMeters meters = o.power ? backend.power_meters() : PowerMeters{};
   return validate(problem, mappings, o, [&](const Config& config, const NamedMapping&) {
     ExecuteOptions x;
     x.inputs = o.warmup_inputs + o.inputs;
     x.arrival = Arrival{ArrivalKind::closed, 0.0};
     x.seed = o.seed;
-    return execute(backend, problem, config, x).latency_ms;
+    x.power = o.power;
+    x.meters = &meters;
+    ExecuteResult r = execute(backend, problem, config, x);
+    Measurement m{std::move(r.latency_ms), r.energy_mj, std::move(r.energy_note), {},
+                  std::numeric_limits<double>::quiet_NaN()};
+    // The meters' energy over the run's span, as the executor's energy_mj (executor.hpp), for
+    // the processors they cover.
+    if (r.power.ok() && !r.power.meters.empty() && r.inputs > 0) {
+      double mj = 0.0;
+      for (const MeterWindow& w : r.power.meters) {
+        mj += w.mean_w() * r.makespan_ms;
+        m.metered.insert(m.metered.end(), w.processors.begin(), w.processors.end());
+      }
+      std::sort(m.metered.begin(), m.metered.end());
+      m.metered_energy_mj = mj / r.inputs;
+      for (const auto& meter : meters.meters)
+        m.energy_coarse = m.energy_coarse || r.power.seconds < 10 * meter->update_interval_s();
+    }
+    return m;
   });
 }
 
 std::string validation_csv(const ValidationReport& r, const std::string& source_comment) {
   std::string s;
   if (!source_comment.empty()) s += "# " + source_comment + "\n";
-  s += "mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct\n";
+  s += "mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct,"
+       "predicted_energy_mj,measured_energy_mj,energy_scope,predicted_worst_ms,measured_worst_ms";
+  for (const std::string& v : r.variant_names) s += ",predicted_mean_ms_" + v;
+  s += "\n";
+  auto energy = [](double mj) { return std::isfinite(mj) ? fmt::format("{:.6g}", mj) : std::string(); };
   for (const ValidationRow& row : r.rows) {
     std::string name = row.mapping;
     if (name.find_first_of(",\"\n") != std::string::npos) {
@@ -155,8 +269,13 @@ std::string validation_csv(const ValidationReport& r, const std::string& source_
       for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
       name = q + "\"";
     }
-    s += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.3f}\n", name, row.predicted_mean_ms,
-                     row.measured_mean_ms, row.predicted_p99_ms, row.measured_p99_ms, row.error_pct);
+    s += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.3f},{},{},{},{:.6g},{:.6g}", name,
+                     row.predicted_mean_ms, row.measured_mean_ms, row.predicted_p99_ms,
+                     row.measured_p99_ms, row.error_pct, energy(row.predicted_energy_mj),
+                     energy(row.measured_energy_mj), row.energy_scope, row.predicted_worst_ms,
+                     row.measured_worst_ms);
+    for (double v : row.variant_mean_ms) s += fmt::format(",{:.6g}", v);
+    s += "\n";
   }
   return s;
 }

@@ -1,8 +1,8 @@
 #include "hetmap/dse/evaluate.hpp"
 
-#include <tbb/parallel_for.h>
-
 #include <limits>
+
+#include "hetmap/detail/parallel.hpp"
 
 namespace hetmap::dse {
 
@@ -27,7 +27,13 @@ BatchEvaluator::BatchEvaluator(const Problem& problem, ObjectiveSet objectives,
     : problem_(problem),
       objectives_(std::move(objectives)),
       constraints_(std::move(constraints)),
-      evaluators_([&problem] { return Evaluator(problem); }) {}
+      evaluators_(detail::max_slots()) {}
+
+Evaluator& BatchEvaluator::local(std::size_t slot) {
+  std::unique_ptr<Evaluator>& ev = evaluators_[slot];
+  if (!ev) ev = std::make_unique<Evaluator>(problem_);  // only this slot's thread touches it
+  return *ev;
+}
 
 void BatchEvaluator::fill(Evaluator& ev, Individual& ind) const {
   const Evaluation& e = ev.evaluate(ind.config);
@@ -43,16 +49,16 @@ void BatchEvaluator::fill(Evaluator& ev, Individual& ind) const {
 }
 
 void BatchEvaluator::evaluate(std::vector<Individual>& individuals, std::size_t first) {
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(first, individuals.size(), 16),
-                    [&](const tbb::blocked_range<std::size_t>& r) {
-                      Evaluator& ev = evaluators_.local();
-                      for (std::size_t i = r.begin(); i < r.end(); ++i) fill(ev, individuals[i]);
-                    });
+  detail::parallel_for(first, individuals.size(), 16,
+                       [&](std::size_t begin, std::size_t end, std::size_t slot) {
+                         Evaluator& ev = local(slot);
+                         for (std::size_t i = begin; i < end; ++i) fill(ev, individuals[i]);
+                       });
   count_ += static_cast<std::int64_t>(individuals.size() - first);
 }
 
 void BatchEvaluator::evaluate_one(Individual& individual) {
-  fill(evaluators_.local(), individual);
+  fill(local(detail::current_slot()), individual);
   ++count_;
 }
 

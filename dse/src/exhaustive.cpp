@@ -1,11 +1,10 @@
 #include "hetmap/dse/exhaustive.hpp"
 
 #include <fmt/format.h>
-#include <tbb/combinable.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 
+#include "hetmap/detail/parallel.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::dse {
@@ -43,21 +42,21 @@ ExhaustiveResult exhaustive_front(const DesignSpace& space, BatchEvaluator& eval
                                           "exhaustive limit of {:.3g}; use the search instead",
                                           size, limit));
   const auto n = static_cast<std::uint64_t>(size);
-  tbb::combinable<std::vector<Candidate>> local;
-  tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, n, 4096),
-                    [&](const tbb::blocked_range<std::uint64_t>& r) {
-                      std::vector<Candidate>& front = local.local();
-                      Individual ind;
-                      for (std::uint64_t i = r.begin(); i < r.end(); ++i) {
-                        ind.config = space.point(i);
-                        evaluator.evaluate_one(ind);
-                        offer(front, ind, i);
-                      }
-                    });
-  std::vector<Candidate> merged;
-  local.combine_each([&](const std::vector<Candidate>& part) {
-    for (const Candidate& c : part) offer(merged, c.ind, c.index);
+  // One front per worker slot, merged after: the merged front does not depend on which slot
+  // saw which point (equal objectives keep the lowest index).
+  std::vector<std::vector<Candidate>> local(detail::max_slots());
+  detail::parallel_for(0, n, 4096, [&](std::size_t begin, std::size_t end, std::size_t slot) {
+    std::vector<Candidate>& front = local[slot];
+    Individual ind;
+    for (std::uint64_t i = begin; i < end; ++i) {
+      ind.config = space.point(i);
+      evaluator.evaluate_one(ind);
+      offer(front, ind, i);
+    }
   });
+  std::vector<Candidate> merged;
+  for (const std::vector<Candidate>& part : local)
+    for (const Candidate& c : part) offer(merged, c.ind, c.index);
   std::sort(merged.begin(), merged.end(),
             [](const Candidate& a, const Candidate& b) { return a.ind.f < b.ind.f; });
   ExhaustiveResult out;

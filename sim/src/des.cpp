@@ -351,7 +351,7 @@ void Des::build_copies() {
   active_w_.assign(n_procs_, kNaN);
   idle_w_.assign(n_procs_, 0.0);
   for (int q = 0; q < n_procs_; ++q) {
-    if (pb_.has_power()) active_w_[q] = pb_.active_w(q, cfg_.freq_level[q]);
+    if (pb_.platform().processors[q].has_power) active_w_[q] = pb_.active_w(q, cfg_.freq_level[q]);
     idle_w_[q] = pb_.idle_w(q);
   }
 }
@@ -719,9 +719,12 @@ void Des::finish_stats(DesResult& r) const {
   }
   double active = 0.0, idle = 0.0;
   r.utilization.assign(n_procs_, 0.0);
+  r.energy_by_processor_mj.assign(n_procs_, kNaN);
   for (int q = 0; q < n_procs_; ++q) {
-    active += executing[q] * active_w_[q];
-    idle += idle_w_[q] * (span - busy[q]);
+    const double a = executing[q] * active_w_[q], i = idle_w_[q] * (span - busy[q]);
+    active += a;
+    idle += i;
+    if (pb_.platform().processors[q].has_power) r.energy_by_processor_mj[q] = (a + i) / n;
     r.utilization[q] = span > 0.0 ? busy[q] / span : 0.0;
   }
   r.energy_mj = pb_.has_power() ? (active + idle) / n : kNaN;

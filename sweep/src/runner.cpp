@@ -1,7 +1,6 @@
 #include "hetmap/sweep/runner.hpp"
 
 #include <fmt/format.h>
-#include <tbb/parallel_for.h>
 
 #include <cmath>
 #include <exception>
@@ -11,6 +10,7 @@
 
 #include "hetmap/des.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/parallel.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/dse/explore.hpp"
 #include "hetmap/report.hpp"
@@ -263,7 +263,7 @@ SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
   collectively(g, [&] {
     ProgressBar bar(static_cast<int>(todo.size()), o.progress && rank == 0);
     std::mutex mutex;
-    tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t i) {
+    auto run_point = [&](std::size_t i) {
       const Point& p = *todo[i];
       const fs::path dir = out / "points" / p.dir;
       fs::create_directories(dir);
@@ -284,6 +284,9 @@ SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
       if (s.status != "ok") ++outcome.failed;
       if (!g) write_results(out, x, points);  // alone: results.csv follows every point
       bar.tick();
+    };
+    detail::parallel_for(0, todo.size(), 1, [&](std::size_t begin, std::size_t end, std::size_t) {
+      for (std::size_t i = begin; i < end; ++i) run_point(i);
     });
     bar.finish();
   });

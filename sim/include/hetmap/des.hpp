@@ -44,6 +44,9 @@ struct DesResult {
   std::vector<double> exit_latency_ms;  // mean latency of inputs leaving there (NaN if none)
   double accuracy = 0.0;                // NaN when unknown
   double energy_mj = 0.0;               // per input; NaN without power data
+  /// Per processor, per input: its active plus idle energy (the terms of energy_mj); NaN for a
+  /// processor without active_w. Lets a run whose meters cover only some processors be compared.
+  std::vector<double> energy_by_processor_mj;
   double throughput_ips = 0.0;          // inputs / (last done - first arrival)
   double makespan_ms = 0.0;
   std::vector<double> utilization;      // per processor: busy / makespan

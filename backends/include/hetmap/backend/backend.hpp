@@ -4,6 +4,7 @@
 // exposes its processors as a hetmap::Platform, so everything measured on it lines up with
 // the simulator's inputs.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "hetmap/error.hpp"
 #include "hetmap/model.hpp"
 #include "hetmap/platform.hpp"
+#include "hetmap/backend/power.hpp"
 
 namespace hetmap::backend {
 
@@ -36,6 +38,10 @@ class Kernel {
   /// Computes `output` from `inputs` (in the layer's input order). Runs on the processor's
   /// own worker thread; returns when the result is complete (GPU backends synchronise).
   virtual void run(const std::vector<const Buffer*>& inputs, Buffer& output) = 0;
+  /// The time the device itself spent on the last run() (ms), where the backend measures it
+  /// apart from the host's wall-clock time (the CUDA backend's GPU kernels: CUDA events); NaN
+  /// otherwise. run()'s wall time minus this is launch and synchronisation overhead.
+  virtual double device_ms() const { return std::numeric_limits<double>::quiet_NaN(); }
 };
 
 /// One processor of a backend.
@@ -65,12 +71,26 @@ class Backend {
   virtual void download(const Buffer& src, int processor, float* data) = 0;
   /// The machine, for `source:` lines: CPU model, cores, device names, library versions.
   virtual std::string describe() const = 0;
+  /// The power meters covering this backend's processors, and why the others have no power
+  /// reading (power.hpp; docs/validation.md, "Power and energy"). Called once per profile, run
+  /// or validation; the meters are fresh objects owned by the caller. Default
+  /// (default_power_meters): a RAPL package meter covering every `cpu` processor when the
+  /// powercap counters are readable, every other processor "not measured". A backend with
+  /// meters of its own (NVML for a GPU) starts from Backend::power_meters() and calls
+  /// PowerMeters::add (or PowerMeters::unmeasured with the reason).
+  virtual PowerMeters power_meters();
 };
 
 struct BackendOptions {
-  /// Reference backend: split the machine's cores into this many processors ("clusters"),
-  /// pinned to disjoint cores; 0 = min(2, cores).
+  /// CPU processors ("clusters") the machine's cores are split into, pinned to disjoint cores;
+  /// 0 = min(2, cores). The CUDA backend splits the cores left after `gpu_host_cores`.
   int clusters = 0;
+  /// CUDA backend: the CUDA device index of its `gpu` processor.
+  int gpu = 0;
+  /// CUDA backend: cores kept for the GPU's host side (the thread that launches its kernels
+  /// and the copy workers of its links); 0 = automatic (a quarter of the cores, at least 1,
+  /// at most 4). See docs/cuda.md.
+  int gpu_host_cores = 0;
 };
 
 /// "reference" (always), "cuda" (built with HETMAP_CUDA), "acl" (built with HETMAP_ACL).

@@ -26,13 +26,23 @@
 // - Every kernel is built, and every buffer allocated, before the clock starts: one kernel per
 //   enabled layer at its processor, one set of buffers per in-flight input slot. An input that
 //   arrives while every slot is busy waits for one (its latency includes the wait).
-// The reported numbers fill a DesResult: energy is NaN (no power meter), cancelled_work_ms NaN
-// (unknown), events = tasks run + copies run; utilisation = busy time within the span / span.
+// - Power: the backend's meters (Backend::power_meters(), power.hpp) are sampled by a
+//   PowerSampler from just before the clock starts to the last input's done (the dispatcher's
+//   wake-up after it). When every processor is covered by a meter, energy_mj = the sum over the
+//   meters of their mean power over that window x the run's span (first arrival to last done,
+//   as the DES's energy) / inputs: per input, as the DES reports it (docs/semantics.md,
+//   "Energy"); else energy_mj is NaN and energy_note says which processors lack a meter and why.
+//   The sampler thread is not pinned (it takes the CPU mask of the process's main thread, not
+//   of the workers) and sleeps between samples: one read per meter every 10 ms, microseconds
+//   for RAPL, tens of microseconds for NVML.
+// The reported numbers fill a DesResult: cancelled_work_ms is NaN (unknown), events = tasks run
+// + copies run; utilisation = busy time within the span / span.
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/power.hpp"
 #include "hetmap/des.hpp"
 #include "hetmap/problem.hpp"
 #include "hetmap/trace.hpp"
@@ -56,6 +66,12 @@ struct ExecuteOptions {
   /// next input starts while the previous one's cancelled stragglers finish), else 8; never
   /// more than `inputs`.
   int slots = 0;
+  /// Sample power meters over the run; false: energy_mj is NaN ("not measured: switched off").
+  bool power = true;
+  /// The meters to sample (not owned); null: the executor asks Backend::power_meters() (meters
+  /// are made before the clock starts; validation makes them once for all its runs).
+  const PowerMeters* meters = nullptr;
+  int power_period_ms = 10;        // sampling period of the meters
 };
 
 struct ExecutedOutput {
@@ -75,6 +91,10 @@ struct ExecuteResult : DesResult {
   std::int64_t slot_waits = 0; // inputs that arrived while every slot was busy
   int slots = 0;
   double setup_ms = 0.0;       // building kernels and allocating buffers (not in any latency)
+  /// How energy_mj was measured ("measured: ..."), or why it is NaN ("not measured: ..."); one line.
+  std::string energy_note;
+  /// Every sampled meter over the run (energy, samples every power_period_ms); empty without meters.
+  PowerWindow power;
   std::vector<ExecutedOutput> outputs;  // keep_outputs, per input
 };
 

@@ -12,7 +12,11 @@
 // `max_reps` samples and at most `time_cap_ms` of measuring per cell. Link costs come from a
 // size sweep of Backend::copy in both directions, issued as the executor issues copies (handed
 // to a copy worker, until the consumer's thread runs), fitted by weighted least squares to
-// latency_ms + bytes / (gbytes_per_s * 1e9) * 1e3.
+// latency_ms + bytes / (gbytes_per_s * 1e9) * 1e3. Where the backend's power meters cover
+// processors (Backend::power_meters()), idle_w comes from windows with every processor idle
+// (each domain's idle power split evenly between the processors it covers) and active_w from a
+// window per processor running the whole model back to back (docs/validation.md, "Power and
+// energy"); the others are written without power, and the file says why.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -53,6 +57,15 @@ struct ProfileOptions {
   bool contention = true;                               // measure the contention factor
   int contention_layers = 4;                            // heaviest layers timed per processor
   RepeatOptions contention_reps{2, 10, 300, 0.02, 500};
+  /// Measure idle_w and active_w of the processors the backend's power meters cover
+  /// (Backend::power_meters(); docs/validation.md, "Power and energy"): every processor idle
+  /// for `power_idle_s` before and again after the active windows, then each covered processor
+  /// running the whole model back to back for `power_active_s` while the others idle. Windows
+  /// must span many updates of the slowest counter (NVML's: tens of ms), hence >= 1 s by default.
+  bool power = true;
+  double power_idle_s = 2.0;
+  double power_active_s = 2.0;
+  int power_period_ms = 10;                             // sampling period of the meters
   std::uint64_t seed = 1;                               // weights and input data
   /// Progress lines (one per layer, link and contention pair), e.g. printed on stderr.
   std::function<void(const std::string&)> log;
@@ -120,6 +133,9 @@ struct LayerMeasurement {
   double freq_mhz = 0.0;  // 0: the processor's default
   int threads = 0;        // 0: the processor's default
   SampleStats stats;
+  /// The device's own time for the same runs (Kernel::device_ms(): CUDA events on the CUDA
+  /// backend's GPU); samples = 0 where the backend does not measure it apart.
+  SampleStats device;
 };
 
 struct LinkMeasurement {
@@ -148,6 +164,28 @@ struct ContentionMeasurement {
   std::string note;             // how it was obtained, or why not
 };
 
+/// idle_w and active_w as measured with the backend's power meters (docs/validation.md).
+struct PowerMeasurement {
+  bool attempted = false;           // ProfileOptions::power and at least one meter
+  /// Per processor (NaN: not measured, and why_not says why).
+  std::vector<double> idle_w, active_w;
+  std::vector<double> active_raw_w;  // before clamping at idle_w (a rise below 0 is noise)
+  std::vector<double> busy_share;    // share of the processor's active window inside Kernel::run
+  std::vector<double> active_s;      // length of its active window
+  std::vector<std::string> why_not;  // "" when measured
+  struct Domain {
+    std::string name, method;
+    std::vector<int> processors;     // the processors it covers (its idle power is split evenly)
+    double idle_before_w = 0.0, idle_after_w = 0.0, idle_w = 0.0;  // idle_w: their mean
+    std::vector<double> active_window_w;  // per processor: mean power during its active window
+  };
+  std::vector<Domain> domains;
+  double idle_s = 0.0;               // length of each idle window (the longer of the two)
+  std::vector<std::string> warnings; // windows shorter than a counter's resolution, ...
+  std::string note;                  // one line: what was measured, or why nothing was
+  bool any() const;                  // some processor got active_w and idle_w
+};
+
 struct ProfileResult {
   std::string backend;      // Backend::name()
   std::string machine;      // Backend::describe()
@@ -159,6 +197,7 @@ struct ProfileResult {
   std::vector<LinkMeasurement> links;
   std::vector<TransferMeasurement> transfers;
   ContentionMeasurement contention;
+  PowerMeasurement power;   // also written into platform.processors (active_w, idle_w)
   ProfileOptions options;
   bool dvfs_threads = false;  // whether rows other than the defaults were measured
 };
@@ -166,17 +205,25 @@ struct ProfileResult {
 /// Measures `model` on every processor of `backend`.
 ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions& options);
 
-/// DESIGN.md platform.yaml text (no power data: no active_w/idle_w).
+/// DESIGN.md platform.yaml text: active_w/idle_w for the processors whose power was measured,
+/// comment lines on how, and which processors have none and why.
 std::string platform_yaml(const ProfileResult& result);
 /// DESIGN.md profile CSV text with a `# source:` header line.
 std::string profile_csv(const ProfileResult& result, const Model& model);
 /// `layer,from,to,mean_ms` rows of the measured per-tensor copies.
 std::string transfers_csv(const ProfileResult& result, const Model& model);
 
+/// MODEL.device.csv text: the profile with every row that has a device time (GPU layers)
+/// replaced by it, i.e. without launch and synchronisation overhead; "" when no row has one.
+/// For comparison only (docs/validation.md): the executor's worker is busy for the wall time.
+std::string device_profile_csv(const ProfileResult& result, const Model& model);
+
 struct ProfileFiles {
   std::string platform, profile, transfers;  // transfers empty when not measured
+  std::string device;                        // MODEL.device.csv, empty when not written
 };
-/// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv), each atomically.
+/// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv, DIR/MODEL.device.csv),
+/// each atomically.
 ProfileFiles write_profile(const ProfileResult& result, const Model& model, const std::string& dir);
 
 /// The current time as "YYYY-MM-DD HH:MM UTC", for `source:` lines.

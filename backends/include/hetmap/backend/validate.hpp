@@ -6,6 +6,7 @@
 // statistics over the same input sequence.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,16 @@ struct ValidateOptions {
   int inputs = 50;            // measured inputs per mapping, closed-loop (one after the other)
   int warmup_inputs = 5;      // run (and simulated) first in the same stream, not counted
   std::uint64_t seed = 1;     // exit draws of both the simulation and the execution
+  bool power = true;          // measure energy with the backend's power meters
   std::function<void(const std::string&)> log;  // one line per mapping
+  /// The same mappings predicted again with other problems (same model and platform
+  /// processors): a profile or platform with one term of the model removed, to show what
+  /// each term buys (docs/validation.md). Not owned; each gets a MAPE in the report.
+  struct Variant {
+    std::string name;  // e.g. "no_launch_overhead"; a column predicted_mean_ms_NAME
+    const Problem* problem = nullptr;
+  };
+  std::vector<Variant> variants;
 };
 
 struct ValidationRow {
@@ -44,6 +54,20 @@ struct ValidationRow {
   double predicted_mean_ms = 0.0, measured_mean_ms = 0.0;
   double predicted_p99_ms = 0.0, measured_p99_ms = 0.0;
   double error_pct = 0.0;     // 100 * (predicted_mean - measured_mean) / measured_mean
+  /// Energy per input (mJ) over the whole stream (warm-up inputs included, on both sides: the
+  /// executor's meters cannot split a run): the DES's, NaN when the profile's platform lacks
+  /// power (docs/formats.md); the executor's measured one, NaN when not every processor has a
+  /// meter.
+  double predicted_energy_mj = std::numeric_limits<double>::quiet_NaN();
+  double measured_energy_mj = std::numeric_limits<double>::quiet_NaN();
+  /// The processors the two energies cover: "all", or (when the meters cover only some
+  /// processors and the profile has their power) their names joined by '+', e.g. "gpu"; ""
+  /// when there is no energy to compare. ";coarse" is appended when the run was too short for
+  /// the meters (Measurement::energy_coarse): such rows are not in the energy MAPE.
+  std::string energy_scope;
+  /// Worst latency of the measured inputs: the DES with mean durations, and the run.
+  double predicted_worst_ms = 0.0, measured_worst_ms = 0.0;
+  std::vector<double> variant_mean_ms;  // per ValidateOptions::variants, predicted mean
 };
 
 struct ValidationReport {
@@ -51,11 +75,34 @@ struct ValidationReport {
   double mape_pct = 0.0;      // over the mean latencies
   double tau_b = 0.0;         // of predicted vs measured mean latencies (NaN if undefined)
   double p99_mape_pct = 0.0;  // over the p99 latencies
+  double worst_mape_pct = 0.0, worst_tau_b = 0.0;  // over the worst latencies
+  std::vector<std::string> variant_names;                // ValidateOptions::variants' names
+  std::vector<double> variant_mape_pct, variant_tau_b;  // per variant
+  /// MAPE of the energies over the rows where both sides have one and the run was long enough
+  /// for the meters (NaN if none); how many.
+  double energy_mape_pct = 0.0;
+  int energy_rows = 0;
+  /// Why energy is not compared on every row ("" when it is): the predicted side, the measured
+  /// side, or both.
+  std::string energy_note;
 };
 
-/// Latencies of one executed mapping (ms): warmup_inputs + inputs of them, in input order, for
-/// closed-loop arrivals and the ExitPlan of `seed`.
-using Measure = std::function<std::vector<double>(const Config& config, const NamedMapping& mapping)>;
+/// What one executed mapping measured: warmup_inputs + inputs latencies (ms), in input order,
+/// for closed-loop arrivals and the ExitPlan of `seed`; the energy per input over all of them
+/// (mJ, NaN if not measured) and how it was measured or why not (ExecuteResult::energy_note).
+struct Measurement {
+  std::vector<double> latency_ms;
+  double energy_mj = std::numeric_limits<double>::quiet_NaN();
+  std::string energy_note;
+  /// Where the meters cover only some processors: those processors and their measured
+  /// energy per input (mJ), for a comparison over that scope (ValidationRow::energy_scope).
+  std::vector<int> metered;
+  double metered_energy_mj = std::numeric_limits<double>::quiet_NaN();
+  /// The run was shorter than 10 updates of a meter's counter: its energy is too coarse to
+  /// count in the energy MAPE (it is still written).
+  bool energy_coarse = false;
+};
+using Measure = std::function<Measurement(const Config& config, const NamedMapping& mapping)>;
 
 /// Predicts every mapping with the DES and measures it with `measure`; fills the metrics.
 ValidationReport validate(const Problem& problem, const std::vector<NamedMapping>& mappings,
@@ -65,7 +112,10 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
 ValidationReport validate(Backend& backend, const Problem& problem,
                           const std::vector<NamedMapping>& mappings, const ValidateOptions& options);
 
-/// validation.csv: mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct
+/// validation.csv: mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,
+/// error_pct,predicted_energy_mj,measured_energy_mj,energy_scope,predicted_worst_ms,
+/// measured_worst_ms, then predicted_mean_ms_NAME per variant (an energy cell is empty when not
+/// available).
 std::string validation_csv(const ValidationReport& report, const std::string& source_comment = "");
 
 /// Summary statistics of a latency list: mean and 99th percentile (linear interpolation).

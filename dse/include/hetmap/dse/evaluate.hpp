@@ -1,10 +1,9 @@
 #pragma once
-// Parallel evaluation of many configs: one Evaluator per worker thread (oneTBB), results in
-// input order, so the outcome never depends on the number of threads.
-#include <tbb/enumerable_thread_specific.h>
-
+// Parallel evaluation of many configs: one Evaluator per worker slot (hetmap/detail/parallel.hpp),
+// results in input order, so the outcome never depends on the number of threads.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "hetmap/dse/objectives.hpp"
@@ -32,7 +31,8 @@ class BatchEvaluator {
                  std::vector<Constraint> constraints);
   /// Fills f / violation / feasible of every individual, in parallel.
   void evaluate(std::vector<Individual>& individuals, std::size_t first = 0);
-  /// One individual, on the calling thread.
+  /// One individual, on the calling thread (with the Evaluator of its worker slot: safe inside
+  /// a detail::parallel_for body, and from one thread at a time outside of one).
   void evaluate_one(Individual& individual);
   /// Evaluations done so far.
   std::int64_t count() const { return count_; }
@@ -42,10 +42,11 @@ class BatchEvaluator {
 
  private:
   void fill(Evaluator& ev, Individual& ind) const;
+  Evaluator& local(std::size_t slot);
   const Problem& problem_;
   ObjectiveSet objectives_;
   std::vector<Constraint> constraints_;
-  tbb::enumerable_thread_specific<Evaluator> evaluators_;
+  std::vector<std::unique_ptr<Evaluator>> evaluators_;  // by worker slot, made on first use
   std::atomic<std::int64_t> count_{0};
 };
 

@@ -1,0 +1,328 @@
+// The CUDA backend (backends/cuda/, docs/cuda.md) against the reference backend: every op of
+// docs/formats.md on the GPU computes what the reference kernel computes, within the stated
+// tolerance; copies between the CPU clusters and the GPU carry tensors exactly; the executor
+// runs mixed CPU+GPU mappings to the same outputs as the reference backend; `hetmap profile`
+// and `hetmap run` work end to end.
+//
+// These need a CUDA device. Where the build has no CUDA backend (HETMAP_CUDA=OFF) or the
+// machine has no GPU (the development and CI machines), every test skips and says which.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../backends/reference/reference.hpp"
+#include "fixtures.hpp"
+#include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/executor.hpp"
+#include "hetmap/model.hpp"
+
+namespace hetmap::backend {
+namespace {
+
+using Vec = std::vector<float>;
+
+// Tolerances, as relative L2 errors ||gpu - ref|| / ||ref|| (docs/cuda.md): convolutions and
+// fc may run on TF32 tensor cores (10-bit mantissa products, float32 sums); everything else
+// is float32 arithmetic in another order than the reference's.
+constexpr double kTf32Tolerance = 5e-3;
+constexpr double kFloat32Tolerance = 1e-5;
+
+// The CUDA backend, or the reason there is none (the test then skips).
+std::unique_ptr<Backend> cuda_backend(std::string& why_not) {
+  const auto names = available_backends();
+  if (std::find(names.begin(), names.end(), "cuda") == names.end()) {
+    why_not = "this build has no CUDA backend (configure with -DHETMAP_CUDA=ON where the CUDA "
+              "toolkit and cuDNN are installed)";
+    return nullptr;
+  }
+  try {
+    return make_backend("cuda");
+  } catch (const BackendError& e) {
+    why_not = std::string("no usable GPU on this machine: ") + e.what();
+    return nullptr;
+  }
+}
+
+#define REQUIRE_CUDA(backend)                                             \
+  std::string why_not_;                                                   \
+  auto backend = cuda_backend(why_not_);                                  \
+  if (!backend) GTEST_SKIP() << "hardware test skipped: " << why_not_
+
+int gpu_of(const Backend& b) {
+  const auto& ps = b.platform().processors;
+  for (std::size_t p = 0; p < ps.size(); ++p)
+    if (ps[p].kind == ProcKind::gpu) return static_cast<int>(p);
+  return -1;
+}
+
+Model model(const std::string& layers, const std::string& input = "[8, 12, 12]") {
+  return parse_model("name: t\ninput: " + input + "\nlayers:\n" + layers, "test.yaml");
+}
+
+Vec random_vec(std::size_t n, std::uint32_t seed) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  Vec v(n);
+  for (float& x : v) x = u(g);
+  return v;
+}
+
+// Runs layer `name` of `m` on processor `proc` of `b` with `inputs`; returns the output.
+Vec run_on(Backend& b, int proc, const Model& m, const std::string& name,
+           const std::vector<Vec>& inputs, std::uint64_t seed = 7) {
+  const int li = m.find_layer(name);
+  const Layer& l = m.layers[static_cast<std::size_t>(li)];
+  Device& dev = b.device(proc);
+  dev.bind_thread();
+  auto kernel = dev.build(m, li, seed);
+  std::vector<std::unique_ptr<Buffer>> in;
+  std::vector<const Buffer*> ptrs;
+  for (std::size_t i = 0; i < l.inputs.size(); ++i) {
+    const int src = l.inputs[i];
+    in.push_back(dev.allocate(src < 0 ? m.input : m.layers[static_cast<std::size_t>(src)].out));
+    b.upload(inputs.at(i).data(), *in.back(), proc);
+    ptrs.push_back(in.back().get());
+  }
+  auto out = dev.allocate(l.out);
+  Vec poison(static_cast<std::size_t>(l.out.elements()), std::nanf(""));
+  b.upload(poison.data(), *out, proc);  // every element must be written
+  kernel->run(ptrs, *out);
+  Vec result(poison.size());
+  b.download(*out, proc, result.data());
+  return result;
+}
+
+double rel_l2(const Vec& got, const Vec& want) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double d = static_cast<double>(got[i]) - want[i];
+    num += d * d;
+    den += static_cast<double>(want[i]) * want[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-30));
+}
+
+// Layer `name` on the GPU against the same layer on the first CPU cluster (reference kernels).
+void expect_same(Backend& b, const Model& m, const std::string& name, double tolerance) {
+  const Layer& l = m.layers[static_cast<std::size_t>(m.find_layer(name))];
+  std::vector<Vec> in;
+  std::uint32_t seed = 11;
+  for (int src : l.inputs) {
+    const Shape& s = src < 0 ? m.input : m.layers[static_cast<std::size_t>(src)].out;
+    in.push_back(random_vec(static_cast<std::size_t>(s.elements()), seed++));
+  }
+  const Vec want = run_on(b, 0, m, name, in);
+  const Vec got = run_on(b, gpu_of(b), m, name, in);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_TRUE(std::isfinite(got[i])) << name << ": element " << i << " is " << got[i];
+  EXPECT_LE(rel_l2(got, want), tolerance) << name << " (" << to_string(l.kind) << ")";
+}
+
+TEST(CudaBackend, PlatformIsTheCpuClustersAndTheGpu) {
+  REQUIRE_CUDA(b);
+  const Platform& p = b->platform();
+  EXPECT_EQ(p.name.rfind("x86-", 0), 0u) << p.name;
+  ASSERT_GE(p.processors.size(), 2u);
+  EXPECT_EQ(p.host, 0);
+  EXPECT_EQ(p.processors[0].kind, ProcKind::cpu);
+  EXPECT_EQ(p.processors.back().name, "gpu");
+  EXPECT_EQ(p.processors.back().kind, ProcKind::gpu);
+  EXPECT_NE(b->describe().find("cuDNN"), std::string::npos) << b->describe();
+}
+
+TEST(CudaBackend, ConvolutionsMatchTheReference) {
+  REQUIRE_CUDA(b);
+  const Model m = model(
+      "  - {name: c3, op: conv, filters: 16, kernel: 3, pad: 1}\n"
+      "  - {name: c3s2, op: conv, inputs: [input], filters: 12, kernel: 3, stride: 2, pad: 1}\n"
+      "  - {name: c1, op: conv, inputs: [input], filters: 24, kernel: 1}\n"
+      "  - {name: c5, op: conv, inputs: [input], filters: 6, kernel: [5, 3], stride: [2, 1], pad: [2, 0]}\n"
+      "  - {name: grouped, op: conv, inputs: [input], filters: 16, kernel: 3, pad: 1, groups: 4}\n"
+      "  - {name: dw, op: dwconv, inputs: [input], kernel: 3, pad: 1}\n"
+      "  - {name: dw2, op: dwconv, inputs: [input], kernel: 3, stride: 2, filters: 16}\n");
+  for (const char* n : {"c3", "c3s2", "c1", "c5", "grouped", "dw", "dw2"})
+    expect_same(*b, m, n, kTf32Tolerance);
+}
+
+TEST(CudaBackend, FullyConnectedMatchesTheReference) {
+  REQUIRE_CUDA(b);
+  const Model m = model("  - {name: fc, op: fc, units: 37}\n  - {name: fc2, op: fc, units: 5}\n");
+  expect_same(*b, m, "fc", kTf32Tolerance);
+  expect_same(*b, m, "fc2", kTf32Tolerance);
+}
+
+TEST(CudaBackend, PoolingMatchesTheReference) {
+  REQUIRE_CUDA(b);
+  const Model m = model(
+      "  - {name: max, op: maxpool, kernel: 3, stride: 2, pad: 1}\n"
+      "  - {name: maxceil, op: maxpool, inputs: [input], kernel: 3, stride: 2, ceil: true}\n"
+      "  - {name: avg, op: avgpool, inputs: [input], kernel: 3, stride: 1, pad: 1}\n"
+      "  - {name: avgceil, op: avgpool, inputs: [input], kernel: 3, stride: 2, pad: 1, ceil: true}\n"
+      "  - {name: maxpad, op: maxpool, inputs: [input], kernel: 2, stride: 2, pad: 2}\n"
+      "  - {name: gmax, op: maxpool, inputs: [input], global: true}\n"
+      "  - {name: gavg, op: avgpool, inputs: [input], global: true}\n",
+      "[8, 11, 11]");
+  for (const char* n : {"max", "maxceil", "avg", "avgceil", "maxpad", "gmax", "gavg"})
+    expect_same(*b, m, n, kFloat32Tolerance);
+}
+
+TEST(CudaBackend, ElementwiseAndDataMovementOpsMatchTheReference) {
+  REQUIRE_CUDA(b);
+  const Model m = model(
+      "  - {name: relu, op: relu}\n"
+      "  - {name: leaky, op: leaky_relu, inputs: [input], alpha: 0.2}\n"
+      "  - {name: bn, op: batchnorm, inputs: [input]}\n"
+      "  - {name: lrn, op: lrn, inputs: [input], size: 5, alpha: 0.001, beta: 0.75, k: 2}\n"
+      "  - {name: lrn4, op: lrn, inputs: [input], size: 4}\n"
+      "  - {name: lrn19, op: lrn, inputs: [input], size: 19, alpha: 0.01}\n"
+      "  - {name: add, op: add, inputs: [input, relu]}\n"
+      "  - {name: add3, op: add, inputs: [input, relu, leaky]}\n"
+      "  - {name: cat, op: concat, inputs: [input, relu, bn]}\n"
+      "  - {name: cat1, op: concat, inputs: [input, relu], axis: 1}\n"
+      "  - {name: cat2, op: concat, inputs: [input, leaky], axis: 2}\n"
+      "  - {name: up, op: upsample, inputs: [input], scale: 3}\n"
+      "  - {name: flat, op: flatten, inputs: [input]}\n"
+      "  - {name: bn1, op: batchnorm, inputs: [flat]}\n"
+      "  - {name: soft, op: softmax, inputs: [flat]}\n");
+  for (const char* n : {"relu", "leaky", "bn", "lrn", "lrn4", "lrn19", "add", "add3", "cat", "cat1",
+                        "cat2", "up", "flat", "bn1", "soft"})
+    expect_same(*b, m, n, kFloat32Tolerance);
+}
+
+TEST(CudaBackend, BlocksMatchTheReference) {
+  REQUIRE_CUDA(b);
+  const Model m = model(
+      "  - name: res\n"
+      "    op: block\n"
+      "    body:\n"
+      "      - {name: a, op: conv, filters: 8, kernel: 3, pad: 1}\n"
+      "      - {name: an, op: batchnorm}\n"
+      "      - {name: ar, op: relu}\n"
+      "      - {name: b, op: conv, filters: 8, kernel: 3, pad: 1}\n"
+      "      - {name: sum, op: add, inputs: [b, input]}\n"
+      "      - {name: out, op: relu}\n");
+  expect_same(*b, m, "res", kTf32Tolerance);
+}
+
+TEST(CudaBackend, OpaqueLayersAreRefusedByName) {
+  REQUIRE_CUDA(b);
+  const Model m = model("  - {name: mystery, op: opaque, out: [4]}\n");
+  try {
+    b->device(gpu_of(*b)).build(m, 0, 1);
+    FAIL() << "an opaque layer was built";
+  } catch (const BackendError& e) {
+    EXPECT_NE(std::string(e.what()).find("mystery"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CudaBackend, GpuKernelsReportDeviceTimeWithinWallTime) {
+  REQUIRE_CUDA(b);
+  const Model m = model("  - {name: c, op: conv, filters: 64, kernel: 3, pad: 1}\n", "[64, 56, 56]");
+  const int gpu = gpu_of(*b);
+  Device& dev = b->device(gpu);
+  dev.bind_thread();
+  auto k = dev.build(m, 0, 1);
+  auto in = dev.allocate(m.input);
+  auto out = dev.allocate(m.layers[0].out);
+  const Vec x = random_vec(static_cast<std::size_t>(m.input.elements()), 3);
+  b->upload(x.data(), *in, gpu);
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    k->run({in.get()}, *out);
+    const double wall =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_GT(k->device_ms(), 0.0);
+    EXPECT_LE(k->device_ms(), wall);
+  }
+  // CPU kernels have no separate device time.
+  auto cpu = b->device(0).build(m, 0, 1);
+  EXPECT_TRUE(std::isnan(cpu->device_ms()));
+}
+
+TEST(CudaBackend, CopiesCarryTensorsExactlyBetweenEveryPair) {
+  REQUIRE_CUDA(b);
+  const int n = static_cast<int>(b->platform().processors.size());
+  const Shape s{{5, 7, 9}};
+  const Vec x = random_vec(static_cast<std::size_t>(s.elements()), 5);
+  for (int from = 0; from < n; ++from)
+    for (int to = 0; to < n; ++to) {
+      if (from == to) continue;
+      auto src = b->device(from).allocate(s);
+      auto dst = b->device(to).allocate(s);
+      b->upload(x.data(), *src, from);
+      b->copy(*src, from, *dst, to);
+      Vec y(x.size());
+      b->download(*dst, to, y.data());
+      EXPECT_EQ(y, x) << from << " -> " << to;
+    }
+}
+
+TEST(CudaBackend, ExecutorRunsMixedMappingsToTheReferenceOutputs) {
+  REQUIRE_CUDA(b);
+  const Model m = load_model(test::source_path("models/small-ee.yaml"));
+  const Problem problem = execution_problem(m, *b);
+  const int gpu = gpu_of(*b);
+  ExecuteOptions x;
+  x.inputs = 6;
+  x.keep_outputs = true;
+  x.forced_exits = {static_cast<int>(m.exits.size())};  // every input to the final output
+  // All on the GPU, all on cpu0, and alternating: the final outputs agree within TF32.
+  std::vector<std::vector<int>> placements(3, std::vector<int>(m.layers.size()));
+  for (std::size_t l = 0; l < m.layers.size(); ++l) {
+    placements[0][l] = gpu;
+    placements[1][l] = 0;
+    placements[2][l] = l % 2 ? gpu : 1;
+  }
+  std::vector<std::vector<ExecutedOutput>> outs;
+  for (const auto& where : placements) {
+    Config c = test::make_config(problem, "model: small-ee\nplatform: " + problem.platform().name +
+                                              "\npolicy: parallel\ndefault: gpu\n");
+    for (std::size_t l = 0; l < where.size(); ++l) c.proc[l] = static_cast<std::uint8_t>(where[l]);
+    const ExecuteResult r = execute(*b, problem, c, x);
+    EXPECT_EQ(r.outputs.size(), 6u);
+    outs.push_back(r.outputs);
+  }
+  for (std::size_t k = 1; k < outs.size(); ++k)
+    for (std::size_t i = 0; i < outs[0].size(); ++i)
+      EXPECT_LE(rel_l2(outs[k][i].data, outs[1][i].data), kTf32Tolerance * 4)
+          << "placement " << k << ", input " << i;
+}
+
+TEST(CudaBackend, ProfileAndRunFromTheCommandLine) {
+  REQUIRE_CUDA(b);
+  const std::string platform = b->platform().name;
+  b.reset();  // the CLI makes its own
+  const std::string dir = test::temp_dir();
+  const auto prof = test::run_hetmap("profile --backend cuda -m models/tiny-ee.yaml --quick --out " +
+                                     test::quote(dir + "/prof"));
+  ASSERT_EQ(prof.exit_code, 0) << prof.err;
+  const Platform p = load_platform(dir + "/prof/platform.yaml");
+  EXPECT_EQ(p.name, platform);
+  EXPECT_EQ(p.processors.back().name, "gpu");
+  ASSERT_EQ(p.links.size(), p.processors.size() * (p.processors.size() - 1) / 2);
+  for (const Link& l : p.links) EXPECT_GT(l.gbytes_per_s, 0.0);
+  EXPECT_NE(test::slurp(dir + "/prof/tiny-ee.csv").find("cuDNN"), std::string::npos);
+
+  const std::string mapping = test::write_file(
+      dir, "mixed.yaml",
+      "model: tiny-ee\nplatform: " + platform +
+          "\npolicy: parallel\ndefault: gpu\nassign: {e1_pool: cpu1, e1_fc: cpu1}\n");
+  const auto run = test::run_hetmap("run --backend cuda -m models/tiny-ee.yaml --inputs 20 --json - "
+                                    "--mapping " + test::quote(mapping));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("mean_latency_ms"), std::string::npos) << run.out;
+
+  const auto sim = test::run_hetmap(
+      "simulate -m models/tiny-ee.yaml -p " + test::quote(dir + "/prof/platform.yaml") +
+      " --profile " + test::quote(dir + "/prof/tiny-ee.csv") + " --mapping " + test::quote(mapping));
+  EXPECT_EQ(sim.exit_code, 0) << sim.err;
+}
+
+}  // namespace
+}  // namespace hetmap::backend
