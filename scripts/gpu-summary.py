@@ -93,9 +93,9 @@ def main():
     if os.path.exists(first):
         print(f"Machine: {source_of(first)}\n")
     print("| model | mappings | mean latency MAPE | tau-b (mean) | worst latency MAPE | "
-          "tau-b (worst) | energy MAPE | best explored (measured) | best single processor "
-          "(measured) | gain in reality | gain predicted |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |")
+          "tau-b (worst) | largest latency MAPE | tau-b (largest) | energy MAPE | best explored "
+          "(measured) | best single processor (measured) | gain in reality | gain predicted |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |")
     for model in models:
         path = os.path.join(out, model, "validate", "validation.csv")
         if not os.path.exists(path):
@@ -106,6 +106,9 @@ def main():
         mm = [num(r["measured_mean_ms"]) for r in rows]
         pw = [num(r.get("predicted_worst_ms")) for r in rows]
         mw = [num(r.get("measured_worst_ms")) for r in rows]
+        px = [num(r.get("predicted_max_ms")) for r in rows]
+        mx = [num(r.get("measured_max_ms")) for r in rows]
+        have_max = all(v is not None for v in px + mx)
         long_enough = [";coarse" not in (r.get("energy_scope") or ";coarse") for r in rows]
         pe = [num(r.get("predicted_energy_mj")) if ok else None for r, ok in zip(rows, long_enough)]
         me = [num(r.get("measured_energy_mj")) if ok else None for r, ok in zip(rows, long_enough)]
@@ -134,11 +137,16 @@ def main():
               f"{sum(kind(r['mapping']) == 'random' for r in rows)} random) | "
               f"{fmt(mape(pm, mm), '%')} | {fmt(tau_mean, '', 3)} | "
               f"{fmt(mape(pw, mw) if have_worst else None, '%')} | {fmt(tau_worst, '', 3)} | "
+              f"{fmt(mape(px, mx) if have_max else None, '%')} | "
+              f"{fmt(kendall_tau_b(px, mx) if have_max else None, '', 3)} | "
               f"{fmt(mape(pe, me) if have_energy else None, '%')}"
               f"{' (' + '/'.join(scopes) + ', ' + str(sum(p is not None and m is not None for p, m in zip(pe, me))) + ' runs)' if have_energy else ''} | "
               f"{best_txt} | {single_txt} | "
               f"{fmt(gain, '%', 1)} | {fmt(gain_pred, '%', 1)} |")
-    print("\nGain = (best single processor - best explored) / best single processor, mean "
+    print("\nWorst latency: the slowest result's latency (the search's worst_latency; for a model "
+          "without exits, the mean). Largest latency: the single slowest input, which also holds "
+          "the machine's noise.\n")
+    print("Gain = (best single processor - best explored) / best single processor, mean "
           "latency; 'best explored' is the front mapping with the lowest predicted mean latency. "
           "Energy is compared over the processors the power meters cover (energy_scope), on runs "
           "long enough for the meters.\n")

@@ -63,7 +63,10 @@ for model in $MODELS; do
   # Objectives: latency for every model, worst-case latency and accuracy where there are
   # exits, energy where every processor's power was measured.
   objectives=mean_latency
-  if grep -q "^exits:" "models/$model.yaml"; then objectives="$objectives,worst_latency,accuracy"; fi
+  if grep -q "^exits:" "models/$model.yaml"; then
+    objectives="$objectives,worst_latency"
+    if grep -q "^final_accuracy:" "models/$model.yaml"; then objectives="$objectives,accuracy"; fi
+  fi
   if [ "$(grep -c "^  - {.*active_w" "$dir/profile/platform.yaml" || true)" -ge \
        "$(grep -c "^  - {.*kind:" "$dir/profile/platform.yaml")" ]; then objectives="$objectives,energy"; fi
   say "$model: explore ($objectives)"
@@ -77,7 +80,10 @@ for model in $MODELS; do
     --warmup-inputs 5 --seed 1 --out "$dir/validate" >"$dir/validate.txt" 2>"$dir/validate.log"
   tail -2 "$dir/validate.txt" | tee -a "$LOG"
 
-  if python3 -c "import matplotlib" 2>/dev/null; then
+  if [ -z "${HETMAP_PYTHON:-}" ] && python3 -c "import matplotlib" 2>/dev/null; then
+    export HETMAP_PYTHON=$(command -v python3)  # hetmap plot prefers /usr/bin/python3 otherwise
+  fi
+  if "${HETMAP_PYTHON:-python3}" -c "import matplotlib" 2>/dev/null; then
     "$HETMAP" plot "$dir/validate" >>"$LOG" 2>&1 || say "$model: validation plot failed"
     "$HETMAP" plot "$dir/explore" >>"$LOG" 2>&1 || say "$model: explore plots failed"
   fi

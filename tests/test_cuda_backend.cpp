@@ -19,6 +19,7 @@
 #include "fixtures.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/executor.hpp"
+#include "hetmap/mapping.hpp"
 #include "hetmap/model.hpp"
 
 namespace hetmap::backend {
@@ -281,8 +282,10 @@ TEST(CudaBackend, ExecutorRunsMixedMappingsToTheReferenceOutputs) {
   }
   std::vector<std::vector<ExecutedOutput>> outs;
   for (const auto& where : placements) {
-    Config c = test::make_config(problem, "model: small-ee\nplatform: " + problem.platform().name +
-                                              "\npolicy: parallel\ndefault: gpu\n");
+    Config c = problem.resolve(parse_mapping("model: small-ee\nplatform: " + problem.platform().name +
+                                                 "\npolicy: parallel\ndefault: gpu\n",
+                                             "mapping.yaml"),
+                               /*check_profile=*/false);
     for (std::size_t l = 0; l < where.size(); ++l) c.proc[l] = static_cast<std::uint8_t>(where[l]);
     const ExecuteResult r = execute(*b, problem, c, x);
     EXPECT_EQ(r.outputs.size(), 6u);

@@ -730,12 +730,12 @@ TEST(ValidatePower, EnergyColumnsAndMape) {
   EXPECT_EQ(rep.rows[1].energy_scope, "");
   const std::string csv = validation_csv(rep);
   EXPECT_NE(csv.find("error_pct,predicted_energy_mj,measured_energy_mj,energy_scope,"
-                     "predicted_worst_ms,measured_worst_ms\n"),
+                     "predicted_worst_ms,measured_worst_ms,predicted_max_ms,measured_max_ms\n"),
             std::string::npos)
       << csv;
   const std::string row_b = csv.substr(csv.find("b.yaml"));
   EXPECT_NE(row_b.find(",,,"), std::string::npos) << "empty energies and scope: " << row_b;
-  EXPECT_EQ(std::count(row_b.begin(), row_b.end(), ','), 10);
+  EXPECT_EQ(std::count(row_b.begin(), row_b.end(), ','), 12);
 }
 
 // Meters over only some processors: the energy of those processors is compared (the DES's

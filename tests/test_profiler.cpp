@@ -292,7 +292,8 @@ TEST(Validate, RandomMappingsEndToEnd) {
   // per-tensor transfers, so at least "no_transfers").
   const std::string fixed =
       "mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,error_pct,"
-      "predicted_energy_mj,measured_energy_mj,energy_scope,predicted_worst_ms,measured_worst_ms";
+      "predicted_energy_mj,measured_energy_mj,energy_scope,predicted_worst_ms,measured_worst_ms,"
+      "predicted_max_ms,measured_max_ms";
   EXPECT_EQ(lines[1].rfind(fixed, 0), 0u) << lines[1];
   EXPECT_NE(lines[1].find(",predicted_mean_ms_no_transfers"), std::string::npos) << lines[1];
   const std::size_t columns = split(lines[1]).size();
@@ -301,10 +302,12 @@ TEST(Validate, RandomMappingsEndToEnd) {
     const std::vector<std::string> c = split(lines[2 + i]);
     ASSERT_EQ(c.size(), columns) << lines[2 + i];
     EXPECT_EQ(c[8].empty(), !rapl_covers_reference()) << "energy_scope: " << lines[2 + i];
-    // Worst latencies: at least the means, both sides.
+    // Worst-path latencies at least the means, largest latencies at least those, both sides.
     EXPECT_GE(std::stod(c[9]), std::stod(c[1]) * 0.999) << lines[2 + i];
     EXPECT_GE(std::stod(c[10]), std::stod(c[2]) * 0.999) << lines[2 + i];
-    for (std::size_t k = 11; k < c.size(); ++k) EXPECT_GT(std::stod(c[k]), 0.0) << lines[2 + i];
+    EXPECT_GE(std::stod(c[11]), std::stod(c[9]) * 0.999) << lines[2 + i];
+    EXPECT_GE(std::stod(c[12]), std::stod(c[10]) * 0.999) << lines[2 + i];
+    for (std::size_t k = 13; k < c.size(); ++k) EXPECT_GT(std::stod(c[k]), 0.0) << lines[2 + i];
     // Energies: both present where RAPL covers the processors (profile and run), else empty.
     EXPECT_EQ(c[6].empty(), !rapl_covers_reference()) << lines[2 + i];
     EXPECT_EQ(c[7].empty(), !rapl_covers_reference()) << lines[2 + i];

@@ -96,19 +96,15 @@ std::string card_slug(const std::string& name) {
 }
 
 std::string nvidia_driver_version() {
-  // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  ..." (absent in some VMs).
+  // "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ..."
+  // (absent in some VMs): the first word that is a dotted number.
   std::ifstream in("/proc/driver/nvidia/version");
-  std::string line;
-  if (std::getline(in, line)) {
-    const auto k = line.find("Kernel Module");
-    if (k != std::string::npos) {
-      std::string v;
-      for (std::size_t i = k + 13; i < line.size(); ++i) {
-        if (line[i] == ' ' && !v.empty()) break;
-        if (line[i] != ' ') v += line[i];
-      }
-      if (!v.empty()) return v;
-    }
+  std::string word;
+  while (in >> word) {
+    if (word.find('.') == std::string::npos) continue;
+    if (std::all_of(word.begin(), word.end(),
+                    [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)); }))
+      return word;
   }
   return "unknown";
 }
