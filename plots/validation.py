@@ -2,7 +2,7 @@
 mapping, the y = x line, and MAPE and Kendall's tau-b in the title (plus the energy MAPE over
 the rows whose predicted_energy_mj and measured_energy_mj are both filled and whose run was long
 enough for the power meters, when there are any). Log axes when the latencies span more than
-two decades.
+a factor of 20.
 
     python3 plots/validation.py OUT/validation.csv [OUT/validation]
 """
@@ -52,9 +52,9 @@ def plot(csv_path, out_without_ext=None):
     fig, ax = plt.subplots(figsize=(5.2, 5.0))
     lo = min(pred + meas)
     hi = max(pred + meas)
-    # Latencies over more than two decades (GPU against CPU mappings): log axes, so that the
-    # fast mappings do not sit on top of each other at the origin.
-    log = lo > 0 and hi / lo > 100
+    # Latencies spanning more than a factor of 20 (GPU against CPU mappings): log axes, so that
+    # the fast mappings do not sit on top of each other at the origin.
+    log = lo > 0 and hi / lo > 20
     if log:
         lim = (lo / 1.5, hi * 1.5)
         ax.set_xscale("log")

@@ -4,6 +4,7 @@
 // CI machines are noisy).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -390,3 +392,57 @@ TEST(Validate, BadInvocationsAreBadInputAndWriteNothing) {
 
 }  // namespace
 }  // namespace hetmap
+
+namespace hetmap::backend {
+namespace {
+
+// A reference backend whose kernels take long to build (as cuDNN's algorithm search and the
+// CUDA backend's warm-up runs do): the layer time caps are for measuring, so every layer still
+// gets its samples.
+class SlowBuildBackend : public Backend {
+ public:
+  explicit SlowBuildBackend(std::chrono::milliseconds per_layer)
+      : inner_(make_backend("reference", BackendOptions{1})), per_layer_(per_layer) {
+    dev_ = std::make_unique<Dev>(inner_->device(0), per_layer_);
+  }
+  std::string name() const override { return "slow-build"; }
+  const Platform& platform() const override { return inner_->platform(); }
+  Device& device(int) override { return *dev_; }
+  void copy(const Buffer& s, int from, Buffer& d, int to) override { inner_->copy(s, from, d, to); }
+  void upload(const float* x, Buffer& d, int p) override { inner_->upload(x, d, p); }
+  void download(const Buffer& s, int p, float* x) override { inner_->download(s, p, x); }
+  std::string describe() const override { return "slow-build " + inner_->describe(); }
+
+ private:
+  struct Dev : Device {
+    Dev(Device& d, std::chrono::milliseconds wait) : inner(d), wait(wait) {}
+    std::unique_ptr<Kernel> build(const Model& m, int l, std::uint64_t seed) override {
+      std::this_thread::sleep_for(wait);
+      return inner.build(m, l, seed);
+    }
+    std::unique_ptr<Buffer> allocate(const Shape& s) override { return inner.allocate(s); }
+    void bind_thread() override { inner.bind_thread(); }
+    Device& inner;
+    std::chrono::milliseconds wait;
+  };
+  std::unique_ptr<Backend> inner_;
+  std::chrono::milliseconds per_layer_;
+  std::unique_ptr<Dev> dev_;
+};
+
+TEST(Profile, SlowKernelBuildsDoNotEatTheMeasuringBudget) {
+  const Model model = load_model(test::source_path("models/tiny-ee.yaml"));
+  // Building takes 30 ms per layer, longer than the whole measuring budget of 1 ms per layer.
+  SlowBuildBackend be(std::chrono::milliseconds(30));
+  ProfileOptions o = ProfileOptions::quick();
+  o.layers = {1, 3, 50, 0.05, 1.0};
+  o.transfers = o.contention = o.power = false;
+  o.link_bytes = {4 << 10, 64 << 10};
+  const ProfileResult r = profile(be, model, o);
+  EXPECT_TRUE(r.refused.empty()) << r.refused.front();
+  ASSERT_EQ(r.layers.size(), model.layers.size());
+  for (const LayerMeasurement& m : r.layers) EXPECT_GE(m.stats.samples, 1) << model.layers[m.layer].name;
+}
+
+}  // namespace
+}  // namespace hetmap::backend

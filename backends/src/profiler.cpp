@@ -889,6 +889,9 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
         for (int l = 0; l < L; ++l) open += kernels[l] ? 1 : 0;
         const double budget = o.layers.time_cap_ms * std::max(1, open);
         const int max_passes = std::max({1, o.layers.min_reps, o.layers.max_reps});
+        // The budget is for measuring: building the kernels (cuDNN's algorithm search, warm-up
+        // runs) does not count, or a slow build would leave no pass at all.
+        const Clock::time_point measuring = Clock::now();
         for (int pass = -o.layers.warmup; open > 0 && pass < max_passes; ++pass) {
           backend.upload(input.data(), *in_buf, p);
           for (int l = 0; l < L; ++l) {
@@ -902,7 +905,7 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
             if (!rules[l].done() && !rules[l].add(ms)) --open;
           }
           passes = pass + 1;
-          if (ms_since(t0) >= budget) break;
+          if (pass >= 0 && ms_since(measuring) >= budget) break;  // at least one measured pass
         }
         for (int l = 0; l < L; ++l) {
           samples[l][p] = std::move(rec[l]);
