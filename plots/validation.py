@@ -13,30 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import number, plt, read_csv, save  # noqa: E402
-
-
-def mape(predicted, measured):
-    return 100.0 * sum(abs(p - m) / abs(m) for p, m in zip(predicted, measured)) / len(measured)
-
-
-def kendall_tau_b(x, y):
-    """Tie-corrected Kendall tau (as hetmap::backend::kendall_tau_b); NaN if undefined."""
-    n = len(x)
-    conc = disc = ties_x = ties_y = 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            dx, dy = x[i] - x[j], y[i] - y[j]
-            ties_x += dx == 0
-            ties_y += dy == 0
-            if dx == 0 or dy == 0:
-                continue
-            if (dx > 0) == (dy > 0):
-                conc += 1
-            else:
-                disc += 1
-    n0 = n * (n - 1) / 2
-    denom = math.sqrt((n0 - ties_x) * (n0 - ties_y))
-    return (conc - disc) / denom if denom > 0 else float("nan")
+from metrics import kendall_tau_b, mape  # noqa: E402
 
 
 def plot(csv_path, out_without_ext=None):

@@ -16,6 +16,9 @@ import math
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plots"))
+from metrics import kendall_tau_b, mape  # noqa: E402  (no plotting library needed)
+
 
 TERMS = ["launch overhead", "transfers", "contention"]
 
@@ -40,35 +43,6 @@ def num(v):
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
-
-
-def mape(pred, meas):
-    pairs = [(p, m) for p, m in zip(pred, meas) if p is not None and m]
-    if not pairs:
-        return None
-    return 100.0 * sum(abs(p - m) / abs(m) for p, m in pairs) / len(pairs)
-
-
-def kendall_tau_b(x, y):
-    """Tie-corrected, as hetmap's validate reports it."""
-    n = len(x)
-    conc = disc = tx = ty = 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            dx, dy = x[i] - x[j], y[i] - y[j]
-            if dx == 0 and dy == 0:
-                continue
-            if dx == 0:
-                tx += 1
-            elif dy == 0:
-                ty += 1
-            elif (dx > 0) == (dy > 0):
-                conc += 1
-            else:
-                disc += 1
-    n0 = n * (n - 1) / 2
-    denom = math.sqrt((conc + disc + tx) * (conc + disc + ty))
-    return (conc - disc) / denom if denom else float("nan")
 
 
 def kind(name):

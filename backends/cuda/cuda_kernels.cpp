@@ -69,13 +69,27 @@ class DeviceArray {
   std::size_t n_ = 0;
 };
 
-// RAII for cuDNN descriptors.
-struct TensorDesc {
-  cudnnTensorDescriptor_t d = nullptr;
-  TensorDesc() { check(cudnnCreateTensorDescriptor(&d), "cudnnCreateTensorDescriptor"); }
-  ~TensorDesc() { cudnnDestroyTensorDescriptor(d); }
-  TensorDesc(const TensorDesc&) = delete;
-  TensorDesc& operator=(const TensorDesc&) = delete;
+// RAII for cuDNN descriptors: one owner type per descriptor kind.
+template <class T, cudnnStatus_t (*Create)(T*), cudnnStatus_t (*Destroy)(T)>
+struct Descriptor {
+  T d = nullptr;
+  Descriptor() { check(Create(&d), "cudnnCreate...Descriptor"); }
+  ~Descriptor() { Destroy(d); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+};
+using FilterDesc = Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor,
+                              cudnnDestroyFilterDescriptor>;
+using ConvDesc = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                            cudnnDestroyConvolutionDescriptor>;
+using PoolDesc = Descriptor<cudnnPoolingDescriptor_t, cudnnCreatePoolingDescriptor,
+                            cudnnDestroyPoolingDescriptor>;
+using ActDesc = Descriptor<cudnnActivationDescriptor_t, cudnnCreateActivationDescriptor,
+                           cudnnDestroyActivationDescriptor>;
+using LrnDesc = Descriptor<cudnnLRNDescriptor_t, cudnnCreateLRNDescriptor, cudnnDestroyLRNDescriptor>;
+
+struct TensorDesc
+    : Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor> {
   void set(int n, int c, int h, int w) {
     check(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w),
           "cudnnSetTensor4dDescriptor");
@@ -89,46 +103,6 @@ struct TensorDesc {
   }
   // Every element along the channel axis (softmax, relu).
   void set_flat(const Shape& s) { set(1, static_cast<int>(count(s)), 1, 1); }
-};
-
-struct FilterDesc {
-  cudnnFilterDescriptor_t d = nullptr;
-  FilterDesc() { check(cudnnCreateFilterDescriptor(&d), "cudnnCreateFilterDescriptor"); }
-  ~FilterDesc() { cudnnDestroyFilterDescriptor(d); }
-  FilterDesc(const FilterDesc&) = delete;
-  FilterDesc& operator=(const FilterDesc&) = delete;
-};
-
-struct ConvDesc {
-  cudnnConvolutionDescriptor_t d = nullptr;
-  ConvDesc() { check(cudnnCreateConvolutionDescriptor(&d), "cudnnCreateConvolutionDescriptor"); }
-  ~ConvDesc() { cudnnDestroyConvolutionDescriptor(d); }
-  ConvDesc(const ConvDesc&) = delete;
-  ConvDesc& operator=(const ConvDesc&) = delete;
-};
-
-struct PoolDesc {
-  cudnnPoolingDescriptor_t d = nullptr;
-  PoolDesc() { check(cudnnCreatePoolingDescriptor(&d), "cudnnCreatePoolingDescriptor"); }
-  ~PoolDesc() { cudnnDestroyPoolingDescriptor(d); }
-  PoolDesc(const PoolDesc&) = delete;
-  PoolDesc& operator=(const PoolDesc&) = delete;
-};
-
-struct ActDesc {
-  cudnnActivationDescriptor_t d = nullptr;
-  ActDesc() { check(cudnnCreateActivationDescriptor(&d), "cudnnCreateActivationDescriptor"); }
-  ~ActDesc() { cudnnDestroyActivationDescriptor(d); }
-  ActDesc(const ActDesc&) = delete;
-  ActDesc& operator=(const ActDesc&) = delete;
-};
-
-struct LrnDesc {
-  cudnnLRNDescriptor_t d = nullptr;
-  LrnDesc() { check(cudnnCreateLRNDescriptor(&d), "cudnnCreateLRNDescriptor"); }
-  ~LrnDesc() { cudnnDestroyLRNDescriptor(d); }
-  LrnDesc(const LrnDesc&) = delete;
-  LrnDesc& operator=(const LrnDesc&) = delete;
 };
 
 const float kOne = 1.0f, kZero = 0.0f;
@@ -469,22 +443,12 @@ class BlockOp : public GpuOp {
   BlockOp(GpuContext& ctx, const Op& op, std::vector<Shape> in, const Params& p,
           const std::string& name)
       : GpuOp(ctx, std::move(in), op.out) {
+    const std::vector<std::vector<int>> sources = reference::block_sources(op, name);
     for (std::size_t b = 0; b < op.body.size(); ++b) {
       const Op& body = op.body[b];
       Step step;
       std::vector<Shape> shapes;
-      for (const std::string& n : body.input_names) {
-        int src = 0;
-        bool found = false;
-        for (std::size_t e = 0; e < b; ++e)
-          if (op.body[e].name == n) src = -static_cast<int>(e) - 1, found = true;
-        if (!found) {
-          auto it = std::find(op.input_names.begin(), op.input_names.end(), n);
-          if (it == op.input_names.end())
-            throw BackendError("block '" + name + "': body op '" + body.name +
-                               "' reads unknown input '" + n + "'");
-          src = static_cast<int>(it - op.input_names.begin());
-        }
+      for (int src : sources[b]) {
         step.sources.push_back(src);
         shapes.push_back(src >= 0 ? in_[static_cast<std::size_t>(src)]
                                   : op.body[static_cast<std::size_t>(-src - 1)].out);

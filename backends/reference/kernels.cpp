@@ -521,23 +521,12 @@ class BlockKernel : public OpKernel {
  public:
   BlockKernel(const Op& op, std::string name, std::vector<Shape> in, std::uint64_t seed)
       : OpKernel(std::move(name), std::move(in), op.out) {
+    const std::vector<std::vector<int>> sources = block_sources(op, name_);
     for (std::size_t b = 0; b < op.body.size(); ++b) {
       const Op& body = op.body[b];
       Step step;
       std::vector<Shape> shapes;
-      for (const std::string& n : body.input_names) {
-        // An earlier body op of that name, else the block input (as shape inference resolves).
-        int src = 0;
-        bool found = false;
-        for (std::size_t e = 0; e < b; ++e)
-          if (op.body[e].name == n) src = -static_cast<int>(e) - 1, found = true;
-        if (!found) {
-          auto it = std::find(op.input_names.begin(), op.input_names.end(), n);
-          if (it == op.input_names.end())
-            throw BackendError("block '" + name_ + "': body op '" + body.name +
-                               "' reads unknown input '" + n + "'");
-          src = static_cast<int>(it - op.input_names.begin());
-        }
+      for (int src : sources[b]) {
         step.sources.push_back(src);
         shapes.push_back(src >= 0 ? in_[src] : op.body[-src - 1].out);
       }
@@ -615,6 +604,27 @@ std::unique_ptr<OpKernel> make_op_kernel(const Op& op, const std::string& name,
 }
 
 }  // namespace
+
+std::vector<std::vector<int>> block_sources(const Op& block, const std::string& name) {
+  std::vector<std::vector<int>> sources(block.body.size());
+  for (std::size_t b = 0; b < block.body.size(); ++b)
+    for (const std::string& n : block.body[b].input_names) {
+      // An earlier body op of that name, else the block input (as shape inference resolves).
+      int src = 0;
+      bool found = false;
+      for (std::size_t e = 0; e < b; ++e)
+        if (block.body[e].name == n) src = -static_cast<int>(e) - 1, found = true;
+      if (!found) {
+        auto it = std::find(block.input_names.begin(), block.input_names.end(), n);
+        if (it == block.input_names.end())
+          throw BackendError("block '" + name + "': body op '" + block.body[b].name +
+                             "' reads unknown input '" + n + "'");
+        src = static_cast<int>(it - block.input_names.begin());
+      }
+      sources[b].push_back(src);
+    }
+  return sources;
+}
 
 std::unique_ptr<Kernel> make_kernel(const Model& model, int layer, std::uint64_t seed) {
   if (layer < 0 || layer >= static_cast<int>(model.layers.size()))

@@ -74,6 +74,11 @@ void pin_thread(const std::vector<int>& cpus);
 /// everything at build time; its run() calls must not overlap (it owns scratch memory).
 std::unique_ptr<Kernel> make_kernel(const Model& model, int layer, std::uint64_t seed);
 
+/// Where each body op of a block reads: per body op, per input, the block input's index (>= 0)
+/// or -1 - e for body op e (an earlier body op of that name first, as shape inference resolves).
+/// Shared by every backend that runs blocks. Throws BackendError naming block `name`.
+std::vector<std::vector<int>> block_sources(const Op& block, const std::string& name);
+
 /// Batch normalisation epsilon: y = gamma * (x - mean) / sqrt(var + eps) + beta.
 inline constexpr float kBatchNormEps = 1e-5f;
 

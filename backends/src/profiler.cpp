@@ -348,6 +348,45 @@ struct ActiveRun {
   PowerWindow window;
 };
 
+// The whole model built on one processor (on its bound thread): every layer's kernel, output and
+// inputs, the model input uploaded at the start of each pass. A layer the backend refuses keeps
+// its reason, and its consumers read random data in its place.
+struct ModelPass {
+  ModelPass(Backend& backend, const Model& model, int p, std::uint64_t seed)
+      : backend(backend), p(p), L(static_cast<int>(model.layers.size())), kernels(L), why(L),
+        out(L), ins(L), input(static_cast<std::size_t>(model.input.elements())) {
+    fill(input, seed);
+    in_buf = backend.device(p).allocate(model.input);
+    for (int l = 0; l < L; ++l) {
+      try {
+        kernels[l] = backend.device(p).build(model, l, seed);
+        ++built;
+      } catch (const BackendError& e) {
+        why[l] = e.what();
+      }
+      out[l] = kernels[l] ? backend.device(p).allocate(model.layers[l].out)
+                          : make_buffer(backend, p, model.layers[l].out, seed + l);
+      for (int src : model.layers[l].inputs) ins[l].push_back(src < 0 ? in_buf.get() : out[src].get());
+    }
+  }
+  void upload() { backend.upload(input.data(), *in_buf, p); }
+  // Runs layer l and returns its wall time (ms).
+  double run(int l) {
+    const Clock::time_point k0 = Clock::now();
+    kernels[l]->run(ins[l], *out[l]);
+    return ms_since(k0);
+  }
+
+  Backend& backend;
+  int p, L, built = 0;
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<std::string> why;  // refused layers: the backend's reason
+  std::vector<std::unique_ptr<Buffer>> out;
+  std::vector<std::vector<const Buffer*>> ins;
+  std::vector<float> input;
+  std::unique_ptr<Buffer> in_buf;
+};
+
 // Processor p runs the whole model back to back on a thread bound to it (as the in-model layer
 // timing does: every layer in declaration order, the input uploaded at the start of each pass)
 // for at least `seconds`, the others idle; the window runs from the first to the last pass.
@@ -356,33 +395,13 @@ ActiveRun active_window(Backend& backend, const Model& model, int p, const Profi
   ActiveRun a;
   const int L = static_cast<int>(model.layers.size());
   on_device(backend.device(p), [&] {
-    std::vector<std::unique_ptr<Kernel>> kernels(L);
-    std::vector<std::unique_ptr<Buffer>> out(L);
-    std::vector<std::vector<const Buffer*>> ins(L);
-    std::vector<float> input(static_cast<std::size_t>(model.input.elements()));
-    fill(input, o.seed);
-    std::unique_ptr<Buffer> in_buf = backend.device(p).allocate(model.input);
-    int built = 0;
-    for (int l = 0; l < L; ++l) {
-      try {
-        kernels[l] = backend.device(p).build(model, l, o.seed);
-        ++built;
-      } catch (const BackendError&) {
-      }
-      out[l] = kernels[l] ? backend.device(p).allocate(model.layers[l].out)
-                          : make_buffer(backend, p, model.layers[l].out, o.seed + l);
-      for (int src : model.layers[l].inputs) ins[l].push_back(src < 0 ? in_buf.get() : out[src].get());
-    }
-    if (built == 0) return;
+    ModelPass m(backend, model, p, o.seed);
+    if (m.built == 0) return;
     auto pass = [&] {
-      backend.upload(input.data(), *in_buf, p);
+      m.upload();
       double busy = 0.0;
-      for (int l = 0; l < L; ++l) {
-        if (!kernels[l]) continue;
-        const Clock::time_point k0 = Clock::now();
-        kernels[l]->run(ins[l], *out[l]);
-        busy += seconds_since(k0);
-      }
+      for (int l = 0; l < L; ++l)
+        if (m.kernels[l]) busy += m.run(l) / 1e3;
       return busy;
     };
     pass();  // warm-up: first-touch memory, caches, a GPU's clocks
@@ -866,23 +885,9 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
       int passes = 0;
       const Clock::time_point t0 = Clock::now();
       on_device(backend.device(p), [&] {
-        std::vector<std::unique_ptr<Kernel>> kernels(L);
-        std::vector<std::unique_ptr<Buffer>> out(L);
-        std::vector<std::vector<const Buffer*>> ins(L);
-        std::vector<float> input(static_cast<std::size_t>(model.input.elements()));
-        fill(input, o.seed);
-        std::unique_ptr<Buffer> in_buf = backend.device(p).allocate(model.input);
-        for (int l = 0; l < L; ++l) {
-          try {
-            kernels[l] = backend.device(p).build(model, l, o.seed);
-          } catch (const BackendError& e) {
-            why[l][p] = e.what();
-          }
-          // A refused layer's consumers still run, on random data in its place.
-          out[l] = kernels[l] ? backend.device(p).allocate(model.layers[l].out)
-                              : make_buffer(backend, p, model.layers[l].out, o.seed + l);
-          for (int src : model.layers[l].inputs) ins[l].push_back(src < 0 ? in_buf.get() : out[src].get());
-        }
+        ModelPass m(backend, model, p, o.seed);
+        for (int l = 0; l < L; ++l) why[l][p] = m.why[l];
+        const auto& kernels = m.kernels;
         std::vector<Sampler> rules(L, Sampler(o.layers));
         std::vector<std::vector<double>> rec(L), dev(L);
         int open = 0;
@@ -893,12 +898,10 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
         // runs) does not count, or a slow build would leave no pass at all.
         const Clock::time_point measuring = Clock::now();
         for (int pass = -o.layers.warmup; open > 0 && pass < max_passes; ++pass) {
-          backend.upload(input.data(), *in_buf, p);
+          m.upload();
           for (int l = 0; l < L; ++l) {
             if (!kernels[l]) continue;
-            const Clock::time_point k0 = Clock::now();
-            kernels[l]->run(ins[l], *out[l]);
-            const double ms = ms_since(k0);
+            const double ms = m.run(l);
             if (pass < 0) continue;
             rec[l].push_back(ms);
             if (const double d = kernels[l]->device_ms(); std::isfinite(d)) dev[l].push_back(d);
