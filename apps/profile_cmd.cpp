@@ -21,7 +21,7 @@ struct ProfileCmdOptions {
   int clusters = 0;
   bool quick = false, no_transfers = false, no_contention = false, direct_links = false, isolated = false,
        no_power = false;
-  double rel_ci = 0.0, time_cap_ms = 0.0;
+  double rel_ci = 0.0, time_cap_ms = 0.0, power_window_s = 0.0;
   int min_reps = 0, max_reps = 0, warmup = -1;
   std::uint64_t seed = 1;
 };
@@ -45,6 +45,7 @@ int run_profile(const ProfileCmdOptions& o) {
   po.in_model = !o.isolated;
   po.contention = !o.no_contention;
   po.power = !o.no_power;
+  if (o.power_window_s > 0) po.power_idle_s = po.power_active_s = o.power_window_s;
   po.seed = o.seed;
   po.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
 
@@ -116,6 +117,10 @@ Action add_profile(CLI::App& app) {
   cmd->add_flag("--direct-links", o->direct_links,
                 "time Backend::copy alone (default: as the executor issues copies, thread hand-over included)");
   cmd->add_flag("--no-contention", o->no_contention, "do not measure contention (write 1.0)");
+  cmd->add_option("--power-window", o->power_window_s,
+                  "seconds of each idle and active power window (2; --quick: 0.5); NVML's counter "
+                  "moves every 0.1 s")
+      ->check(CLI::Range(0.05, 600.0));
   cmd->add_flag("--no-power", o->no_power,
                 "do not measure idle_w/active_w with the backend's power meters (energy stays unpredicted)");
   cmd->add_option("--seed", o->seed, "seed of the random weights and inputs");

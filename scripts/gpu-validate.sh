@@ -54,9 +54,10 @@ for model in $MODELS; do
   mkdir -p "$dir"
   say "$model: profile"
   # Layer timings to 2% (95% CI), 10..40 passes; links, transfers and contention at the quick
-  # caps (GPU copies vary little); power windows as --quick sets them.
+  # caps (GPU copies vary little); 2 s power windows (20 updates of NVML's counter: the GPU's
+  # idle power drifts by tens of watts within seconds, docs/validation.md).
   "$HETMAP" profile --backend cuda -m "models/$model.yaml" --out "$dir/profile" --quick \
-    --warmup 2 --min-reps 10 --max-reps 40 --rel-ci 0.02 --time-cap-ms 300 \
+    --warmup 2 --min-reps 10 --max-reps 40 --rel-ci 0.02 --time-cap-ms 300 --power-window 2 \
     >"$dir/profile.txt" 2>"$dir/profile.log"
   cat "$dir/profile.txt" >>"$LOG"
 

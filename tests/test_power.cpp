@@ -825,3 +825,16 @@ TEST(PowerCli, ProfileRunAndValidateSayWhatWasMeasured) {
 
 }  // namespace
 }  // namespace hetmap::backend
+
+namespace hetmap::backend {
+namespace {
+
+TEST(PowerCli, PowerWindowIsChecked) {
+  const auto r = test::run_hetmap("profile -m models/tiny-ee.yaml --power-window 0 --out " +
+                                  test::quote(test::temp_dir() + "/p"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--power-window"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace hetmap::backend
