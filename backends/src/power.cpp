@@ -1,6 +1,7 @@
 // Power meters (power.hpp): the meters' bookkeeping, the default meters of a platform (RAPL for
-// the CPU processors) and the sampler. NVML and RAPL live in power_nvml.cpp and power_rapl.cpp,
-// Backend::power_meters() in power_backend.cpp (this file needs no Backend).
+// the CPU processors) and the sampler. NVML, RAPL, INA3221 and serial meters live in
+// power_nvml.cpp, power_rapl.cpp, power_ina3221.cpp and power_serial.cpp, Backend::power_meters()
+// in power_backend.cpp (this file needs no Backend).
 #include "hetmap/backend/power.hpp"
 
 #ifdef __linux__

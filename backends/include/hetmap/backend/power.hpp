@@ -7,6 +7,9 @@
 // measured power: it is reported as "not measured" with the reason, never estimated.
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -95,6 +98,71 @@ std::unique_ptr<PowerMeter> make_nvml_meter(unsigned gpu_index, std::vector<int>
 /// (often root-only, or absent in virtual machines).
 std::unique_ptr<PowerMeter> make_rapl_meter(std::vector<int> processors, std::string& why_not,
                                             const std::string& powercap_root = kPowercapRoot);
+
+/// Where Linux exposes sysfs (the INA3221 monitors of Jetson boards are found under it).
+inline constexpr const char* kSysfsRoot = "/sys";
+
+/// A meter for the INA3221 rail named `rail_name` (e.g. "VDD_CPU", "VDD_GPU", "VDD_IN",
+/// "VDD_SOC", "VDD_CPU_GPU_CV"; compared without regard to case) of a Jetson board, covering
+/// `processors`. Jetson boards have no energy counter, only these power monitors, which L4T
+/// exposes in one of two layouts under `sysfs_root`:
+///  - the older `ina3221x` driver: `bus/i2c/drivers/ina3221x/*/iio:device*/in_power{0,1,2}_input`
+///    (mW), named by `rail_name_{0,1,2}`;
+///  - the mainline hwmon driver: `class/hwmon/hwmon*/` whose `name` is "ina3221", channels named
+///    by `in{1,2,3}_label`, power = `in{N}_input` (bus voltage, mV) x `curr{N}_input` (mA).
+/// The power is read at each energy_j() call and integrated by trapezoids between readings, so
+/// the meter is only as good as the readings are frequent: update_interval_s() is 0, which makes
+/// a PowerSampler read it every period (10 ms). nullptr, with `why_not` set to a one-line reason,
+/// when no rail has that name (the reason lists the rails found, or the places looked in), when
+/// two monitors both have it, or when its files cannot be read.
+std::unique_ptr<PowerMeter> make_ina3221_meter(const std::string& rail_name,
+                                               std::vector<int> processors, std::string& why_not,
+                                               const std::string& sysfs_root = kSysfsRoot);
+/// The same with the clock injected (tests): `clock_s` returns the time of a reading in
+/// seconds (any origin, non-decreasing).
+std::unique_ptr<PowerMeter> make_ina3221_meter(const std::string& rail_name,
+                                               std::vector<int> processors, std::string& why_not,
+                                               const std::string& sysfs_root,
+                                               std::function<double()> clock_s);
+
+/// External power meters (a USB power meter between the supply and the board, read over a
+/// serial port) write a line-based stream of samples; the accepted format (docs/validation.md,
+/// "Power on a board: INA3221 and external meters"), one item a line, CR LF or LF:
+///  - a sample: `T_SECONDS,WATTS` or `T_SECONDS WATTS` (spaces or tabs around the fields
+///    allowed): the meter's timestamp in seconds (any origin, never decreasing) and the power in
+///    watts (finite, not negative);
+///  - a marker: `# start` / `# stop` (any spaces after '#') or `START` / `STOP`, any case;
+///  - a comment: any other line starting with '#'; blank lines are ignored.
+/// Anything else is malformed.
+struct MarkedEnergy {
+  double seconds = 0.0;     // from the first to the last sample between the markers
+  double joules = 0.0;      // trapezoids over those samples
+  std::size_t samples = 0;  // samples between the markers (at least 2)
+};
+/// The energy between the first `start` marker and the `stop` marker after it, integrating the
+/// samples in between by trapezoids (the markers carry no time: the window runs from the first
+/// sample after `start` to the last before `stop`); lines after that `stop` are not read.
+/// Throws std::runtime_error "SOURCE:LINE: why" on a malformed line, a non-finite or negative
+/// value, time going backwards, a `stop` before any `start`, a second `start`, or
+/// "SOURCE: ..." on a missing marker or fewer than 2 samples between them. `source` names the
+/// stream in the errors.
+MarkedEnergy energy_between_markers(std::istream& in, const std::string& source = "<stream>");
+/// The same for a recorded file (errors also when it cannot be opened).
+MarkedEnergy energy_between_markers(const std::string& path);
+
+/// A live meter reading the sample stream above from `path` (a serial port such as
+/// /dev/ttyUSB0, a FIFO, or a growing regular file), covering `processors`. The path is opened
+/// read-only and non-blocking, with no terminal set-up: set the port's baud rate and raw mode
+/// first, e.g. `stty -F /dev/ttyUSB0 115200 raw -echo`. Each energy_j() reads whatever complete
+/// lines have arrived and integrates the samples by trapezoids over the meter's own timestamps;
+/// markers and comments are ignored. On a character device the first line, which may have been
+/// cut by opening the port mid-line, is dropped when malformed; any other malformed line, or
+/// time going backwards, throws std::runtime_error "serial:PATH: PATH:LINE: why". Samples come
+/// late by the meter's own latency, so windows must be much longer than its sample interval
+/// (update_interval_s(): the mean interval between the samples seen so far, 0 before two).
+/// nullptr with the reason when the path cannot be opened.
+std::unique_ptr<PowerMeter> make_serial_meter(const std::string& path, std::vector<int> processors,
+                                              std::string& why_not);
 
 /// Backend::power_meters()'s default: one RAPL meter (make_rapl_meter under `powercap_root`)
 /// covering every `cpu` processor of `platform`, or those processors "not measured" with the
