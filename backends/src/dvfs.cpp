@@ -17,39 +17,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sysfs.hpp"
+
 namespace hetmap::backend {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string trim(std::string s) {
-  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
-
-// The whole (small) file, trimmed; 0 or the errno of the failure.
-int read_text(const std::string& path, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return err;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  out = trim(text);
-  return 0;
-}
 
 bool exists(const std::string& path) {
   std::error_code ec;
@@ -58,7 +32,7 @@ bool exists(const std::string& path) {
 
 std::string must_read(const std::string& path, const char* needed_for) {
   std::string text;
-  if (const int err = read_text(path, text); err != 0)
+  if (const int err = sysfs::read(path, text); err != 0)
     throw BackendError(fmt::format("{} cannot be read ({}): it is needed for {}", path,
                                    std::strerror(err), needed_for));
   return text;
@@ -187,7 +161,7 @@ std::string no_cpufreq(const std::string& root) {
 std::vector<long long> read_policy_levels(const std::string& dir, bool& listed) {
   std::string text;
   const std::string avail = dir + "/scaling_available_frequencies";
-  if (read_text(avail, text) == 0 && !words(text).empty()) {
+  if (sysfs::read(avail, text) == 0 && !words(text).empty()) {
     listed = true;
     return parse_numbers(text, avail);
   }
@@ -206,7 +180,7 @@ CpuFreqPolicyInfo read_policy(const std::string& dir, const std::string& name,
   info.name = name;
   info.path = dir;
   std::string text;
-  if (read_text(dir + "/related_cpus", text) == 0 && !words(text).empty())
+  if (sysfs::read(dir + "/related_cpus", text) == 0 && !words(text).empty())
     info.cores = parse_cpu_list(text, dir + "/related_cpus");
   else
     info.cores = parse_cpu_list(must_read(dir + "/affected_cpus", "the policy's cores"),
@@ -215,7 +189,7 @@ CpuFreqPolicyInfo read_policy(const std::string& dir, const std::string& name,
   info.levels_mhz = to_mhz(khz, 1000.0);
   if (levels_khz) *levels_khz = khz;
   info.governor = must_read(dir + "/scaling_governor", "the governor");
-  if (read_text(dir + "/scaling_available_governors", text) == 0) info.governors = words(text);
+  if (sysfs::read(dir + "/scaling_available_governors", text) == 0) info.governors = words(text);
   return info;
 }
 
@@ -282,7 +256,7 @@ DevFreqInfo read_devfreq(const std::string& dir, const std::string& name,
   if (levels_hz) *levels_hz = hz;
   info.governor = must_read(dir + "/governor", "the governor");
   std::string text;
-  if (read_text(dir + "/available_governors", text) == 0) info.governors = words(text);
+  if (sysfs::read(dir + "/available_governors", text) == 0) info.governors = words(text);
   return info;
 }
 
@@ -372,8 +346,8 @@ std::pair<std::string, std::string> find_policy(const std::string& root, int cor
   }
   for (const auto& [name, dir] : policy_dirs(root)) {
     std::string text;
-    if ((read_text(dir + "/related_cpus", text) == 0 && !words(text).empty()) ||
-        read_text(dir + "/affected_cpus", text) == 0) {
+    if ((sysfs::read(dir + "/related_cpus", text) == 0 && !words(text).empty()) ||
+        sysfs::read(dir + "/affected_cpus", text) == 0) {
       const auto cores = parse_cpu_list(text, dir + "/related_cpus");
       if (std::find(cores.begin(), cores.end(), core) != cores.end()) return {name, dir};
     }
@@ -435,7 +409,7 @@ void CpuFreqDomain::set_mhz(double mhz) {
   if (now != "userspace") {
     std::string text;
     const std::string avail = info_.path + "/scaling_available_governors";
-    if (read_text(avail, text) == 0 && !contains(words(text), "userspace"))
+    if (sysfs::read(avail, text) == 0 && !contains(words(text), "userspace"))
       throw BackendError(fmt::format("{} offers no userspace governor ({}): setting a CPU "
                                      "frequency needs a kernel with CONFIG_CPU_FREQ_GOV_USERSPACE",
                                      avail, text));

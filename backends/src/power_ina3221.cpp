@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "hetmap/backend/power.hpp"
+#include "sysfs.hpp"
 
 namespace hetmap::backend {
 
@@ -24,33 +25,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A sysfs file's first line; false with `error` = "PATH: strerror" when it cannot be read.
-bool read_line(const std::string& path, std::string& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  char buf[128];
-  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-  const int err = errno;
-  ::close(fd);
-  if (n < 0) {
-    error = path + ": " + std::strerror(err);
-    return false;
-  }
-  out.assign(buf, static_cast<std::size_t>(n));
-  const std::size_t nl = out.find('\n');
-  if (nl != std::string::npos) out.resize(nl);
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\r' || out.back() == '\t'))
-    out.pop_back();
-  return true;
-}
-
 // A sysfs file holding one integer (mW, mV, mA); false with the reason otherwise.
 bool read_number(const std::string& path, double& value, std::string& error) {
   std::string text;
-  if (!read_line(path, text, error)) return false;
+  if (!sysfs::read(path, text, error)) return false;
   char* end = nullptr;
   errno = 0;
   const long long v = text.empty() ? 0 : std::strtoll(text.c_str(), &end, 10);
@@ -115,7 +93,7 @@ std::vector<Rail> find_rails(const std::string& root, std::vector<std::string>& 
         const std::string power_path = fmt::format("{}/in_power{}_input", iio, ch);
         std::error_code ec;
         if (!fs::exists(name_path, ec) && !fs::exists(power_path, ec)) continue;
-        if (!read_line(name_path, label, error)) {
+        if (!sysfs::read(name_path, label, error)) {
           unreadable.push_back(error);
           continue;
         }
@@ -125,12 +103,12 @@ std::vector<Rail> find_rails(const std::string& root, std::vector<std::string>& 
         rails.push_back(std::move(r));
       }
   for (const std::string& hw : subdirs(root + "/class/hwmon", "hwmon")) {
-    if (!read_line(hw + "/name", label, error) || label != "ina3221") continue;
+    if (!sysfs::read(hw + "/name", label, error) || label != "ina3221") continue;
     for (int ch = 1; ch <= 3; ++ch) {
       const std::string label_path = fmt::format("{}/in{}_label", hw, ch);
       std::error_code ec;
       if (!fs::exists(label_path, ec)) continue;
-      if (!read_line(label_path, label, error)) {
+      if (!sysfs::read(label_path, label, error)) {
         unreadable.push_back(error);
         continue;
       }

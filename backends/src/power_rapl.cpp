@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "hetmap/backend/power.hpp"
+#include "sysfs.hpp"
 
 namespace hetmap::backend {
 
@@ -19,29 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A sysfs file's first line; false with `error` = "PATH: strerror" when it cannot be read.
-bool read_line(const std::string& path, std::string& out, std::string& error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  char buf[128];
-  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-  const int err = errno;
-  ::close(fd);
-  if (n < 0) {
-    error = path + ": " + std::strerror(err);
-    return false;
-  }
-  out.assign(buf, static_cast<std::size_t>(n));
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return true;
-}
-
 bool read_uj(const std::string& path, unsigned long long& value, std::string& error) {
   std::string text;
-  if (!read_line(path, text, error)) return false;
+  if (!sysfs::read(path, text, error)) return false;
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
     error = path + ": expected a non-negative integer (microjoules), got '" + text + "'";
     return false;
@@ -149,7 +130,7 @@ std::unique_ptr<PowerMeter> make_rapl_meter(std::vector<int> processors, std::st
   std::vector<RaplMeter::Zone> zones;
   for (const Found& f : found) {
     std::string label, error;
-    if (!read_line(f.dir + "/name", label, error)) {
+    if (!sysfs::read(f.dir + "/name", label, error)) {
       why_not = "rapl: " + error;
       return nullptr;
     }
