@@ -64,28 +64,47 @@ std::string dvfs_unavailable_reason(const std::string& root = "/sys");
 /// The same for devfreq device `name`; empty when it can be driven.
 std::string devfreq_unavailable_reason(const std::string& name, const std::string& root = "/sys");
 
+/// One processor's frequency, as a board backend drives it whatever the mechanism (a CPU
+/// cluster's cpufreq policy, a GPU's devfreq device).
+class FreqDomain {
+ public:
+  virtual ~FreqDomain() = default;
+  virtual const std::vector<double>& levels_mhz() const = 0;
+  /// The governor as read now.
+  virtual std::string governor() const = 0;
+  /// The current frequency in MHz, as the kernel reports it.
+  virtual double cur_mhz() const = 0;
+  /// Pins the frequency to `mhz`, which must be one of levels_mhz(); then verify() when the
+  /// options ask for it.
+  virtual void set_mhz(double mhz) = 0;
+  /// Throws unless the current frequency is `mhz`'s level.
+  virtual void verify(double mhz) const = 0;
+  /// Puts back what the first set_mhz() changed; nothing when nothing was changed.
+  virtual void restore() = 0;
+};
+
 /// The frequency of one cpufreq policy, the one holding `cores` (all of them: cores of two
 /// policies are an error).
-class CpuFreqDomain {
+class CpuFreqDomain : public FreqDomain {
  public:
   explicit CpuFreqDomain(const std::vector<int>& cores, DvfsOptions options = {});
-  ~CpuFreqDomain();  // restore(); a failure there is printed to stderr (no throwing here)
+  ~CpuFreqDomain() override;  // restore(); a failure there is printed to stderr (no throwing here)
   CpuFreqDomain(const CpuFreqDomain&) = delete;
   CpuFreqDomain& operator=(const CpuFreqDomain&) = delete;
 
   const CpuFreqPolicyInfo& info() const { return info_; }
-  const std::vector<double>& levels_mhz() const { return info_.levels_mhz; }
+  const std::vector<double>& levels_mhz() const override { return info_.levels_mhz; }
   /// scaling_governor as read now.
-  std::string governor() const;
+  std::string governor() const override;
   /// scaling_cur_freq in MHz.
-  double cur_mhz() const;
+  double cur_mhz() const override;
   /// Sets the governor to `userspace` (remembering the old one, once) and writes
   /// scaling_setspeed in kHz, then verify() when options.verify. `mhz` must be a level.
-  void set_mhz(double mhz);
+  void set_mhz(double mhz) override;
   /// Throws unless scaling_cur_freq is `mhz` (within half a kHz).
-  void verify(double mhz) const;
+  void verify(double mhz) const override;
   /// Puts back the governor found before the first set_mhz(); nothing when none was changed.
-  void restore();
+  void restore() override;
 
  private:
   CpuFreqPolicyInfo info_;
@@ -96,22 +115,22 @@ class CpuFreqDomain {
 /// The frequency of one devfreq device (a GPU). With the `userspace` governor offered:
 /// governor := userspace, userspace/set_freq := Hz. Without it: min_freq and max_freq are both
 /// pinned to the level, the governor left alone.
-class DevFreqDomain {
+class DevFreqDomain : public FreqDomain {
  public:
   explicit DevFreqDomain(const std::string& name, DvfsOptions options = {});
-  ~DevFreqDomain();
+  ~DevFreqDomain() override;
   DevFreqDomain(const DevFreqDomain&) = delete;
   DevFreqDomain& operator=(const DevFreqDomain&) = delete;
 
   const DevFreqInfo& info() const { return info_; }
-  const std::vector<double>& levels_mhz() const { return info_.levels_mhz; }
+  const std::vector<double>& levels_mhz() const override { return info_.levels_mhz; }
   bool uses_userspace() const { return userspace_; }
-  std::string governor() const;
-  double cur_mhz() const;
-  void set_mhz(double mhz);
-  void verify(double mhz) const;
+  std::string governor() const override;
+  double cur_mhz() const override;
+  void set_mhz(double mhz) override;
+  void verify(double mhz) const override;
   /// Puts back the governor, or min_freq/max_freq, found before the first set_mhz().
-  void restore();
+  void restore() override;
 
  private:
   DevFreqInfo info_;
