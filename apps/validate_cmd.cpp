@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
@@ -138,29 +138,20 @@ int run_validate(const ValidateCmdOptions& o) {
   // (docs/validation.md): the GPU's launch and synchronisation overhead (MODEL.device.csv, the
   // device times), the per-tensor copy times (MODEL.transfers.csv: the link formula instead),
   // the contention factor.
-  std::vector<Problem> variants;
-  std::vector<std::string> variant_names;
+  std::vector<std::pair<std::string, Problem>> variants;
   const Model& pm = problem.model();
   const Platform& pp = problem.platform();
-  std::optional<Transfers> transfers;
-  if (auto tp = transfers_path_for(profile_path)) transfers = load_transfers(*tp, pm, pp);
-  const Profile profile = load_profile(profile_path, pm, pp);
   const fs::path device_csv = fs::path(o.profile) / (model.name + ".device.csv");
-  if (fs::exists(device_csv)) {
-    variants.emplace_back(pm, pp, load_profile(device_csv.string(), pm, pp), transfers);
-    variant_names.push_back("no_launch_overhead");
-  }
-  if (transfers) {
-    variants.emplace_back(pm, pp, profile);
-    variant_names.push_back("no_transfers");
-  }
+  if (fs::exists(device_csv))
+    variants.emplace_back("no_launch_overhead",
+                          Problem(pm, pp, load_profile(device_csv.string(), pm, pp), problem.transfers()));
+  if (problem.transfers()) variants.emplace_back("no_transfers", Problem(pm, pp, problem.profile()));
   if (pp.contention != 1.0) {
     Platform flat = pp;
     flat.contention = 1.0;
-    variants.emplace_back(pm, flat, profile, transfers);
-    variant_names.push_back("no_contention");
+    variants.emplace_back("no_contention", Problem(pm, flat, problem.profile(), problem.transfers()));
   }
-  for (std::size_t v = 0; v < variants.size(); ++v) vo.variants.push_back({variant_names[v], &variants[v]});
+  for (const auto& [name, variant] : variants) vo.variants.push_back({name, &variant});
   std::cerr << fmt::format("validating {} mappings of {} ({} inputs each) on {}\n", mappings.size(),
                            model.name, o.inputs, be->describe());
   const backend::ValidationReport rep = backend::validate(*be, problem, mappings, vo);

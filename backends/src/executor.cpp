@@ -741,7 +741,8 @@ std::string fmt_ms(double ms) {
 }
 
 // energy_mj: the measured energy of every meter over the window, per input, when every
-// processor is covered; else NaN with the reason.
+// processor is covered; else NaN with the reason. metered_energy_mj: the same over the
+// processors the meters cover.
 void Executor::finish_energy() {
   ExecuteResult& r = res_;
   r.energy_mj = kNaN;
@@ -749,19 +750,32 @@ void Executor::finish_energy() {
     r.energy_note = "not measured: power sampling switched off";
     return;
   }
-  std::vector<std::pair<std::string, std::string>> missing;  // (why, processors)
-  for (int q = 0; q < n_procs_; ++q) {
-    if (meters_->covers(q)) continue;
-    const std::string why = meters_->why_not(q), name = pb_.platform().processors[q].name;
-    auto it = std::find_if(missing.begin(), missing.end(),
-                           [&](const auto& m) { return m.first == why; });
-    if (it == missing.end()) missing.push_back({why, name});
-    else it->second += ", " + name;
+  const bool read = r.power.ok() && !r.power.meters.empty();
+  const SlowestMeter slowest = slowest_meter(meters_->pointers());
+  if (read) {
+    // Each meter's mean power over its window times the run's span (first arrival to last
+    // done, as the DES's energy): the window also holds the start and stop readings (about 4 ms
+    // each for NVML) and the dispatcher's wake-up after the last done. W x ms = mJ.
+    double mj = 0.0;
+    for (const MeterWindow& m : r.power.meters) {
+      mj += m.mean_w() * last_done_;
+      r.metered_processors.insert(r.metered_processors.end(), m.processors.begin(), m.processors.end());
+    }
+    std::sort(r.metered_processors.begin(), r.metered_processors.end());
+    r.metered_energy_mj = mj / n_inputs_;
+    r.energy_coarse = slowest.coarse(r.power.seconds);
   }
+  std::vector<std::string> why(static_cast<std::size_t>(n_procs_));
+  for (int q = 0; q < n_procs_; ++q)
+    if (!meters_->covers(q)) why[static_cast<std::size_t>(q)] = meters_->why_not(q);
+  const auto missing = group_by_reason(why);
   if (!missing.empty()) {
     r.energy_note = "not measured:";
-    for (std::size_t i = 0; i < missing.size(); ++i)
-      r.energy_note += (i ? "; " : " ") + missing[i].second + ": " + missing[i].first;
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      std::string names;
+      for (int q : missing[i].second) names += (names.empty() ? "" : ", ") + pb_.platform().processors[q].name;
+      r.energy_note += (i ? "; " : " ") + names + ": " + missing[i].first;
+    }
     return;
   }
   if (!r.power.ok()) {
@@ -769,32 +783,17 @@ void Executor::finish_energy() {
       if (!m.error.empty()) r.energy_note = "not measured: reading a power meter failed: " + m.error;
     return;
   }
-  // Each meter's mean power over its window times the run's span (first arrival to last
-  // done, as the DES's energy): the window also holds the start and stop readings (about 4 ms
-  // each for NVML) and the dispatcher's wake-up after the last done. W x ms = mJ.
-  const double joules = r.power.energy_j();
-  double mj = 0.0;
-  for (const MeterWindow& m : r.power.meters) mj += m.mean_w() * last_done_;
-  r.energy_mj = mj / n_inputs_;
+  r.energy_mj = r.metered_energy_mj;
   std::string by;
-  double slowest = 0.0;
-  std::string slowest_name;
-  for (std::size_t i = 0; i < meters_->meters.size(); ++i) {
-    const PowerMeter& m = *meters_->meters[i];
-    by += (i ? ", " : "") + m.name();
-    if (m.update_interval_s() > slowest) {
-      slowest = m.update_interval_s();
-      slowest_name = m.name();
-    }
-  }
-  const double window = r.power.seconds;
+  for (std::size_t i = 0; i < meters_->meters.size(); ++i) by += (i ? ", " : "") + meters_->meters[i]->name();
   char buf[256];
-  std::snprintf(buf, sizeof(buf), "measured: %.6g J over %.4g s by ", joules, window);
+  std::snprintf(buf, sizeof(buf), "measured: %.6g J over %.4g s by ", r.power.energy_j(), r.power.seconds);
   r.energy_note = buf + by + "; mean power x the run's " + fmt_ms(last_done_) + " span / " +
                   std::to_string(n_inputs_) + " input" + (n_inputs_ == 1 ? "" : "s");
-  if (slowest > 0 && window < 10 * slowest) {
-    std::snprintf(buf, sizeof(buf), "; warning: the run is shorter than 10 updates of %s's counter "
-                  "(about every %.3g s): the energy is coarse", slowest_name.c_str(), slowest);
+  if (r.energy_coarse) {
+    std::snprintf(buf, sizeof(buf), "; warning: the run is shorter than %g updates of %s's counter "
+                  "(about every %.3g s): the energy is coarse", kCoarseUpdates,
+                  slowest.meter->name().c_str(), slowest.interval_s);
     r.energy_note += buf;
   }
 }

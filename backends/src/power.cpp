@@ -80,6 +80,24 @@ std::vector<PowerMeter*> PowerMeters::pointers() const {
   return out;
 }
 
+SlowestMeter slowest_meter(const std::vector<PowerMeter*>& meters) {
+  SlowestMeter s;
+  for (const PowerMeter* m : meters)
+    if (m->update_interval_s() > s.interval_s) s = {m, m->update_interval_s()};
+  return s;
+}
+
+std::vector<std::pair<std::string, std::vector<int>>> group_by_reason(const std::vector<std::string>& why) {
+  std::vector<std::pair<std::string, std::vector<int>>> groups;
+  for (int p = 0; p < static_cast<int>(why.size()); ++p) {
+    if (why[p].empty()) continue;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == why[p]; });
+    if (it == groups.end()) groups.push_back({why[p], {p}});
+    else it->second.push_back(p);
+  }
+  return groups;
+}
+
 PowerMeters default_power_meters(const Platform& platform, const std::string& backend,
                                  const std::string& powercap_root) {
   PowerMeters out;

@@ -330,10 +330,6 @@ std::vector<double> measure_copy(Backend& backend, int from, int to, const Shape
 // Power (docs/validation.md, "Power and energy"; docs/semantics.md, "Energy": a processor draws
 // active_w while it executes a task, idle_w otherwise).
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 // Every processor idle for `seconds`: the calling thread sleeps while the sampler reads.
 PowerWindow idle_window(PowerSampler& sampler, double seconds) {
   sampler.start();
@@ -410,7 +406,7 @@ ActiveRun active_window(Backend& backend, const Model& model, int p, const Profi
     do {
       a.busy_s += pass();
       ++a.passes;
-    } while (seconds_since(t0) < o.power_active_s);
+    } while (ms_since(t0) < o.power_active_s * 1e3);
     a.window = sampler.stop();
     a.ran = true;
   });
@@ -476,18 +472,11 @@ void measure_power(Backend& backend, const Model& model, const ProfileOptions& o
 
   const std::vector<PowerMeter*> ms = meters.pointers();
   const std::size_t M = ms.size();
-  double slowest = 0.0;
-  std::string slowest_name;
-  for (PowerMeter* m : ms)
-    if (m->update_interval_s() > slowest) {
-      slowest = m->update_interval_s();
-      slowest_name = m->name();
-    }
-  if (slowest > 0 && std::min(o.power_idle_s, o.power_active_s) < 10 * slowest)
+  if (const SlowestMeter slowest = slowest_meter(ms); slowest.coarse(std::min(o.power_idle_s, o.power_active_s)))
     pw.warnings.push_back(fmt::format(
-        "windows of {:g} s / {:g} s span fewer than 10 updates of {}'s counter (about every {:g} s): "
+        "windows of {:g} s / {:g} s span fewer than {:g} updates of {}'s counter (about every {:g} s): "
         "the power readings are coarse",
-        o.power_idle_s, o.power_active_s, slowest_name, slowest));
+        o.power_idle_s, o.power_active_s, kCoarseUpdates, slowest.meter->name(), slowest.interval_s));
   PowerSampler sampler(ms, std::chrono::milliseconds(o.power_period_ms), /*keep_samples=*/false);
   auto abandon = [&](const std::string& why) {
     for (int p = 0; p < P; ++p)
@@ -632,17 +621,8 @@ std::string one_line(std::string s) {
 
 // Processors grouped by the reason they have no measured power: "cpu0, cpu1 (why)".
 std::string missing_power(const ProfileResult& r) {
-  const PowerMeasurement& pw = r.power;
-  std::vector<std::pair<std::string, std::vector<int>>> groups;
-  for (int p = 0; p < static_cast<int>(pw.why_not.size()); ++p) {
-    if (pw.why_not[p].empty()) continue;
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const auto& g) { return g.first == pw.why_not[p]; });
-    if (it == groups.end()) groups.push_back({pw.why_not[p], {p}});
-    else it->second.push_back(p);
-  }
   std::string s;
-  for (const auto& [why, procs] : groups)
+  for (const auto& [why, procs] : group_by_reason(r.power.why_not))
     s += (s.empty() ? "" : "; ") + proc_list(r.platform, procs) + " (" + one_line(why) + ")";
   return s;
 }
@@ -1195,23 +1175,21 @@ ProfileFiles write_profile(const ProfileResult& r, const Model& model, const std
   const std::string platform = platform_yaml(r), prof = profile_csv(r, model);
   const std::string transfers = r.transfers.empty() ? "" : transfers_csv(r, model);
   const std::string device = device_profile_csv(r, model);
-  const fs::path device_path = fs::path(dir) / (model.name + ".device.csv");
-  if (!device.empty()) {
-    f.device = device_path.string();
-    detail::write_file_atomic(f.device, device);
-  } else {
+  // A file this run has nothing for is removed: a stale transfers file from an earlier run would
+  // silently override the link formula, a stale device file describe another backend's run.
+  auto write_or_remove = [&](const std::string& suffix, const std::string& text) {
+    const std::string path = (fs::path(dir) / (model.name + suffix)).string();
+    if (!text.empty()) {
+      detail::write_file_atomic(path, text);
+      return path;
+    }
     std::error_code ec;
-    fs::remove(device_path, ec);  // a stale one would describe another backend's run
-  }
-  if (!transfers.empty()) f.transfers = (fs::path(dir) / (model.name + ".transfers.csv")).string();
+    fs::remove(path, ec);
+    return std::string();
+  };
+  f.device = write_or_remove(".device.csv", device);
   detail::write_file_atomic(f.profile, prof);
-  if (!f.transfers.empty()) {
-    detail::write_file_atomic(f.transfers, transfers);
-  } else {
-    // A stale transfers file from an earlier run would silently override the link formula.
-    std::error_code ec;
-    fs::remove(fs::path(dir) / (model.name + ".transfers.csv"), ec);
-  }
+  f.transfers = write_or_remove(".transfers.csv", transfers);
   detail::write_file_atomic(f.platform, platform);
   return f;
 }

@@ -114,6 +114,8 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
       throw Error("", 0, "validation variant '" + v.name + "': not the same model and platform",
                   kOtherError);
   std::vector<double> pe, me;  // energies of the rows that have both
+  int coarse = 0;               // rows whose run was too short for the meters
+  std::string partial;          // an energy scope other than "all"
   std::string predicted_why, measured_why;
   if (!problem.platform().has_power()) {
     std::string procs;
@@ -183,7 +185,11 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
         row.energy_scope = scope;
       }
     }
-    if (!row.energy_scope.empty() && run.energy_coarse) row.energy_scope += ";coarse";
+    if (!row.energy_scope.empty() && row.energy_scope != "all") partial = row.energy_scope;
+    if (!row.energy_scope.empty() && run.energy_coarse) {
+      row.energy_scope += ";coarse";
+      ++coarse;
+    }
     if (!row.energy_scope.empty() && !run.energy_coarse && row.measured_energy_mj > 0) {
       pe.push_back(row.predicted_energy_mj);
       me.push_back(row.measured_energy_mj);
@@ -229,20 +235,13 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
   }
   rep.energy_rows = static_cast<int>(pe.size());
   rep.energy_mape_pct = pe.empty() ? std::numeric_limits<double>::quiet_NaN() : mape(pe, me);
-  int coarse = 0;
-  std::string partial;  // a scope other than "all"
-  for (const ValidationRow& row : rep.rows) {
-    coarse += row.energy_scope.find(";coarse") != std::string::npos;
-    const std::string scope = row.energy_scope.substr(0, row.energy_scope.find(';'));
-    if (!scope.empty() && scope != "all") partial = scope;
-  }
   if (rep.energy_rows < static_cast<int>(rep.rows.size()) || !partial.empty()) {
     std::vector<std::string> parts;
     if (!partial.empty()) parts.push_back("energy compared over " + partial + " only (the processors "
                                           "the meters cover)");
     if (coarse > 0)
-      parts.push_back(fmt::format("{} run{} shorter than 10 updates of a meter's counter left out",
-                                  coarse, coarse == 1 ? "" : "s"));
+      parts.push_back(fmt::format("{} run{} shorter than {:g} updates of a meter's counter left out",
+                                  coarse, coarse == 1 ? "" : "s", kCoarseUpdates));
     if (partial.empty() && !predicted_why.empty()) parts.push_back(predicted_why);
     if (!measured_why.empty()) parts.push_back(measured_why);
     if (parts.empty()) parts.push_back("a measured energy of 0");
@@ -263,22 +262,8 @@ ValidationReport validate(Backend& backend, const Problem& problem,
     x.power = o.power;
     x.meters = &meters;
     ExecuteResult r = execute(backend, problem, config, x);
-    Measurement m{std::move(r.latency_ms), r.energy_mj, std::move(r.energy_note), {},
-                  std::numeric_limits<double>::quiet_NaN()};
-    // The meters' energy over the run's span, as the executor's energy_mj (executor.hpp), for
-    // the processors they cover.
-    if (r.power.ok() && !r.power.meters.empty() && r.inputs > 0) {
-      double mj = 0.0;
-      for (const MeterWindow& w : r.power.meters) {
-        mj += w.mean_w() * r.makespan_ms;
-        m.metered.insert(m.metered.end(), w.processors.begin(), w.processors.end());
-      }
-      std::sort(m.metered.begin(), m.metered.end());
-      m.metered_energy_mj = mj / r.inputs;
-      for (const auto& meter : meters.meters)
-        m.energy_coarse = m.energy_coarse || r.power.seconds < 10 * meter->update_interval_s();
-    }
-    return m;
+    return Measurement{std::move(r.latency_ms), r.energy_mj, std::move(r.energy_note),
+                       std::move(r.metered_processors), r.metered_energy_mj, r.energy_coarse};
   });
 }
 

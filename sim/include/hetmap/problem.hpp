@@ -46,6 +46,8 @@ class Problem {
   const Model& model() const { return model_; }
   const Platform& platform() const { return platform_; }
   const Profile& profile() const { return profile_; }
+  /// Measured per-tensor copy times, where the profile had them (MODEL.transfers.csv).
+  const std::optional<Transfers>& transfers() const { return transfers_; }
   const std::optional<ExitTrace>& trace() const { return trace_; }
 
   int layers() const { return n_layers_; }

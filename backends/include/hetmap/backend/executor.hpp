@@ -38,6 +38,7 @@
 // The reported numbers fill a DesResult: cancelled_work_ms is NaN (unknown), events = tasks run
 // + copies run; utilisation = busy time within the span / span.
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -93,6 +94,13 @@ struct ExecuteResult : DesResult {
   double setup_ms = 0.0;       // building kernels and allocating buffers (not in any latency)
   /// How energy_mj was measured ("measured: ..."), or why it is NaN ("not measured: ..."); one line.
   std::string energy_note;
+  /// The energy per input of the processors the meters cover (`metered_processors`, sorted),
+  /// computed as energy_mj is; NaN without meters or when a reading failed. Equals energy_mj
+  /// when the meters cover every processor; validation compares it where they cover only some.
+  std::vector<int> metered_processors;
+  double metered_energy_mj = std::numeric_limits<double>::quiet_NaN();
+  /// The run spanned fewer than kCoarseUpdates updates of a meter's counter (power.hpp).
+  bool energy_coarse = false;
   /// Every sampled meter over the run (energy, samples every power_period_ms); empty without meters.
   PowerWindow power;
   std::vector<ExecutedOutput> outputs;  // keep_outputs, per input

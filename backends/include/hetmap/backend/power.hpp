@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "hetmap/platform.hpp"
@@ -67,6 +68,23 @@ struct PowerMeters {
   std::string why_not(int processor) const;
   std::vector<PowerMeter*> pointers() const;
 };
+
+/// A window shorter than this many updates of a meter's counter gives coarse energy: the
+/// profiler and the executor warn, validation leaves such runs out of its energy MAPE.
+inline constexpr double kCoarseUpdates = 10;
+
+/// The meter whose counter updates least often; no meter when every one is read on demand.
+struct SlowestMeter {
+  const PowerMeter* meter = nullptr;
+  double interval_s = 0.0;
+  /// Whether a window of `seconds` spans fewer than kCoarseUpdates of its updates.
+  bool coarse(double seconds) const { return meter && seconds < kCoarseUpdates * interval_s; }
+};
+SlowestMeter slowest_meter(const std::vector<PowerMeter*>& meters);
+
+/// Processors grouped by why they have no measured power (`why[p]`, "" for a measured one), in
+/// order of first appearance: {reason, processors}.
+std::vector<std::pair<std::string, std::vector<int>>> group_by_reason(const std::vector<std::string>& why);
 
 /// Where Linux exposes RAPL (powercap sysfs).
 inline constexpr const char* kPowercapRoot = "/sys/class/powercap";
