@@ -1,6 +1,7 @@
 // `hetmap profile`: measure a model's layers, the links of a backend's processors and (where
 // the backend has power meters) their idle and active power, and write the simulator's inputs
-// (DIR/platform.yaml, DIR/MODEL.csv, DIR/MODEL.transfers.csv).
+// (DIR/platform.yaml, DIR/MODEL.csv, DIR/MODEL.transfers.csv; with --dvfs, every frequency
+// level and DIR/MODEL.dvfs.csv, docs/dvfs.md).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "power_option.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/profiler.hpp"
 #include "hetmap/model.hpp"
@@ -20,8 +22,10 @@ struct ProfileCmdOptions {
   std::string backend = "reference", model, out;
   int clusters = 0;
   bool quick = false, no_transfers = false, no_contention = false, direct_links = false, isolated = false,
-       no_power = false;
+       no_power = false, dvfs = false;
+  std::vector<std::string> power_meter;
   double rel_ci = 0.0, time_cap_ms = 0.0, power_window_s = 0.0;
+  int dvfs_settle_ms = -1;
   int min_reps = 0, max_reps = 0, warmup = -1;
   std::uint64_t seed = 1;
 };
@@ -45,8 +49,11 @@ int run_profile(const ProfileCmdOptions& o) {
   po.in_model = !o.isolated;
   po.contention = !o.no_contention;
   po.power = !o.no_power;
+  po.power_meters = parse_power_meters(o.power_meter, be->platform(), o.no_power);
   if (o.power_window_s > 0) po.power_idle_s = po.power_active_s = o.power_window_s;
   po.seed = o.seed;
+  po.dvfs_sweep = o.dvfs;
+  if (o.dvfs_settle_ms >= 0) po.dvfs_settle_ms = o.dvfs_settle_ms;
   po.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
 
   std::cerr << fmt::format("profiling {} ({} layers) on {}\n", model.name, model.layers.size(),
@@ -62,6 +69,10 @@ int run_profile(const ProfileCmdOptions& o) {
     std::cout << fmt::format("  link {}-{}  latency {:.4f} ms, {:.2f} GB/s\n",
                              r.platform.processors[l.a].name, r.platform.processors[l.b].name,
                              l.fit.latency_ms, l.fit.gbytes_per_s);
+  if (!r.freq_note.empty()) std::cout << fmt::format("  frequencies       {}\n", r.freq_note);
+  if (!r.dvfs_layers.empty())
+    std::cout << fmt::format("  DVFS sweep        {} rows (every level; GPU rows per host level)\n",
+                             r.dvfs_layers.size());
   std::cout << fmt::format("  contention        {:.3f} ({})\n", r.platform.contention,
                            r.contention.note);
   // Power: what was measured, and which processors have none (and why).
@@ -86,6 +97,7 @@ int run_profile(const ProfileCmdOptions& o) {
   std::cout << "wrote " << f.platform << "\nwrote " << f.profile << "\n";
   if (!f.transfers.empty()) std::cout << "wrote " << f.transfers << "\n";
   if (!f.device.empty()) std::cout << "wrote " << f.device << " (device times, for comparison)\n";
+  if (!f.dvfs.empty()) std::cout << "wrote " << f.dvfs << " (every frequency level, GPU rows per host level)\n";
   return kOk;
 }
 
@@ -121,8 +133,17 @@ Action add_profile(CLI::App& app) {
                   "seconds of each idle and active power window (2; --quick: 0.5); NVML's counter "
                   "moves every 0.1 s")
       ->check(CLI::Range(0.05, 600.0));
+  add_power_meter_option(cmd, o->power_meter);
   cmd->add_flag("--no-power", o->no_power,
                 "do not measure idle_w/active_w with the backend's power meters (energy stays unpredicted)");
+  cmd->add_flag("--dvfs", o->dvfs,
+                "measure every layer at every frequency level (cpufreq/devfreq through sysfs; GPU "
+                "layers at every host-CPU level too, in MODEL.dvfs.csv); every processor's "
+                "frequency must be settable (root, userspace governor), else exit 2. Without it, "
+                "processors with freqs_mhz are held at their highest level where settable");
+  cmd->add_option("--dvfs-settle-ms", o->dvfs_settle_ms,
+                  "wait after each frequency change before timing (50)")
+      ->check(CLI::Range(0, 60000));
   cmd->add_option("--seed", o->seed, "seed of the random weights and inputs");
   return [o, cmd]() -> int {
     if (!cmd->parsed()) return -1;

@@ -1,6 +1,7 @@
 // `hetmap run`: execute one mapping for real on a backend; the same JSON keys as `simulate` in
-// DES mode, measured, plus `energy_note` (how energy_mj was measured, or why it is null) and
-// `power` (each sampled power meter over the run).
+// DES mode, measured, plus `energy_note` (how energy_mj was measured, or why it is null),
+// `power` (each sampled power meter over the run), `freq_mhz` (the level set per processor, from
+// the mapping's freq_mhz; docs/dvfs.md) and `freq_note`.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "power_option.hpp"
 #include "output.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/executor.hpp"
@@ -30,8 +32,17 @@ struct RunCmdOptions {
   std::string backend = "reference", model, mapping, trace, json, chrome_trace, arrival = "closed";
   int inputs = 1, clusters = 0;
   std::uint64_t seed = 1;
-  bool no_power = false;
+  bool no_power = false, no_dvfs = false;
+  std::vector<std::string> power_meter;
 };
+
+// The levels the run set, by processor name (only those set).
+Json freq_json(const Problem& problem, const backend::ExecuteResult& r) {
+  Json out = Json::object();
+  for (std::size_t q = 0; q < r.freq_mhz.size(); ++q)
+    if (r.freq_mhz[q] > 0) out[problem.platform().processors.at(q).name] = r.freq_mhz[q];
+  return out;
+}
 
 // The sampled power meters: per meter its energy and mean power over the run.
 Json power_json(const Problem& problem, const backend::ExecuteResult& r) {
@@ -76,20 +87,27 @@ int run_run(const RunCmdOptions& o) {
   x.seed = o.seed;
   x.record_schedule = !o.chrome_trace.empty();
   x.power = !o.no_power;
+  x.apply_freq = !o.no_dvfs;
   std::optional<ExitTrace> trace;
   if (!o.trace.empty()) trace = load_trace(o.trace, model);
 
   backend::BackendOptions bo;
   bo.clusters = o.clusters;
   std::unique_ptr<backend::Backend> be = backend::make_backend(o.backend, bo);
+  x.power_meters = parse_power_meters(o.power_meter, be->platform(), o.no_power);
   const Problem problem = backend::execution_problem(model, *be, std::move(trace));
   // The mapping's `platform:` must name the backend's platform (reference: host-cpu).
   const Config config = problem.resolve(mapping, /*check_profile=*/false);
+  if (o.no_dvfs && !backend::freq_processors(problem, config).empty())
+    std::cerr << "hetmap: warning: --no-dvfs: frequencies are left to the governor; measured times "
+                 "may not match the mapping's freq_mhz\n";
 
   backend::ExecuteResult r = backend::execute(*be, problem, config, x);
   Json result = to_json(problem, r);
   result["energy_note"] = r.energy_note;  // how energy_mj was measured, or why it is null
   result["power"] = power_json(problem, r);
+  result["freq_mhz"] = freq_json(problem, r);  // the levels set ({} where the platform has none)
+  if (!r.freq_note.empty()) result["freq_note"] = r.freq_note;
 
   // Files only once everything succeeded, all or none.
   std::string trace_json;
@@ -110,6 +128,7 @@ int run_run(const RunCmdOptions& o) {
                              r.tasks_run, r.copies_run, r.setup_ms);
     std::cout << to_table(result);
     std::cout << "\n  energy: " << r.energy_note << "\n";
+    if (!r.freq_note.empty()) std::cout << "  frequencies: " << r.freq_note << "\n";
     for (const backend::MeterWindow& m : r.power.meters)
       if (m.error.empty())
         std::cout << fmt::format("    {}: {:.6g} J over {:.4g} s, {:.4g} W mean\n", m.name, m.energy_j,
@@ -137,8 +156,13 @@ Action add_run(CLI::App& app) {
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: split the CPUs into K processors (default min(2, cores))")
       ->check(CLI::Range(1, 64));
+  add_power_meter_option(cmd, o->power_meter);
   cmd->add_flag("--no-power", o->no_power,
                 "do not sample the backend's power meters (energy_mj stays null)");
+  cmd->add_flag("--no-dvfs", o->no_dvfs,
+                "do not set the mapping's freq_mhz (cpufreq/devfreq): leave frequencies to the "
+                "governor, with a warning (by default they are set, and a processor whose "
+                "frequency cannot be set is an error)");
   cmd->add_option("--json", o->json, "write the result as JSON to FILE, or - for stdout");
   cmd->add_option("--chrome-trace", o->chrome_trace,
                   "write a Chrome trace-event JSON of the measured schedule (Perfetto)");

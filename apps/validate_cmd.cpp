@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "power_option.hpp"
 #include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/executor.hpp"
 #include "hetmap/backend/profiler.hpp"
 #include "hetmap/backend/validate.hpp"
 #include "hetmap/detail/io.hpp"
@@ -34,7 +36,8 @@ struct ValidateCmdOptions {
   std::string backend = "reference", model, profile, mappings, out;
   int random = 0, inputs = 50, warmup_inputs = 5, clusters = 0;
   std::uint64_t seed = 1;
-  bool no_power = false;
+  bool no_power = false, no_dvfs = false;
+  std::vector<std::string> power_meter;
 };
 
 // `n` random feasible mappings (DesignSpace::random: a processor per layer among those its
@@ -133,6 +136,16 @@ int run_validate(const ValidateCmdOptions& o) {
   vo.warmup_inputs = o.warmup_inputs;
   vo.seed = o.seed;
   vo.power = !o.no_power;
+  vo.power_meters = parse_power_meters(o.power_meter, be->platform(), o.no_power);
+  vo.apply_freq = !o.no_dvfs;
+  if (o.no_dvfs) {
+    bool any = false;
+    for (const auto& m : mappings)
+      any = any || !backend::freq_processors(problem, problem.resolve(m.mapping)).empty();
+    if (any)
+      std::cerr << "hetmap: warning: --no-dvfs: frequencies are left to the governor; measured "
+                   "times may not match the mappings' freq_mhz (nor the profile's rows)\n";
+  }
   vo.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
   // The same mappings predicted with one term of the model taken out, to show what each buys
   // (docs/validation.md): the GPU's launch and synchronisation overhead (MODEL.device.csv, the
@@ -230,8 +243,13 @@ Action add_validate(CLI::App& app) {
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: processors to split the CPUs into (default: as the profile)")
       ->check(CLI::Range(1, 64));
+  add_power_meter_option(cmd, o->power_meter);
   cmd->add_flag("--no-power", o->no_power,
                 "do not sample the backend's power meters (no measured energy)");
+  cmd->add_flag("--no-dvfs", o->no_dvfs,
+                "do not set each mapping's freq_mhz (cpufreq/devfreq): leave frequencies to the "
+                "governor, with a warning (by default they are set, and a processor whose "
+                "frequency cannot be set is an error)");
   cmd->add_option("--out", o->out, "output folder")->required();
   return [o, cmd, maps, rnd]() -> int {
     if (!cmd->parsed()) return -1;

@@ -1,7 +1,8 @@
 // Board power meters (backends/include/hetmap/backend/power.hpp): INA3221 rails against fake
 // sysfs trees of both L4T layouts (ina3221x iio, mainline hwmon) with an injected clock, and
 // the external meter's sample stream: recorded files (energy between markers, each malformed
-// case naming its line) and the live meter fed through a growing file and a FIFO.
+// case naming its line) and the live meter fed through a growing file and a FIFO; meters named
+// with --power-meter in place of a backend's own.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -17,7 +18,9 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/power.hpp"
+#include "hetmap/platform.hpp"
 
 namespace hetmap::backend {
 namespace {
@@ -362,6 +365,88 @@ TEST(SerialMeter, TheSamplerReadsIt) {
   const PowerWindow win = sampler.stop();
   ASSERT_TRUE(win.ok()) << win.meters[0].error;
   EXPECT_DOUBLE_EQ(win.energy_j(), 8.0);
+}
+
+// ------------------------------------------------------------------------------------------
+// --power-meter: board meters in place of a backend's own
+
+Platform board() {
+  return parse_platform(
+      "name: b\nhost: big\nprocessors:\n  - {name: big, kind: cpu}\n"
+      "  - {name: little, kind: cpu}\n  - {name: gpu, kind: gpu}\n",
+      "b.yaml");
+}
+
+// A meter that covers some processors and reads nothing (the backend's default meter).
+class StubMeter : public PowerMeter {
+ public:
+  explicit StubMeter(std::vector<int> ps) : ps_(std::move(ps)) {}
+  std::string name() const override { return "rapl:stub"; }
+  const std::vector<int>& processors() const override { return ps_; }
+  double energy_j() override { return 0.0; }
+  std::string method() const override { return "stub"; }
+
+ private:
+  std::vector<int> ps_;
+};
+
+TEST(MeterSpec, ParsesKindTargetAndProcessors) {
+  const Platform p = board();
+  const MeterSpec a = parse_meter_spec("ina3221:VDD_CPU_GPU_CV@big+little+gpu", p);
+  EXPECT_EQ(a.kind, "ina3221");
+  EXPECT_EQ(a.target, "VDD_CPU_GPU_CV");
+  EXPECT_EQ(a.processors, (std::vector<int>{0, 1, 2}));
+  const MeterSpec b = parse_meter_spec("serial:/dev/serial/by-id/usb-x:1@gpu", p);
+  EXPECT_EQ(b.target, "/dev/serial/by-id/usb-x:1");  // ':' and '@' only split where they must
+  EXPECT_EQ(b.processors, (std::vector<int>{2}));
+}
+
+TEST(MeterSpec, BadSpecsAreInputErrorsNamingTheOption) {
+  const Platform p = board();
+  for (const char* bad : {"ina3221:VDD_IN", "nvml:0@gpu", "serial:@gpu", "ina3221:VDD_IN@npu",
+                          "ina3221:VDD_IN@big+big", "VDD_IN@big"}) {
+    try {
+      parse_meter_spec(bad, p);
+      FAIL() << bad << " was accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.exit_code(), kBadInput);
+      EXPECT_NE(std::string(e.what()).find(std::string("--power-meter ") + bad), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(MeterSpec, ANamedMeterReplacesTheDefaultMeterCoveringItsProcessors) {
+  const Platform p = board();
+  const std::string root = test::temp_dir();
+  hwmon_rail(hwmon(root, 0, "ina3221"), 1, "VDD_CPU", 5000, 100);
+  PowerMeters defaults;
+  defaults.add(std::make_unique<StubMeter>(std::vector<int>{0, 1}));
+  defaults.unmeasured({2}, "no meter for the gpu");
+  const PowerMeters m =
+      with_meter_specs(std::move(defaults), {parse_meter_spec("ina3221:VDD_CPU@big", p)}, root);
+  ASSERT_EQ(m.meters.size(), 1u);
+  EXPECT_NE(m.meters[0]->name().find("VDD_CPU"), std::string::npos) << m.meters[0]->name();
+  EXPECT_TRUE(m.covers(0));
+  // little shared the replaced meter's domain: not measured, and the reason says so.
+  EXPECT_FALSE(m.covers(1));
+  EXPECT_NE(m.why_not(1).find("rapl:stub"), std::string::npos) << m.why_not(1);
+  EXPECT_EQ(m.why_not(2), "no meter for the gpu");
+}
+
+TEST(MeterSpec, AMeterThatCannotBeOpenedIsAnError) {
+  const Platform p = board();
+  try {
+    with_meter_specs(PowerMeters{}, {parse_meter_spec("serial:/nonexistent/tty@gpu", p)});
+    FAIL() << "a missing serial device was accepted";
+  } catch (const BackendError& e) {
+    EXPECT_NE(std::string(e.what()).find("--power-meter serial:/nonexistent/tty@gpu"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(with_meter_specs(PowerMeters{}, {parse_meter_spec("serial:/a@gpu", p),
+                                                parse_meter_spec("serial:/b@gpu", p)}),
+               InputError);
 }
 
 }  // namespace

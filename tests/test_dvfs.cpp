@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "fake_sysfs.hpp"
 #include "fixtures.hpp"
 #include "hetmap/backend/dvfs.hpp"
 
@@ -17,14 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::slurp;
+using test::trimmed;
 using test::temp_dir;
 using test::write_file;
 
-std::string trimmed(const std::string& path) {
-  std::string s = slurp(path);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // A policy folder under ROOT/devices/system/cpu/cpufreq/NAME.
 void write_policy(const std::string& root, const std::string& name, const std::string& cpus,
@@ -78,33 +75,7 @@ void write_devfreq(const std::string& root, const std::string& name, const std::
 
 const char* const kMaliHz = "200000000 300000000 400000000 600000000 800000000";
 
-// A writer that writes the file and then plays the kernel: a new scaling_setspeed or
-// userspace/set_freq becomes cur_freq, the devfreq userspace governor grows userspace/set_freq,
-// pinned min_freq/max_freq move cur_freq. Every write is recorded as "FILE=VALUE" (FILE
-// relative to the root).
-struct FakeKernel {
-  std::string root;
-  std::vector<std::string> writes;
-
-  SysfsWriter writer() {
-    return [this](const std::string& path, const std::string& value) {
-      writes.push_back(path.substr(root.size() + 1) + "=" + value);
-      if (!fs::is_regular_file(path)) return ENOENT;
-      std::ofstream(path) << value;
-      const fs::path p(path);
-      const std::string file = p.filename().string();
-      if (file == "scaling_setspeed") std::ofstream(p.parent_path() / "scaling_cur_freq") << value;
-      if (file == "set_freq") std::ofstream(p.parent_path().parent_path() / "cur_freq") << value;
-      if (file == "governor" && value == "userspace") {
-        fs::create_directories(p.parent_path() / "userspace");
-        std::ofstream(p.parent_path() / "userspace" / "set_freq") << "";
-      }
-      if (file == "min_freq") std::ofstream(p.parent_path() / "cur_freq") << value;
-      return 0;
-    };
-  }
-  DvfsOptions options() { return DvfsOptions{root, writer(), true}; }
-};
+using test::FakeKernel;
 
 template <typename F>
 std::string error_of(F&& f) {
@@ -185,7 +156,7 @@ TEST(Dvfs, SetWritesGovernorAndKhzAndRestoresOnDestruction) {
 
 TEST(Dvfs, SecondSetKeepsTheFirstGovernorAndRestoreIsExplicitToo) {
   const auto root = rk3399_tree();
-  FakeKernel kernel{root, {}};
+  FakeKernel kernel{root, "", {}};
   CpuFreqDomain big({4, 5}, kernel.options());
   big.set_mhz(600);
   big.set_mhz(1800);
@@ -201,7 +172,7 @@ TEST(Dvfs, SecondSetKeepsTheFirstGovernorAndRestoreIsExplicitToo) {
 TEST(Dvfs, AlreadyUserspaceIsLeftAsItIs) {
   const auto root = rk3399_tree();
   write_file(root, "devices/system/cpu/cpufreq/policy0/scaling_governor", "userspace\n");
-  FakeKernel kernel{root, {}};
+  FakeKernel kernel{root, "", {}};
   {
     CpuFreqDomain little({0}, kernel.options());
     little.set_mhz(816);
@@ -225,7 +196,7 @@ TEST(Dvfs, ReadBackMustShowTheLevel) {
 
 TEST(Dvfs, NonLevelIsAnErrorNamingTheLevels) {
   const auto root = rk3399_tree();
-  FakeKernel kernel{root, {}};
+  FakeKernel kernel{root, "", {}};
   CpuFreqDomain little({0}, kernel.options());
   const auto msg = error_of([&] { little.set_mhz(1000); });
   EXPECT_NE(msg.find("1000 MHz is not a level"), std::string::npos) << msg;
@@ -316,7 +287,7 @@ TEST(Dvfs, DevfreqWithUserspaceGovernor) {
   EXPECT_EQ(find_gpu_devfreq(root), "ff9a0000.gpu");
   EXPECT_EQ(devfreq_unavailable_reason("ff9a0000.gpu", root), "");
 
-  FakeKernel kernel{root, {}};
+  FakeKernel kernel{root, "", {}};
   const std::string dir = root + "/class/devfreq/ff9a0000.gpu/";
   {
     DevFreqDomain gpu("ff9a0000.gpu", kernel.options());
@@ -343,7 +314,7 @@ TEST(Dvfs, DevfreqWithoutUserspacePinsMinAndMax) {
   write_devfreq(root, "17000000.gv11b", "114750000 318750000 522750000 1377000000",
                 "nvhost_podgov performance", "nvhost_podgov");
   EXPECT_EQ(find_gpu_devfreq(root), "17000000.gv11b");
-  FakeKernel kernel{root, {}};
+  FakeKernel kernel{root, "", {}};
   const std::string dir = root + "/class/devfreq/17000000.gv11b/";
   {
     DevFreqDomain gpu("17000000.gv11b", kernel.options());

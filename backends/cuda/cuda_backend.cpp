@@ -25,6 +25,7 @@
 #include <mutex>
 
 #include "cuda/cuda.hpp"
+#include "hetmap/backend/dvfs.hpp"
 #include "hetmap/backend/power.hpp"
 #include "reference/reference.hpp"
 
@@ -276,6 +277,16 @@ class CudaBackend : public Backend {
     if (nvml) m.add(std::move(nvml));
     else m.unmeasured({gpu_}, why);
     return m;
+  }
+
+  // The CPU clusters keep the default (their cpufreq policy). The GPU's clocks are not devfreq's
+  // on a desktop card: they belong to the NVIDIA driver, and hetmap leaves them alone.
+  std::unique_ptr<FreqDomain> freq_domain(int processor, const DvfsOptions& options) override {
+    if (processor != gpu_) return Backend::freq_domain(processor, options);
+    throw BackendError(fmt::format(
+        "processor {} (gpu): the CUDA backend's GPU clocks belong to the NVIDIA driver "
+        "(nvidia-smi --lock-gpu-clocks); hetmap does not set them",
+        platform_.processors[static_cast<std::size_t>(gpu_)].name));
   }
 
   std::string describe() const override {

@@ -125,10 +125,7 @@ class GpuOp {
 
 const std::vector<std::vector<float>>& params_of(const Params& p, const std::string& name,
                                                   std::size_t expected) {
-  auto it = p.find(name);
-  if (it == p.end() || it->second.size() != expected)
-    throw BackendError("cuda backend: no reference weights for '" + name + "'");
-  return it->second;
+  return reference::parameters_of(p, name, expected, "cuda");
 }
 
 class ConvOp : public GpuOp {

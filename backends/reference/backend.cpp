@@ -141,6 +141,15 @@ std::uint64_t layer_seed(std::uint64_t seed, const std::string& name) {
   return seed ^ (h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
 }
 
+const std::vector<std::vector<float>>& parameters_of(
+    const std::map<std::string, std::vector<std::vector<float>>>& params, const std::string& name,
+    std::size_t count, const std::string& backend) {
+  auto it = params.find(name);
+  if (it == params.end() || it->second.size() != count)
+    throw BackendError(backend + " backend: no reference weights for '" + name + "'");
+  return it->second;
+}
+
 std::unique_ptr<Backend> make_reference_backend(const BackendOptions& options) {
   return std::make_unique<ReferenceBackend>(options);
 }

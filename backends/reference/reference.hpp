@@ -49,6 +49,8 @@ class CpuDevice : public Device {
   std::unique_ptr<Kernel> build(const Model& model, int layer, std::uint64_t seed) override;
   std::unique_ptr<Buffer> allocate(const Shape& shape) override;
   void bind_thread() override;
+  /// The cluster's cores: Backend::freq_domain() finds their cpufreq policy by them.
+  std::vector<int> cores() const override { return cpus_; }
   const std::vector<int>& cpus() const { return cpus_; }
 
  private:
@@ -90,6 +92,13 @@ inline constexpr float kBatchNormEps = 1e-5f;
 ///   batchnorm:    {gamma [C], beta [C], mean [C], var [C]} (C = the input's first dimension)
 /// Throws BackendError for a kernel of another backend.
 std::map<std::string, std::vector<std::vector<float>>> kernel_parameters(const Kernel& kernel);
+
+/// The `count` parameter arrays of NAME in `params` (kernel_parameters' result), for a backend
+/// that computes the reference's function with the reference's weights. Throws BackendError
+/// naming `backend` and NAME when they are missing.
+const std::vector<std::vector<float>>& parameters_of(
+    const std::map<std::string, std::vector<std::vector<float>>>& params, const std::string& name,
+    std::size_t count, const std::string& backend);
 
 /// The weights seed of a layer: `seed` mixed with a hash of its name (placement-independent).
 std::uint64_t layer_seed(std::uint64_t seed, const std::string& layer_name);

@@ -649,7 +649,7 @@ void Executor::setup_power() {
   if (opt_.meters) {
     meters_ = opt_.meters;
   } else {
-    own_meters_ = be_.power_meters();
+    own_meters_ = with_meter_specs(be_.power_meters(), opt_.power_meters);
     meters_ = &own_meters_;
   }
   for (const auto& m : meters_->meters)
@@ -800,9 +800,94 @@ void Executor::finish_energy() {
 
 }  // namespace
 
+std::vector<int> freq_processors(const Problem& problem, const Config& config) {
+  const Platform& pf = problem.platform();
+  std::vector<char> used(pf.processors.size(), 0);
+  for (int l : problem.dependencies(config).enabled_layers)
+    if (config.proc[l] < used.size()) used[config.proc[l]] = 1;
+  std::vector<int> out;
+  for (std::size_t q = 0; q < used.size(); ++q)
+    if (used[q] && !pf.processors[q].freqs_mhz.empty()) out.push_back(static_cast<int>(q));
+  return out;
+}
+
+namespace {
+
+// The configuration's level of processor q in MHz (the highest where it names none).
+double config_mhz(const Problem& problem, const Config& config, int q) {
+  const Processor& p = problem.platform().processors[q];
+  const std::size_t level = static_cast<std::size_t>(q) < config.freq_level.size()
+                                ? config.freq_level[q]
+                                : p.freqs_mhz.size() - 1;
+  if (level >= p.freqs_mhz.size())
+    throw InputError("", 0, "processor " + p.name + ": frequency level " + std::to_string(level) +
+                                " is not one of its " + std::to_string(p.freqs_mhz.size()) +
+                                " freqs_mhz");
+  return p.freqs_mhz[level];
+}
+
+std::string mhz_text(double mhz) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g MHz", mhz);
+  return buf;
+}
+
+// Sets every processor of `procs` to the configuration's level (docs/dvfs.md) and says so in
+// `note`; `applied` gets the levels set. Two processors of one cpufreq policy cannot run at two
+// levels: that is an error, not a silent last-one-wins.
+void apply_levels(FrequencyPins& pins, const Problem& problem, const Config& config,
+                  const std::vector<int>& procs, std::vector<double>& applied, std::string& note) {
+  const auto& ps = problem.platform().processors;
+  for (std::size_t i = 0; i < procs.size(); ++i)
+    for (std::size_t j = i + 1; j < procs.size(); ++j) {
+      const int p = procs[i], q = procs[j];
+      const double fp = config_mhz(problem, config, p), fq = config_mhz(problem, config, q);
+      if (fp != fq && pins.shared(p, q))
+        throw BackendError("processors " + ps[p].name + " and " + ps[q].name +
+                           " share one frequency domain, but the mapping's freq_mhz gives them " +
+                           mhz_text(fp) + " and " + mhz_text(fq) + ": give both the same level");
+    }
+  for (int q : procs) {
+    const double mhz = config_mhz(problem, config, q);
+    try {
+      pins.set(q, mhz);
+    } catch (const BackendError& e) {
+      throw BackendError(std::string(e.what()) +
+                         " (--no-dvfs runs at whatever frequency the governor picks)");
+    }
+    applied[q] = mhz;
+    note += (note.empty() ? "set " : ", ") + ps[q].name + " " + mhz_text(mhz);
+  }
+  note += " (the mapping's freq_mhz, put back after the run)";
+}
+
+}  // namespace
+
 ExecuteResult execute(Backend& backend, const Problem& problem, const Config& config,
                       const ExecuteOptions& options) {
-  return Executor(backend, problem, config, options).run();
+  Executor executor(backend, problem, config, options);  // checks the inputs before any write
+  const std::vector<int> procs = freq_processors(problem, config);
+  std::vector<double> applied(static_cast<std::size_t>(problem.processors()), 0.0);
+  std::string note;
+  // Declared before the run: an exception from the run unwinds through its destructor, which
+  // puts every domain back.
+  FrequencyPins pins(backend, options.dvfs);
+  if (!procs.empty() && options.apply_freq) {
+    apply_levels(pins, problem, config, procs, applied, note);
+    if (options.freq_settle_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(options.freq_settle_ms));
+  } else if (!procs.empty()) {
+    for (int q : procs)
+      note += (note.empty() ? "left to the governor (--no-dvfs): " : ", ") +
+              problem.platform().processors[q].name + " (mapping " +
+              mhz_text(config_mhz(problem, config, q)) + ")";
+    note += "; measured times may not match the mapping's freq_mhz";
+  }
+  ExecuteResult r = executor.run();
+  pins.restore();
+  r.freq_mhz = std::move(applied);
+  r.freq_note = std::move(note);
+  return r;
 }
 
 }  // namespace hetmap::backend

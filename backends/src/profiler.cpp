@@ -15,7 +15,9 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
+#include "hetmap/backend/executor.hpp"
 #include "hetmap/detail/io.hpp"
 
 namespace hetmap::backend {
@@ -448,7 +450,7 @@ void measure_power(Backend& backend, const Model& model, const ProfileOptions& o
     pw.note = "not measured: switched off with --no-power";
     return;
   }
-  PowerMeters meters = backend.power_meters();
+  PowerMeters meters = with_meter_specs(backend.power_meters(), o.power_meters);
   for (const auto& m : meters.meters)
     for (int q : m->processors())
       if (q < 0 || q >= P)
@@ -570,8 +572,11 @@ void measure_power(Backend& backend, const Model& model, const ProfileOptions& o
     proc.active_w.assign(static_cast<std::size_t>(proc.levels()), pw.active_w[p]);
     proc.idle_w = idle;
     if (!proc.freqs_mhz.empty())
-      pw.warnings.push_back(fmt::format("{}: power measured at its default frequency only; the same "
-                                        "active_w is written for every level", proc.name));
+      pw.warnings.push_back(fmt::format(
+          "{}: power measured at {} only; the same active_w is written for every level", proc.name,
+          r.pinned_mhz.size() > static_cast<std::size_t>(p) && r.pinned_mhz[p] > 0
+              ? fmt::format("its highest level ({:g} MHz)", r.pinned_mhz[p])
+              : std::string("the level the governor chose")));
   }
   for (const std::string& w : pw.warnings) log("power: warning: " + w);
   std::vector<int> measured, missing;
@@ -688,11 +693,19 @@ std::string power_source(const ProfileResult& r) {
   return s;
 }
 
+// The profile's frequencies and thread counts, for its `# source:` line (docs/dvfs.md).
 std::string dvfs_note(const ProfileResult& r) {
-  if (r.dvfs_threads) return "";
-  return fmt::format("; default frequency and thread count only (the {} backend cannot set "
-                     "DVFS levels or thread counts{})",
-                     r.backend, r.backend == "reference" ? ": its kernels are single-threaded" : "");
+  const bool reference = r.backend == "reference";
+  if (r.freq_note.empty())
+    return fmt::format("; default frequency and thread count only (the {} backend cannot set DVFS "
+                       "levels or thread counts on platform {}: it lists no freqs_mhz, so "
+                       "frequencies were left to the governor (`hetmap profile --dvfs` measures "
+                       "the levels cpufreq/devfreq offer){})",
+                       r.backend, r.platform.name,
+                       reference ? ", and its kernels are single-threaded" : "");
+  return "; " + r.freq_note + fmt::format("; default thread count only (the {} backend cannot set "
+                                          "thread counts{})", r.backend,
+                                          reference ? ": its kernels are single-threaded" : "");
 }
 
 }  // namespace
@@ -830,6 +843,186 @@ LinkFit fit_link(const std::vector<double>& bytes, const std::vector<double>& ms
   return f;
 }
 
+namespace {
+
+// Every layer of the model on processor p, timed at the frequencies set now.
+struct LayerSamples {
+  std::vector<std::vector<double>> wall, device;  // per layer: samples (ms); device: where measured
+  std::vector<std::string> why;                   // per layer: the backend's refusal, "" if it ran
+  int passes = 0;                                 // passes of the whole model (in_model)
+};
+
+LayerSamples measure_layers(Backend& backend, const Model& model, int p, const ProfileOptions& o) {
+  const int L = static_cast<int>(model.layers.size());
+  LayerSamples s;
+  s.wall.resize(L);
+  s.device.resize(L);
+  s.why.resize(L);
+  if (!o.in_model) {
+    // Each layer alone in a hot loop: its weights and input stay in the caches.
+    for (int l = 0; l < L; ++l) {
+      try {
+        on_device(backend.device(p), [&] {
+          Bench bench(backend, model, l, p, o.seed);
+          s.wall[l] = repeat_timed([&] { bench.run(); }, o.layers);
+        });
+      } catch (const BackendError& e) {
+        s.why[l] = e.what();
+      }
+    }
+    return s;
+  }
+  // The whole model, pass after pass, every layer timed inside the pass: each layer meets the
+  // caches its producers and the layers before it leave, as in a real run. Every layer is
+  // recorded in every pass, so that all samples spread over the same stretch of time (a
+  // machine's speed drifts: samples of a layer that converged in the first passes would all
+  // come from the first second); passes stop once every layer's rule is satisfied, after
+  // max_reps passes, or after the sum of the layers' time caps.
+  on_device(backend.device(p), [&] {
+    ModelPass m(backend, model, p, o.seed);
+    s.why = m.why;
+    const auto& kernels = m.kernels;
+    std::vector<Sampler> rules(L, Sampler(o.layers));
+    int open = 0;
+    for (int l = 0; l < L; ++l) open += kernels[l] ? 1 : 0;
+    const double budget = o.layers.time_cap_ms * std::max(1, open);
+    const int max_passes = std::max({1, o.layers.min_reps, o.layers.max_reps});
+    // The budget is for measuring: building the kernels (cuDNN's algorithm search, warm-up
+    // runs) does not count, or a slow build would leave no pass at all.
+    const Clock::time_point measuring = Clock::now();
+    for (int pass = -o.layers.warmup; open > 0 && pass < max_passes; ++pass) {
+      m.upload();
+      for (int l = 0; l < L; ++l) {
+        if (!kernels[l]) continue;
+        const double ms = m.run(l);
+        if (pass < 0) continue;
+        s.wall[l].push_back(ms);
+        if (const double d = kernels[l]->device_ms(); std::isfinite(d)) s.device[l].push_back(d);
+        if (!rules[l].done() && !rules[l].add(ms)) --open;
+      }
+      s.passes = pass + 1;
+      if (pass >= 0 && ms_since(measuring) >= budget) break;  // at least one measured pass
+    }
+  });
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------
+// Frequencies (docs/dvfs.md).
+
+std::string levels_text(const std::vector<double>& mhz) {
+  if (mhz.size() == 1) return num(mhz[0]) + " MHz";
+  return fmt::format("{}..{} MHz, {} levels", num(mhz.front()), num(mhz.back()), mhz.size());
+}
+
+// One setting the layers of a processor are timed at: its level (0: as held for everything
+// else) and, for a GPU swept per host level, the host processor's level. `in_csv`: its rows go
+// to MODEL.csv (a GPU's only at the host's highest level; MODEL.dvfs.csv gets every point).
+struct FreqPoint {
+  double mhz = 0.0, host_mhz = 0.0;
+  bool in_csv = true;
+};
+
+struct FreqPlan {
+  std::vector<std::vector<double>> sweep;  // per processor: the levels swept; empty: one point
+  std::vector<std::string> held, left;     // for the note: "cpu0 (1416 MHz)", "cpu1 (why)"
+};
+
+// With a sweep, every processor's domain must be drivable: its levels (the platform's, else the
+// domain's, then written into platform.yaml) are swept, and it starts at the highest. Without,
+// a processor with freqs_mhz is held at its highest level where it can be driven, else left to
+// the governor (the files say so).
+FreqPlan plan_frequencies(const ProfileOptions& o, ProfileResult& r, FrequencyPins& pins,
+                          const std::function<void(const std::string&)>& log) {
+  const int P = static_cast<int>(r.platform.processors.size());
+  FreqPlan plan;
+  plan.sweep.resize(P);
+  r.pinned_mhz.assign(P, 0.0);
+  for (int p = 0; p < P; ++p) {
+    Processor& proc = r.platform.processors[p];
+    if (o.dvfs_sweep) {
+      FreqDomain& d = pins.domain(p);  // throws, naming p and why it cannot be driven
+      if (proc.freqs_mhz.empty()) {
+        if (d.levels_mhz().empty())
+          throw BackendError(fmt::format("processor {}: its frequency domain lists no levels", proc.name));
+        proc.freqs_mhz = d.levels_mhz();
+        proc.active_w.assign(static_cast<std::size_t>(proc.levels()), 0.0);  // measure_power fills it
+      }
+      plan.sweep[p] = proc.freqs_mhz;
+    }
+    if (proc.freqs_mhz.empty()) continue;
+    const double top = proc.freqs_mhz.back();
+    try {
+      pins.set(p, top);
+    } catch (const BackendError& e) {
+      if (o.dvfs_sweep) throw;
+      plan.left.push_back(fmt::format("{} ({})", proc.name, e.what()));
+      log(fmt::format("warning: {}'s frequency is left to the governor: {}", proc.name, e.what()));
+      continue;
+    }
+    r.pinned_mhz[p] = top;
+    plan.held.push_back(fmt::format("{} ({})", proc.name, levels_text({top})));
+  }
+  if (!plan.held.empty() && o.dvfs_settle_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.dvfs_settle_ms));
+  return plan;
+}
+
+// The processor a GPU's rows are swept against (it launches the GPU's work), or -1.
+int sweep_host(const ProfileResult& r, const FreqPlan& plan, int p) {
+  const int h = r.platform.host;
+  if (r.platform.processors[p].kind != ProcKind::gpu || h == p || h < 0) return -1;
+  return plan.sweep[h].empty() ? -1 : h;
+}
+
+std::vector<FreqPoint> points_of(const ProfileResult& r, const FreqPlan& plan, int p) {
+  if (plan.sweep[p].empty()) return {FreqPoint{}};
+  const int h = sweep_host(r, plan, p);
+  std::vector<FreqPoint> out;
+  for (double f : plan.sweep[p]) {
+    if (h < 0) {
+      out.push_back({f, 0.0, true});
+      continue;
+    }
+    for (double fh : plan.sweep[h]) out.push_back({f, fh, fh == plan.sweep[h].back()});
+  }
+  return out;
+}
+
+std::string freq_note(const ProfileOptions& o, const ProfileResult& r, const FreqPlan& plan) {
+  const Platform& pf = r.platform;
+  std::string s;
+  if (o.dvfs_sweep) {
+    std::string swept, gpus;
+    for (int p = 0; p < static_cast<int>(plan.sweep.size()); ++p) {
+      swept += fmt::format("{}{} ({})", swept.empty() ? "" : ", ", pf.processors[p].name,
+                           levels_text(plan.sweep[p]));
+      if (const int h = sweep_host(r, plan, p); h >= 0)
+        gpus += fmt::format("; {}'s layers were timed at every level of host {} too ({}.dvfs.csv, "
+                            "host_freq_mhz), {}.csv has them at the host's highest ({} MHz)",
+                            pf.processors[p].name, pf.processors[h].name, r.model, r.model,
+                            num(plan.sweep[h].back()));
+    }
+    s = fmt::format("every layer measured at every frequency level of {} (--dvfs: set through "
+                    "cpufreq/devfreq and read back, then {} ms to settle){}; links, transfers, "
+                    "contention and power at every processor's highest level",
+                    swept, std::max(0, o.dvfs_settle_ms), gpus);
+  } else if (!plan.held.empty()) {
+    s = "frequencies held at the highest level through cpufreq/devfreq (what an empty freq_mhz "
+        "means): ";
+    for (std::size_t i = 0; i < plan.held.size(); ++i) s += (i ? ", " : "") + plan.held[i];
+  }
+  if (!plan.left.empty()) {
+    s += std::string(s.empty() ? "" : "; ") +
+         "frequencies left to the governor (rows with an empty freq_mhz are at whatever level it "
+         "chose, not necessarily the highest) for ";
+    for (std::size_t i = 0; i < plan.left.size(); ++i) s += (i ? ", " : "") + plan.left[i];
+  }
+  return s;
+}
+
+}  // namespace
+
 ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions& o) {
   ProfileResult r;
   r.backend = backend.name();
@@ -849,95 +1042,95 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
   std::size_t name_w = 5;
   for (const Layer& l : model.layers) name_w = std::max(name_w, l.name.size());
 
-  // 1. Layers, one processor at a time (the others idle).
+  // 0. Frequencies: held (or swept) through the backend's domains until the end; an exception
+  // unwinds through `pins`, which puts every domain back.
+  FrequencyPins pins(backend, o.dvfs);
+  const FreqPlan plan = plan_frequencies(o, r, pins, log);
+  r.freq_note = freq_note(o, r, plan);
+  r.dvfs_threads = o.dvfs_sweep;
+  if (!r.freq_note.empty()) log("frequencies: " + r.freq_note);
+
+  // 1. Layers, one processor at a time (the others idle), at each of its frequency points.
   std::vector<std::vector<double>> alone(L, std::vector<double>(P, std::nan("")));
-  std::vector<std::vector<std::vector<double>>> samples(L, std::vector<std::vector<double>>(P));
-  auto device_samples = samples;  // Kernel::device_ms() of the same runs, where measured
+  std::vector<std::vector<int>> row(L, std::vector<int>(P, -1));  // r.layers at the held level
   std::vector<std::vector<std::string>> why(L, std::vector<std::string>(P));  // refused
-  if (o.in_model) {
-    // The whole model, pass after pass, every layer timed inside the pass: each layer meets the
-    // caches its producers and the layers before it leave, as in a real run. Every layer is
-    // recorded in every pass, so that all samples spread over the same stretch of time (a
-    // machine's speed drifts: samples of a layer that converged in the first passes would all
-    // come from the first second); passes stop once every layer's rule is satisfied, after
-    // max_reps passes, or after the sum of the layers' time caps.
-    for (int p = 0; p < P; ++p) {
-      int passes = 0;
-      const Clock::time_point t0 = Clock::now();
-      on_device(backend.device(p), [&] {
-        ModelPass m(backend, model, p, o.seed);
-        for (int l = 0; l < L; ++l) why[l][p] = m.why[l];
-        const auto& kernels = m.kernels;
-        std::vector<Sampler> rules(L, Sampler(o.layers));
-        std::vector<std::vector<double>> rec(L), dev(L);
-        int open = 0;
-        for (int l = 0; l < L; ++l) open += kernels[l] ? 1 : 0;
-        const double budget = o.layers.time_cap_ms * std::max(1, open);
-        const int max_passes = std::max({1, o.layers.min_reps, o.layers.max_reps});
-        // The budget is for measuring: building the kernels (cuDNN's algorithm search, warm-up
-        // runs) does not count, or a slow build would leave no pass at all.
-        const Clock::time_point measuring = Clock::now();
-        for (int pass = -o.layers.warmup; open > 0 && pass < max_passes; ++pass) {
-          m.upload();
-          for (int l = 0; l < L; ++l) {
-            if (!kernels[l]) continue;
-            const double ms = m.run(l);
-            if (pass < 0) continue;
-            rec[l].push_back(ms);
-            if (const double d = kernels[l]->device_ms(); std::isfinite(d)) dev[l].push_back(d);
-            if (!rules[l].done() && !rules[l].add(ms)) --open;
-          }
-          passes = pass + 1;
-          if (pass >= 0 && ms_since(measuring) >= budget) break;  // at least one measured pass
+  for (int p = 0; p < P; ++p) {
+    const std::string& pname = r.platform.processors[p].name;
+    const int host = sweep_host(r, plan, p);
+    const std::vector<FreqPoint> points = points_of(r, plan, p);
+    for (std::size_t k = 0; k < points.size(); ++k) {
+      const FreqPoint& pt = points[k];
+      std::string at;
+      if (pt.mhz > 0) {
+        pins.set(p, pt.mhz);
+        at = fmt::format(" at {} MHz", num(pt.mhz));
+        if (pt.host_mhz > 0) {
+          pins.set(host, pt.host_mhz);
+          at += fmt::format(" (host {} at {} MHz)", r.platform.processors[host].name, num(pt.host_mhz));
         }
-        for (int l = 0; l < L; ++l) {
-          samples[l][p] = std::move(rec[l]);
-          device_samples[l][p] = std::move(dev[l]);
-        }
-      });
-      log(fmt::format("{}: {} passes of the whole model, {:.1f} s", r.platform.processors[p].name,
-                      passes, ms_since(t0) / 1e3));
-    }
-  } else {
-    // Each layer alone in a hot loop: its weights and input stay in the caches.
-    for (int l = 0; l < L; ++l)
-      for (int p = 0; p < P; ++p) {
-        try {
-          on_device(backend.device(p), [&] {
-            Bench bench(backend, model, l, p, o.seed);
-            samples[l][p] = repeat_timed([&] { bench.run(); }, o.layers);
-          });
-        } catch (const BackendError& e) {
-          why[l][p] = e.what();
-        }
+        if (o.dvfs_settle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.dvfs_settle_ms));
       }
+      const Clock::time_point t0 = Clock::now();
+      const LayerSamples s = measure_layers(backend, model, p, o);
+      // The MODEL.csv "default": the level held while everything else is measured.
+      const bool held = pt.mhz == 0.0 || (!plan.sweep[p].empty() && pt.mhz == plan.sweep[p].back());
+      double sum_ms = 0.0;
+      for (int l = 0; l < L; ++l) {
+        if (!s.why[l].empty() || s.wall[l].empty()) {
+          if (k == 0) why[l][p] = s.why[l].empty() ? "not measured" : s.why[l];
+          continue;
+        }
+        LayerMeasurement m;
+        m.layer = l;
+        m.proc = p;
+        m.freq_mhz = pt.mhz;
+        m.host_freq_mhz = pt.host_mhz;
+        m.stats = summarize(s.wall[l], o.layers.rel_ci);
+        if (s.device[l].size() == s.wall[l].size()) m.device = summarize(s.device[l], o.layers.rel_ci);
+        sum_ms += m.stats.mean_ms;
+        if (!plan.sweep[p].empty()) r.dvfs_layers.push_back(m);
+        if (!pt.in_csv) continue;
+        m.host_freq_mhz = 0.0;  // MODEL.csv has no such column: these rows are at the host's highest
+        if (held) {
+          row[l][p] = static_cast<int>(r.layers.size());
+          alone[l][p] = m.stats.mean_ms;
+        }
+        r.layers.push_back(m);
+      }
+      log(fmt::format("{}{}: {}{:.1f} s; the layers sum to {:.4f} ms", pname, at,
+                      o.in_model ? fmt::format("{} passes of the whole model, ", s.passes) : "",
+                      ms_since(t0) / 1e3, sum_ms));
+    }
+    // Back to the highest level for the other processors' layers, links, contention and power.
+    if (!plan.sweep[p].empty()) pins.set(p, plan.sweep[p].back());
+    if (host >= 0) pins.set(host, plan.sweep[host].back());
   }
+  // Layer-major, as the files have always been: the refusals, and one line per layer.
   for (int l = 0; l < L; ++l) {
     std::string line = fmt::format("[{:>{}}/{}] {:<{}}", l + 1, std::to_string(L).size(), L,
                                    model.layers[l].name, name_w);
     for (int p = 0; p < P; ++p) {
       const std::string& pname = r.platform.processors[p].name;
-      if (!why[l][p].empty() || samples[l][p].empty()) {
+      if (row[l][p] < 0) {
         r.refused.push_back(fmt::format("{} on {}: {}", model.layers[l].name, pname,
                                         why[l][p].empty() ? "not measured" : why[l][p]));
         line += fmt::format("  {}: refused", pname);
         continue;
       }
-      LayerMeasurement m;
-      m.layer = l;
-      m.proc = p;
-      m.stats = summarize(samples[l][p], o.layers.rel_ci);
-      if (device_samples[l][p].size() == samples[l][p].size())
-        m.device = summarize(device_samples[l][p], o.layers.rel_ci);
-      alone[l][p] = m.stats.mean_ms;
+      const LayerMeasurement& m = r.layers[static_cast<std::size_t>(row[l][p])];
       line += fmt::format("  {} {:.4f} ms +-{:.1f}% ({}{})", pname, m.stats.mean_ms,
                           m.stats.mean_ms > 0 ? 100 * m.stats.ci_half_ms / m.stats.mean_ms : 0.0,
                           m.stats.samples, m.stats.converged ? "" : ", capped");
       if (m.device.samples > 0) line += fmt::format(" [device {:.4f} ms]", m.device.mean_ms);
-      r.layers.push_back(m);
     }
     log(line);
   }
+  auto by_cell = [](const LayerMeasurement& a, const LayerMeasurement& b) {
+    return std::tie(a.layer, a.proc, a.freq_mhz, a.host_freq_mhz) <
+           std::tie(b.layer, b.proc, b.freq_mhz, b.host_freq_mhz);
+  };
+  std::stable_sort(r.layers.begin(), r.layers.end(), by_cell);
+  std::stable_sort(r.dvfs_layers.begin(), r.dvfs_layers.end(), by_cell);
 
   // 2. Links: a size sweep in both directions per pair, each copy issued as the executor issues
   // it (or, without link_handoff, Backend::copy alone on a thread placed like its copy worker).
@@ -1067,6 +1260,9 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
 
   // 5. Power: idle_w and active_w of the processors the backend's meters cover.
   measure_power(backend, model, o, r, log);
+
+  // 6. Every domain back as it was found (a failure is an error: the machine is left pinned).
+  pins.restore();
   return r;
 }
 
@@ -1081,6 +1277,7 @@ std::string platform_yaml(const ProfileResult& r) {
                                "timed until the consumer's thread runs)"
                              : " alone",
       r.contention.note);
+  if (!r.freq_note.empty()) y += "# Frequencies (docs/dvfs.md): " + one_line(r.freq_note) + ".\n";
   y += power_comments(r);
   y += "name: " + yq(pf.name) + "\n";
   y += "host: " + yq(pf.processors.at(static_cast<std::size_t>(pf.host)).name) + "\n";
@@ -1123,6 +1320,25 @@ std::string profile_csv(const ProfileResult& r, const Model& model) {
   for (const LayerMeasurement& m : r.layers) {
     s += cq(model.layers[m.layer].name) + "," + cq(r.platform.processors[m.proc].name) + ",";
     s += (m.freq_mhz > 0 ? num(m.freq_mhz) : "") + ",";
+    s += (m.threads > 0 ? std::to_string(m.threads) : "") + ",";
+    s += num(m.stats.mean_ms) + "," + num(m.stats.std_ms) + "," + num(m.stats.p99_ms) + "," +
+         std::to_string(m.stats.samples) + "\n";
+  }
+  return s;
+}
+
+std::string dvfs_profile_csv(const ProfileResult& r, const Model& model) {
+  if (r.dvfs_layers.empty()) return "";
+  // The MODEL.csv source line, plus what the extra column means.
+  const std::string csv = profile_csv(r, model);
+  std::string s = csv.substr(0, csv.find('\n')) +
+                  "; host_freq_mhz: the host processor's level while a GPU row was timed (empty "
+                  "for CPU rows)\n";
+  s += "layer,processor,freq_mhz,host_freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n";
+  for (const LayerMeasurement& m : r.dvfs_layers) {
+    s += cq(model.layers[m.layer].name) + "," + cq(r.platform.processors[m.proc].name) + ",";
+    s += (m.freq_mhz > 0 ? num(m.freq_mhz) : "") + ",";
+    s += (m.host_freq_mhz > 0 ? num(m.host_freq_mhz) : "") + ",";
     s += (m.threads > 0 ? std::to_string(m.threads) : "") + ",";
     s += num(m.stats.mean_ms) + "," + num(m.stats.std_ms) + "," + num(m.stats.p99_ms) + "," +
          std::to_string(m.stats.samples) + "\n";
@@ -1188,6 +1404,7 @@ ProfileFiles write_profile(const ProfileResult& r, const Model& model, const std
     return std::string();
   };
   f.device = write_or_remove(".device.csv", device);
+  f.dvfs = write_or_remove(".dvfs.csv", dvfs_profile_csv(r, model));
   detail::write_file_atomic(f.profile, prof);
   f.transfers = write_or_remove(".transfers.csv", transfers);
   detail::write_file_atomic(f.platform, platform);

@@ -3,6 +3,9 @@
 #ifdef HETMAP_HAVE_CUDA
 #include "cuda/cuda.hpp"
 #endif
+#ifdef HETMAP_HAVE_ACL
+#include "acl/acl.hpp"
+#endif
 
 namespace hetmap::backend {
 
@@ -21,6 +24,9 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOpti
   if (name == "reference") return reference::make_reference_backend(options);
 #ifdef HETMAP_HAVE_CUDA
   if (name == "cuda") return cuda::make_cuda_backend(options);
+#endif
+#ifdef HETMAP_HAVE_ACL
+  if (name == "acl") return acl::make_acl_backend(options);
 #endif
   std::string have;
   for (const std::string& n : available_backends()) have += (have.empty() ? "" : ", ") + n;

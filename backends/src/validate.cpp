@@ -253,15 +253,20 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
 ValidationReport validate(Backend& backend, const Problem& problem,
                           const std::vector<NamedMapping>& mappings, const ValidateOptions& o) {
   // One set of meters for every run (an NVML meter loads the driver's library when made).
-  const PowerMeters meters = o.power ? backend.power_meters() : PowerMeters{};
-  return validate(problem, mappings, o, [&](const Config& config, const NamedMapping&) {
+  const PowerMeters meters =
+      o.power ? with_meter_specs(backend.power_meters(), o.power_meters) : PowerMeters{};
+  return validate(problem, mappings, o, [&](const Config& config, const NamedMapping& mapping) {
     ExecuteOptions x;
     x.inputs = o.warmup_inputs + o.inputs;
     x.arrival = Arrival{ArrivalKind::closed, 0.0};
     x.seed = o.seed;
     x.power = o.power;
     x.meters = &meters;
+    x.apply_freq = o.apply_freq;
+    x.dvfs = o.dvfs;
+    x.freq_settle_ms = o.freq_settle_ms;
     ExecuteResult r = execute(backend, problem, config, x);
+    if (o.log && !r.freq_note.empty()) o.log(mapping.name + ": frequencies " + r.freq_note);
     return Measurement{std::move(r.latency_ms), r.energy_mj, std::move(r.energy_note),
                        std::move(r.metered_processors), r.metered_energy_mj, r.energy_coarse};
   });

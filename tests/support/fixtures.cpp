@@ -79,7 +79,9 @@ std::string slurp(const std::string& path) {
 RunResult run_hetmap(const std::string& args) {
   const std::string dir = temp_dir();
   const std::string out = dir + "/stdout", err = dir + "/stderr";
-  const std::string cmd = std::string("cd '") + HETMAP_SOURCE_DIR + "' && '" + HETMAP_BINARY +
+  const std::string emulator = HETMAP_EMULATOR;
+  const std::string cmd = std::string("cd '") + HETMAP_SOURCE_DIR + "' && " +
+                          (emulator.empty() ? "" : "'" + emulator + "' ") + "'" + HETMAP_BINARY +
                           "' " + args + " >'" + out + "' 2>'" + err + "' </dev/null";
   const int status = std::system(cmd.c_str());
   RunResult r;
@@ -87,6 +89,12 @@ RunResult run_hetmap(const std::string& args) {
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+std::string trimmed(const std::string& path) {
+  std::string s = slurp(path);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
 }
 
 }  // namespace hetmap::test

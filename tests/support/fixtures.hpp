@@ -47,6 +47,8 @@ RunResult run_hetmap(const std::string& args);
 /// The whole text of a file; empty if it cannot be read (tests compare outputs that may be
 /// missing).
 std::string slurp(const std::string& path);
+/// slurp() without trailing newlines and spaces (a sysfs file's value).
+std::string trimmed(const std::string& path);
 
 /// `s` in single quotes, for the shell command lines of run_hetmap().
 inline std::string quote(const std::string& s) { return "'" + s + "'"; }

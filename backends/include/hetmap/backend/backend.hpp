@@ -16,6 +16,9 @@
 
 namespace hetmap::backend {
 
+class FreqDomain;    // dvfs.hpp
+struct DvfsOptions;  // dvfs.hpp
+
 /// A backend that cannot do what it was asked (an `opaque` layer, a missing device, ...).
 /// Exit code 2: the input asked for something this backend cannot run.
 class BackendError : public Error {
@@ -55,6 +58,9 @@ class Device {
   virtual std::unique_ptr<Buffer> allocate(const Shape& shape) = 0;
   /// Prepares the calling thread to run this device's kernels (CPU affinity, GPU context).
   virtual void bind_thread() = 0;
+  /// The host cores this device's kernels run on (a CPU cluster's), in ascending order; empty
+  /// for an accelerator. Backend::freq_domain() finds a CPU processor's cpufreq policy by them.
+  virtual std::vector<int> cores() const { return {}; }
 };
 
 class Backend {
@@ -79,6 +85,13 @@ class Backend {
   /// meters of its own (NVML for a GPU) starts from Backend::power_meters() and calls
   /// PowerMeters::add (or PowerMeters::unmeasured with the reason).
   virtual PowerMeters power_meters();
+  /// The frequency control of `processor` (docs/dvfs.md), for `hetmap profile`'s DVFS sweep and
+  /// for applying a mapping's `freq_mhz`. Default: a `cpu` processor's cpufreq policy (the one
+  /// holding its Device::cores()), a `gpu` processor's devfreq device (find_gpu_devfreq). Throws
+  /// BackendError saying why when the processor's frequency cannot be set (no cpufreq, no
+  /// devfreq GPU, no userspace governor, sysfs not writable, a backend whose clocks are
+  /// another program's).
+  virtual std::unique_ptr<FreqDomain> freq_domain(int processor, const DvfsOptions& options);
 };
 
 struct BackendOptions {

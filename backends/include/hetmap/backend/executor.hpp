@@ -21,8 +21,13 @@
 //   being when the answering result's last kernel or copy to the host finished.
 // - Recorded spans: a task or copy starts when a worker takes it (stamped under the scheduler
 //   lock, so the recorded order is causal) and finishes when the kernel or copy returns.
-// - DVFS levels and thread counts in the mapping are not applied (the reference backend's
-//   kernels are single-threaded; its processors have no DVFS).
+// - DVFS (docs/dvfs.md): before the clock starts, every processor that runs a layer and whose
+//   platform entry has freqs_mhz is set to the configuration's level (the mapping's freq_mhz,
+//   default the highest) through Backend::freq_domain(), and put back after the run, also when
+//   it fails. A domain that cannot be driven is a BackendError; ExecuteOptions::apply_freq =
+//   false (`--no-dvfs`) leaves frequencies to the governor. Platforms without freqs_mhz (the
+//   reference backend's host-cpu, the CUDA backend's x86-<card>) set nothing. Thread counts in
+//   the mapping are not applied (the reference backend's kernels are single-threaded).
 // - Every kernel is built, and every buffer allocated, before the clock starts: one kernel per
 //   enabled layer at its processor, one set of buffers per in-flight input slot. An input that
 //   arrives while every slot is busy waits for one (its latency includes the wait).
@@ -39,10 +44,13 @@
 // + copies run; utilisation = busy time within the span / span.
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/dvfs.hpp"
 #include "hetmap/backend/power.hpp"
 #include "hetmap/des.hpp"
 #include "hetmap/problem.hpp"
@@ -69,10 +77,18 @@ struct ExecuteOptions {
   int slots = 0;
   /// Sample power meters over the run; false: energy_mj is NaN ("not measured: switched off").
   bool power = true;
+  /// Board meters in place of the backend's own (`--power-meter`, power.hpp: with_meter_specs).
+  std::vector<MeterSpec> power_meters;
   /// The meters to sample (not owned); null: the executor asks Backend::power_meters() (meters
   /// are made before the clock starts; validation makes them once for all its runs).
   const PowerMeters* meters = nullptr;
   int power_period_ms = 10;        // sampling period of the meters
+  /// Set the configuration's frequency levels (docs/dvfs.md) on the processors freq_processors()
+  /// names before the clock starts, and put them back afterwards; false (`--no-dvfs`): leave
+  /// them to the governor (ExecuteResult::freq_note says so).
+  bool apply_freq = true;
+  DvfsOptions dvfs;                // sysfs root, writer, read-back (tests: a fake tree)
+  int freq_settle_ms = 50;         // wait after setting the levels, before the kernels are built
 };
 
 struct ExecutedOutput {
@@ -104,6 +120,48 @@ struct ExecuteResult : DesResult {
   /// Every sampled meter over the run (energy, samples every power_period_ms); empty without meters.
   PowerWindow power;
   std::vector<ExecutedOutput> outputs;  // keep_outputs, per input
+  /// Per processor: the frequency level set for the run (MHz); 0 where none was set.
+  std::vector<double> freq_mhz;
+  /// One line: which levels were set, or which processors' freq_mhz were left to the governor
+  /// (apply_freq false); "" when the run uses no processor with freqs_mhz.
+  std::string freq_note;
+};
+
+/// The processors whose frequency a run of `config` sets: those that run an enabled layer and
+/// whose platform entry has freqs_mhz (ascending).
+std::vector<int> freq_processors(const Problem& problem, const Config& config);
+
+/// Processors held at chosen frequency levels through Backend::freq_domain() (docs/dvfs.md): the
+/// executor applies a mapping's freq_mhz with it, the profiler its DVFS sweep. restore() puts
+/// every changed domain back (latest first); so does the destructor when an exception unwinds
+/// past it (a failure there is a warning on stderr: a destructor cannot throw).
+class FrequencyPins {
+ public:
+  FrequencyPins(Backend& backend, DvfsOptions options);
+  ~FrequencyPins();
+  FrequencyPins(const FrequencyPins&) = delete;
+  FrequencyPins& operator=(const FrequencyPins&) = delete;
+
+  /// Processor p's domain, made on first use; throws BackendError naming p and why it cannot
+  /// be driven.
+  FreqDomain& domain(int p);
+  /// Sets p to `mhz` (one of its domain's levels), checked as DvfsOptions::verify says. A
+  /// failure puts p's domain back before throwing BackendError naming p.
+  void set(int p, double mhz);
+  /// The level last set on p (MHz); 0 when none.
+  double mhz(int p) const;
+  /// Whether p and q are driven through the same cpufreq policy or devfreq device (clusters of
+  /// one policy): setting one sets the other.
+  bool shared(int p, int q);
+  /// Puts every changed domain back, latest first; throws the first failure once all were tried.
+  void restore();
+
+ private:
+  Backend& backend_;
+  DvfsOptions options_;
+  std::vector<std::unique_ptr<FreqDomain>> domains_;  // per processor, null until used
+  std::vector<double> mhz_;
+  std::vector<int> order_;  // processors in the order their domains were made
 };
 
 /// The problem to execute `model` on `backend`: the backend's platform, an empty profile (no

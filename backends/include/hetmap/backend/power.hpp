@@ -188,6 +188,27 @@ std::unique_ptr<PowerMeter> make_serial_meter(const std::string& path, std::vect
 PowerMeters default_power_meters(const Platform& platform, const std::string& backend,
                                  const std::string& powercap_root = kPowercapRoot);
 
+/// A meter named on the command line (`--power-meter SPEC`, docs/validation.md "Power on a
+/// board"): `ina3221:RAIL@PROC[+PROC...]` (make_ina3221_meter) or `serial:PATH@PROC[+PROC...]`
+/// (make_serial_meter), PROC being processor names of the backend's platform.
+struct MeterSpec {
+  std::string kind;             // "ina3221" or "serial"
+  std::string target;           // the rail name, or the serial device's path
+  std::vector<int> processors;  // the processors its power includes
+  std::string text;             // as written, for errors
+};
+/// Parses SPEC against `platform`. Throws InputError (exit 2) naming the option and what was
+/// expected: an unknown kind, no `@`, an empty target, an unknown or repeated processor.
+MeterSpec parse_meter_spec(const std::string& spec, const Platform& platform);
+
+/// `defaults` (a backend's own meters) with the meters of `specs` in place of every default
+/// meter that covers one of their processors: such a default meter is dropped, and the
+/// processors it covered that no spec names become "not measured" with that reason (a meter
+/// is never split). Throws BackendError "--power-meter SPEC: why" when a meter cannot be
+/// opened, and InputError when two specs name one processor.
+PowerMeters with_meter_specs(PowerMeters defaults, const std::vector<MeterSpec>& specs,
+                             const std::string& sysfs_root = kSysfsRoot);
+
 /// One reading of a sampled meter: seconds since PowerSampler::start(), and joules since then.
 struct PowerSample {
   double t_s = 0.0;

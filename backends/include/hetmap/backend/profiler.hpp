@@ -17,6 +17,14 @@
 // (each domain's idle power split evenly between the processors it covers) and active_w from a
 // window per processor running the whole model back to back (docs/validation.md, "Power and
 // energy"); the others are written without power, and the file says why.
+//
+// Frequencies (docs/dvfs.md): a processor whose platform entry has freqs_mhz is held at its
+// highest level through Backend::freq_domain() while it is measured (so that MODEL.csv's empty
+// freq_mhz, "the highest", is true), or left to the governor when its domain cannot be driven
+// (the files say so). With `dvfs_sweep` (`hetmap profile --dvfs`) every processor's layers are
+// measured at every level, a GPU's at every (GPU level, host-CPU level) pair, into
+// DIR/MODEL.dvfs.csv; a processor that cannot be driven is then an error. Every domain is put
+// back when profile() returns or throws.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -24,6 +32,7 @@
 #include <vector>
 
 #include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/dvfs.hpp"
 #include "hetmap/model.hpp"
 #include "hetmap/platform.hpp"
 
@@ -63,10 +72,24 @@ struct ProfileOptions {
   /// running the whole model back to back for `power_active_s` while the others idle. Windows
   /// must span many updates of the slowest counter (NVML's: tens of ms), hence >= 1 s by default.
   bool power = true;
+  /// Board meters in place of the backend's own (`--power-meter`, power.hpp: with_meter_specs).
+  std::vector<MeterSpec> power_meters;
   double power_idle_s = 2.0;
   double power_active_s = 2.0;
   int power_period_ms = 10;                             // sampling period of the meters
   std::uint64_t seed = 1;                               // weights and input data
+  /// Measure every layer at every frequency level (`hetmap profile --dvfs`, docs/dvfs.md): the
+  /// levels of the platform's freqs_mhz, or, where the backend's platform lists none, those of
+  /// the processor's FreqDomain (then written into platform.yaml). GPU layers are measured at
+  /// every (GPU level, host-processor level) pair; MODEL.csv gets them at the host's highest
+  /// level, MODEL.dvfs.csv every pair. Every processor's domain must be drivable (BackendError
+  /// otherwise). false: processors with freqs_mhz are held at their highest level where their
+  /// domain can be driven, else left to the governor (and the files say so).
+  bool dvfs_sweep = false;
+  /// Where and how frequencies are set (sysfs root, writer, read-back): tests use a fake tree.
+  DvfsOptions dvfs;
+  /// Wait after setting a level before timing (the clock and the governor settle).
+  int dvfs_settle_ms = 50;
   /// Progress lines (one per layer, link and contention pair), e.g. printed on stderr.
   std::function<void(const std::string&)> log;
 
@@ -131,6 +154,9 @@ struct LayerMeasurement {
   int layer = -1;
   int proc = -1;
   double freq_mhz = 0.0;  // 0: the processor's default
+  /// GPU rows of a DVFS sweep: the host processor's level while they were timed (MODEL.dvfs.csv's
+  /// host_freq_mhz); 0 for CPU rows and outside a sweep.
+  double host_freq_mhz = 0.0;
   int threads = 0;        // 0: the processor's default
   SampleStats stats;
   /// The device's own time for the same runs (Kernel::device_ms(): CUDA events on the CUDA
@@ -200,6 +226,15 @@ struct ProfileResult {
   PowerMeasurement power;   // also written into platform.processors (active_w, idle_w)
   ProfileOptions options;
   bool dvfs_threads = false;  // whether rows other than the defaults were measured
+  /// Frequencies: per processor, the level it was held at while the links, contention, power and
+  /// its MODEL.csv rows at "the highest" were measured (MHz); 0 where none was set (no
+  /// freqs_mhz, or a domain that could not be driven: freq_note says why).
+  std::vector<double> pinned_mhz;
+  /// Every row of a DVFS sweep (MODEL.dvfs.csv: GPU rows at every host level); empty without.
+  std::vector<LayerMeasurement> dvfs_layers;
+  /// How frequencies were handled, one clause for the files' source lines ("" when the platform
+  /// has no freqs_mhz and no sweep ran).
+  std::string freq_note;
 };
 
 /// Measures `model` on every processor of `backend`.
@@ -213,6 +248,10 @@ std::string profile_csv(const ProfileResult& result, const Model& model);
 /// `layer,from,to,mean_ms` rows of the measured per-tensor copies.
 std::string transfers_csv(const ProfileResult& result, const Model& model);
 
+/// MODEL.dvfs.csv text: `layer,processor,freq_mhz,host_freq_mhz,threads,mean_ms,std_ms,p99_ms,
+/// samples`, every row of a DVFS sweep (host_freq_mhz empty for CPU rows); "" without a sweep.
+std::string dvfs_profile_csv(const ProfileResult& result, const Model& model);
+
 /// MODEL.device.csv text: the profile with every row that has a device time (GPU layers)
 /// replaced by it, i.e. without launch and synchronisation overhead; "" when no row has one.
 /// For comparison only (docs/validation.md): the executor's worker is busy for the wall time.
@@ -221,9 +260,10 @@ std::string device_profile_csv(const ProfileResult& result, const Model& model);
 struct ProfileFiles {
   std::string platform, profile, transfers;  // transfers empty when not measured
   std::string device;                        // MODEL.device.csv, empty when not written
+  std::string dvfs;                          // MODEL.dvfs.csv, empty without a DVFS sweep
 };
-/// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv, DIR/MODEL.device.csv),
-/// each atomically.
+/// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv, DIR/MODEL.device.csv,
+/// DIR/MODEL.dvfs.csv), each atomically.
 ProfileFiles write_profile(const ProfileResult& result, const Model& model, const std::string& dir);
 
 /// The current time as "YYYY-MM-DD HH:MM UTC", for `source:` lines.

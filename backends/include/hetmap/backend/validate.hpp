@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hetmap/backend/backend.hpp"
+#include "hetmap/backend/dvfs.hpp"
 #include "hetmap/mapping.hpp"
 #include "hetmap/problem.hpp"
 
@@ -38,6 +39,13 @@ struct ValidateOptions {
   int warmup_inputs = 5;      // run (and simulated) first in the same stream, not counted
   std::uint64_t seed = 1;     // exit draws of both the simulation and the execution
   bool power = true;          // measure energy with the backend's power meters
+  /// Board meters in place of the backend's own (`--power-meter`, power.hpp: with_meter_specs).
+  std::vector<MeterSpec> power_meters;
+  /// Set each mapping's freq_mhz before its run (ExecuteOptions::apply_freq, docs/dvfs.md);
+  /// false (`--no-dvfs`): leave frequencies to the governor.
+  bool apply_freq = true;
+  DvfsOptions dvfs;           // sysfs root, writer, read-back (tests: a fake tree)
+  int freq_settle_ms = 50;    // ExecuteOptions::freq_settle_ms
   std::function<void(const std::string&)> log;  // one line per mapping
   /// The same mappings predicted again with other problems (same model and platform
   /// processors): a profile or platform with one term of the model removed, to show what
