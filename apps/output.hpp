@@ -1,5 +1,5 @@
 #pragma once
-// Writing a command's result files: all of them or none (DESIGN.md: nothing is written on
+// Writing a command's result files: all of them or none (docs/design.md: nothing is written on
 // error).
 #include <string>
 #include <utility>

@@ -1,4 +1,4 @@
-// hetmap's NSGA-II against pagmo2's NSGA-II (DESIGN.md section 5: better hypervolume and at
+// hetmap's NSGA-II against pagmo2's NSGA-II (docs/design.md, "Quality bars": better hypervolume and at
 // least 2x faster on the same problem with the same evaluation budget).
 //
 // Both searches see the same problem through the same hetmap::Evaluator, the same design space

@@ -1,4 +1,4 @@
-// Speed of the two simulators on synthetic problems (DESIGN.md section 5: analytical evaluation
+// Speed of the two simulators on synthetic problems (docs/design.md, "Quality bars": analytical evaluation
 // of a 50-layer mapping <= 1 us; DES >= 10 million events/s on one core).
 #include <benchmark/benchmark.h>
 

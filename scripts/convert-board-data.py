@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the shipped board profiles from the published measurements.
 
-    scripts/convert-board-data.py --data ../shared/data [--out profiles] [--models models]
+    scripts/convert-board-data.py --data data [--out profiles] [--models models]
                                   [--hetmap build/hetmap] [--estimate-npu DIR]
 
 writes profiles/rock-pi-n10/ and profiles/khadas-vim3/: platform.yaml, MODEL.csv and
@@ -286,7 +286,7 @@ def calibration_levels(order, text, where):
 
 
 def latency(info, cons, place, dur, copy_ms, host="B"):
-    """One input's latency under DESIGN.md section 3 (contention 1.0): processors run their
+    """One input's latency under docs/semantics.md (contention 1.0): processors run their
     ready layers in declaration order, one at a time; a finished tensor is copied once to each
     other processor that consumes it (the final result also to the host), copies on one link
     one at a time in request order. A compact twin of sim/src/evaluator.cpp for the NPU fit,
@@ -524,7 +524,7 @@ def convert_rock_pi(data_dir, out_dir, models_dir, hetmap):
     lines.append("contention: 1.0")
     lines.append(
         'source: "measured on a Rock Pi N10 by ' + UPSTREAM + ' (Profiling/Data: Layers.csv, '
-        "Transfers.csv; shared/data/rock-pi-n10). freqs_mhz: RK3399 OPP tables (level counts "
+        "Transfers.csv; data/rock-pi-n10). freqs_mhz: RK3399 OPP tables (level counts "
         "and end points as in the data; the NPU is listed with its host CPU's levels, which is "
         "what the data varies). active_w/idle_w: whole-board power while the processor runs "
         "layers at that level (time-weighted mean of Layers.csv Power over every model's task "
@@ -564,7 +564,7 @@ def convert_rock_pi(data_dir, out_dir, models_dir, hetmap):
                         rows.append([name, "npu", str(mhz), num(t, 5)])
         header = [
             f"source: measured on a Rock Pi N10 (RK3399Pro) by {UPSTREAM}, Profiling/Data/"
-            f"Layers.csv (graph {graph}, metric task; shared/data/rock-pi-n10/Layers.csv)",
+            f"Layers.csv (graph {graph}, metric task; data/rock-pi-n10/Layers.csv)",
             "converted by scripts/convert-board-data.py; gpu rows with the host CPU at its top "
             "level (Freq_Host 7); threads: all the cluster's cores, as measured",
         ]
@@ -580,7 +580,7 @@ def convert_rock_pi(data_dir, out_dir, models_dir, hetmap):
         trows += stage_rows(info, ["big", "little", "gpu"])
         theader = [
             f"source: measured on a Rock Pi N10 (RK3399Pro) by {UPSTREAM}, Profiling/Data/"
-            f"Transfers.csv (graph {graph}; shared/data/rock-pi-n10/Transfers.csv): time to "
+            f"Transfers.csv (graph {graph}; data/rock-pi-n10/Transfers.csv): time to "
             "move the layer's output from `from` to `to`, at the top DVFS levels",
             "the last rows (mean 0: input from the host, final output to the host) are not "
             "measurements: the board's task_time excludes its input and output stages (Layers.csv "
@@ -685,7 +685,7 @@ def convert_vim3(data_dir, out_dir, models_dir, hetmap, rock_links):
     lines.append("contention: 1.0")
     lines.append(
         'source: "measured on a Khadas VIM3 by ' + UPSTREAM + ' (Profiling/ParaPipe/Profiling/'
-        "Analyze/Layers.csv; shared/data/khadas-vim3), at the maximum frequencies only. "
+        "Analyze/Layers.csv; data/khadas-vim3), at the maximum frequencies only. "
         "freqs_mhz: A311D top operating points (Linux meson-g12b-a311d.dtsi). active_w/idle_w: "
         "whole-board power while the processor runs layers (time-weighted mean of the task rows' "
         f"Power) minus the others' idle_w; idle_w: estimated ({num(lowest_w, 4)} W, the lowest "
@@ -705,13 +705,13 @@ def convert_vim3(data_dir, out_dir, models_dir, hetmap, rock_links):
         header = [
             f"source: measured on a Khadas VIM3 (A311D) by {UPSTREAM}, Profiling/ParaPipe/"
             f"Profiling/Analyze/Layers.csv (graph {graph}, metric task, maximum frequencies; "
-            "shared/data/khadas-vim3/Layers.csv)",
+            "data/khadas-vim3/Layers.csv)",
             "converted by scripts/convert-board-data.py; threads: all the cluster's cores",
         ]
         files[f"{stem}.csv"] = profile_csv(header, rows)
         files[f"{stem}.transfers.csv"] = transfers_csv(
             [f"source: the stage split of the Khadas VIM3 measurements by {UPSTREAM} "
-             "(Profiling/ParaPipe/Profiling/Analyze/Layers.csv; shared/data/khadas-vim3/"
+             "(Profiling/ParaPipe/Profiling/Analyze/Layers.csv; data/khadas-vim3/"
              "Layers.csv), not copy measurements: the board's task time excludes its input and "
              "output stages (metrics `in`/`out`), so these copies cost 0; the data has no other "
              "copy times (other copies use the platform's estimated links)"],
@@ -724,7 +724,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", required=True, help="the shared measured data (../shared/data)")
+    ap.add_argument("--data", default="data", help="the measured board data (default: data)")
     ap.add_argument("--out", default=os.path.join(root, "profiles"), help="profiles folder")
     ap.add_argument("--models", default=os.path.join(root, "models"), help="models folder")
     ap.add_argument("--hetmap", default=os.environ.get("HETMAP", os.path.join(root, "build",

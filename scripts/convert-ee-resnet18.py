@@ -3,7 +3,7 @@
 
     scripts/convert-ee-resnet18.py [STAGES_CSV] [OUT_CSV]
 
-Defaults: ../shared/data/ee-resnet18/stages.csv (relative to the repository root) and
+Defaults: data/ee-resnet18/stages.csv (relative to the repository root) and
 profiles/rock-pi-n10/ee-resnet18.csv. The source file (github.com/Saeed-Khalilian/EEDNN_on_HMPSoCs,
 python/GA.py) holds one latency per stage (4 backbone blocks, 3 exit branches) and processor
 (B = big Cortex-A72 cluster, L = LITTLE Cortex-A53 cluster, G = Mali-T860 GPU); hetmap's
@@ -21,7 +21,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_IN = os.path.join(ROOT, "..", "shared", "data", "ee-resnet18", "stages.csv")
+DEFAULT_IN = os.path.join(ROOT, "data", "ee-resnet18", "stages.csv")
 DEFAULT_OUT = os.path.join(ROOT, "profiles", "rock-pi-n10", "ee-resnet18.csv")
 
 # Source column -> hetmap layer (models/ee-resnet18.yaml), in the model's declaration order.

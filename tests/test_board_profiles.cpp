@@ -1,5 +1,5 @@
 // The shipped board profiles (profiles/rock-pi-n10, profiles/khadas-vim3): the converter
-// (scripts/convert-board-data.py) regenerates them byte for byte from ../shared/data; every one
+// (scripts/convert-board-data.py) regenerates them byte for byte from data; every one
 // loads with its model and platform; and spot checks tie their numbers to the raw CSVs.
 #include <gtest/gtest.h>
 
@@ -44,8 +44,7 @@ std::set<std::string> converter_files(const std::string& dir) {
 }
 
 TEST(BoardProfiles, ConverterReproducesShippedFilesByteForByte) {
-  HETMAP_REQUIRE_SHARED_DATA();
-  const std::string data = test::shared_data();
+  const std::string data = test::board_data();
   const std::string out = test::temp_dir();
   const std::string cmd = "cd " + test::quote(kRoot) +
                           " && python3 scripts/convert-board-data.py --data " + test::quote(data) + " --out " +
@@ -69,12 +68,11 @@ TEST(BoardProfiles, ConverterReproducesShippedFilesByteForByte) {
 // rock-pi-n10/ in DIR where the networks without N rows get npu rows on every layer at every
 // host level, labelled estimated; the shipped folder is not touched (test above).
 TEST(BoardProfiles, EstimatedNpuVariantIsLabelledAndComplete) {
-  HETMAP_REQUIRE_SHARED_DATA();
   const std::string out = test::temp_dir();
   const std::string variant = out + "/estimated-npu";
   const std::string cmd = "cd " + test::quote(kRoot) +
                           " && python3 scripts/convert-board-data.py --data " +
-                          test::quote(test::shared_data()) + " --out " + test::quote(out) +
+                          test::quote(test::board_data()) + " --out " + test::quote(out) +
                           " --hetmap " + test::quote(HETMAP_BINARY) + " --estimate-npu " +
                           test::quote(variant) + " > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -129,8 +127,7 @@ double raw_time(const std::string& file, const std::vector<std::string>& key) {
 }
 
 TEST(BoardProfiles, SpotChecksAgainstRawCsv) {
-  HETMAP_REQUIRE_SHARED_DATA();
-  const std::string data = test::shared_data();
+  const std::string data = test::board_data();
   const std::string layers = data + "/rock-pi-n10/Layers.csv";
   {
     const Problem p = rock_pi("alexnet");

@@ -1,4 +1,4 @@
-// End-to-end tests of `hetmap simulate` (DESIGN.md section 4): the table, the JSON keys, the
+// End-to-end tests of `hetmap simulate` (docs/design.md, "Command line"): the table, the JSON keys, the
 // files it writes, and the exit codes and messages of bad input (nothing written on error).
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The search library (dse/): objectives and constraints, the design space, baselines, NSGA-II
 // (determinism over thread counts, checkpoint/resume), the exhaustive front, and the quality bar
-// of DESIGN.md section 5: the search reaches >= 99% of the exhaustive front's hypervolume
+// of docs/design.md, "Quality bars": the search reaches >= 99% of the exhaustive front's hypervolume
 // wherever that front can be computed.
 #include <gtest/gtest.h>
 
@@ -1142,7 +1142,7 @@ TEST(Exhaustive, EveryFrontPointSatisfiesTheConstraints) {
   EXPECT_TRUE(exhaustive_front(space, impossible).front.empty());
 }
 
-// ---- quality: >= 99% of the exhaustive hypervolume (DESIGN.md section 5) -----------------------
+// ---- quality: >= 99% of the exhaustive hypervolume (docs/design.md, "Quality bars") -----------------------
 
 struct QualityCase {
   std::string name;

@@ -1,4 +1,4 @@
-// End-to-end tests of `hetmap explore` (DESIGN.md sections 4 and 5): the files it writes,
+// End-to-end tests of `hetmap explore` (docs/design.md, "Command line" and "Quality bars"): the files it writes,
 // that every exported mapping reproduces its row in `hetmap simulate`, the exhaustive front and
 // the search's share of its hypervolume, checkpoint/resume, determinism over seeds and thread
 // counts, and the exit code and message of bad input (nothing written on error).

@@ -1,7 +1,7 @@
 // Loader suite: every error path of the model, platform, profile, transfers, trace and mapping
 // loaders is an InputError (exit code 2) naming the file and the 1-based line as
 // "FILE:LINE: message"; an infeasible placement is an InfeasibleError (exit code 3); and
-// well-formed inputs parse to the right values (DESIGN.md section 2).
+// well-formed inputs parse to the right values (docs/formats.md).
 #include <gtest/gtest.h>
 
 #include <cmath>

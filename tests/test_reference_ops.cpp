@@ -1,4 +1,4 @@
-// The reference backend's kernels (backends/reference/kernels.cpp): every op of DESIGN.md
+// The reference backend's kernels (backends/reference/kernels.cpp): every op of docs/formats.md
 // section 2 checked against plain nested loops written here, on small random shapes; blocks
 // against the same loops chained by hand; weights reproducible from (seed, name) only.
 // The loops read the kernels' weights through reference::kernel_parameters, accumulate in

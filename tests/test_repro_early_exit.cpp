@@ -102,8 +102,7 @@ TEST(ReproEarlyExit, HeadlineNumbers) {
 // The shipped EE-ResNet18 profile is the source data, converted; its model carries the measured
 // exit shares and no accuracy (no source gives one).
 TEST(ReproEarlyExit, EeResnet18IsTheMeasuredData) {
-  HETMAP_REQUIRE_SHARED_DATA();
-  const std::string stages = shared_data() + "/ee-resnet18/stages.csv";
+  const std::string stages = board_data() + "/ee-resnet18/stages.csv";
   const Platform pf = load_platform(source_path("profiles/rock-pi-n10/platform.yaml"));
   const Model m = load_model(source_path("models/ee-resnet18.yaml"));
   const Profile p = load_profile(source_path("profiles/rock-pi-n10/ee-resnet18.csv"), m, pf);

@@ -1,5 +1,5 @@
 // Hand-computed single-input schedules: each expected number below is worked out in the
-// comment above it from DESIGN.md section 3 and docs/semantics.md.
+// comment above it from docs/semantics.md.
 #include <gtest/gtest.h>
 
 #include <cmath>

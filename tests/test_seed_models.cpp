@@ -1,6 +1,6 @@
 // Seed-model suite: the static cost model (hetmap/cost.hpp) on hand-computed cases; the
 // leaky_relu/upsample ops and the block-name rule of the loader; and the shipped seed networks
-// (models/*.yaml) against the published figures and the board measurements in ../shared/data:
+// (models/*.yaml) against the published figures and the board measurements in data:
 // layer counts, output shapes, parameters and MACs, and per-layer times that follow the
 // layers' work (evidence that each model is split where ARM-CO-UP splits it).
 #include <gtest/gtest.h>
@@ -165,12 +165,12 @@ TEST(ModelOps, BadUpsampleAndShadowingBodyOpsAreErrors) {
 // ---------------------------------------------------------------------------------------------
 // The seed networks
 
-// ../shared/data beside the repository (DESIGN.md: published board measurements).
-std::string data_path(const std::string& relative) { return test::shared_data() + "/" + relative; }
+// The published board measurements committed under data/ (data/README.md).
+std::string data_path(const std::string& relative) { return test::board_data() + "/" + relative; }
 
 // One network as one board's data names it.
 struct Measured {
-  std::string board;  // folder under ../shared/data
+  std::string board;  // folder under data
   std::string graph;  // its `Graph` column
 };
 
@@ -255,7 +255,6 @@ std::vector<double> big_core_times(const Measured& m) {
 }
 
 TEST(SeedModels, TopLevelLayersAreTheDataLayers) {
-  HETMAP_REQUIRE_SHARED_DATA();
   for (const Seed& s : seeds()) {
     SCOPED_TRACE(s.file);
     const Model m = load_seed(s);
@@ -353,7 +352,6 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 // ratio. MACs alone miss the memory-bound layers (AlexNet's fc6, MobileNet's early layers).
 // ResNet-50 is the weakest (0.77): nine units of equal MACs whose times spread by +-20%.
 TEST(SeedModels, MeasuredTimesFollowTheLayersWork) {
-  HETMAP_REQUIRE_SHARED_DATA();
   constexpr double kMacsPerS = 5e9, kBytesPerS = 2e9;
   for (const Seed& s : seeds()) {
     const Model m = load_seed(s);

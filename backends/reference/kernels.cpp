@@ -1,4 +1,4 @@
-// The reference backend's kernels: every op of DESIGN.md section 2 on float32 host tensors.
+// The reference backend's kernels: every op of docs/formats.md on float32 host tensors.
 //
 // Conventions (tests/test_reference_ops.cpp checks each against plain loops):
 //  * Tensors are row-major in their Shape's order: [C, H, W] images, [N] vectors.

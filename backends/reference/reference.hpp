@@ -1,7 +1,7 @@
 #pragma once
 // The reference backend: Eigen kernels on the host CPU, split into "clusters" of cores that
 // act as the processors of a heterogeneous platform (platform `host-cpu`). Every op of
-// DESIGN.md; deterministic (single-threaded kernels, fixed summation order), so numbers do not
+// docs/formats.md; deterministic (single-threaded kernels, fixed summation order), so numbers do not
 // depend on placement. Internal to hetmap_backends.
 #include <functional>
 #include <map>

@@ -1,4 +1,4 @@
-// The discrete-event simulator (DESIGN.md section 3, docs/semantics.md "Many inputs").
+// The discrete-event simulator (docs/semantics.md "Many inputs").
 //
 // Time advances instant by instant. At each instant the simulator repeats rounds until no
 // event is left at that instant; one round

@@ -62,12 +62,7 @@ std::string source_path(const std::string& relative) {
   return (fs::path(HETMAP_SOURCE_DIR) / relative).string();
 }
 
-std::string shared_data() {
-  if (const char* env = std::getenv("HETMAP_SHARED_DATA"); env && *env)
-    return fs::is_directory(env) ? fs::path(env).lexically_normal().string() : std::string();
-  const fs::path beside = fs::path(HETMAP_SOURCE_DIR) / ".." / "shared" / "data";
-  return fs::is_directory(beside) ? beside.lexically_normal().string() : std::string();
-}
+std::string board_data() { return source_path("data"); }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -56,14 +56,7 @@ inline std::string quote(const std::string& s) { return "'" + s + "'"; }
 /// Absolute path of a file in the source tree.
 std::string source_path(const std::string& relative);
 
-/// The published board measurements (DESIGN.md's `../shared/data`): $HETMAP_SHARED_DATA if set,
-/// else `../shared/data` beside the source tree; empty if neither exists (tests that need the
-/// data then skip, saying why; .ci/run finds it beside the repository CI cloned from).
-std::string shared_data();
-
-/// Skips the calling test when shared_data() is empty.
-#define HETMAP_REQUIRE_SHARED_DATA()                                                     \
-  if (::hetmap::test::shared_data().empty())                                            \
-  GTEST_SKIP() << "the board measurements (../shared/data) are not here; set HETMAP_SHARED_DATA"
+/// The published board measurements committed under data/ (data/README.md: sources).
+std::string board_data();
 
 }  // namespace hetmap::test

@@ -1,5 +1,5 @@
 #pragma once
-// `hetmap import`: turns an ONNX model into a hetmap model (DESIGN.md section 2).
+// `hetmap import`: turns an ONNX model into a hetmap model (docs/formats.md).
 //
 // hetmap models only the shapes and the cost structure of a network, so the import keeps each
 // node's operation and its shape parameters (filters, units, kernel, stride, pad, groups, ...)

@@ -1,7 +1,7 @@
 #pragma once
 // The discrete-event simulator: many inputs streaming through one mapping, with arrivals,
 // FIFO links, non-preemptive processors that prefer the oldest input, cancellation of work an
-// exit made useless, contention, DVFS and jitter (DESIGN.md section 3). With one input and no
+// exit made useless, contention, DVFS and jitter (docs/semantics.md). With one input and no
 // jitter it reproduces the analytical evaluator's schedule exactly.
 #include <cstdint>
 #include <optional>

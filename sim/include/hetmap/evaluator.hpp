@@ -1,5 +1,5 @@
 #pragma once
-// The analytical evaluator: DESIGN.md section 3 for one input, mean durations (exact rules in
+// The analytical evaluator: docs/semantics.md for one input, mean durations (exact rules in
 // docs/semantics.md). It computes the full single-input schedule once and derives every exit's
 // latency, the expected latency, energy, accuracy and a throughput bound from it. Construction
 // sizes every buffer; evaluate() allocates nothing, so one Evaluator per thread serves a search.

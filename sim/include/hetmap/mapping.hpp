@@ -1,5 +1,5 @@
 #pragma once
-// The exported partition the executor deploys (DESIGN.md section 2), as written in YAML.
+// The exported partition the executor deploys (docs/formats.md), as written in YAML.
 // `resolve()` in problem.hpp turns it into the dense Config the simulators evaluate.
 #include <map>
 #include <optional>
@@ -33,7 +33,7 @@ struct Mapping {
 Mapping load_mapping(const std::string& path);
 Mapping parse_mapping(const std::string& yaml_text, const std::string& file);
 
-/// YAML text of a mapping (keys in the order of DESIGN.md).
+/// YAML text of a mapping (keys in the order of docs/formats.md).
 std::string to_yaml(const Mapping& mapping);
 
 }  // namespace hetmap

@@ -1,6 +1,6 @@
 #pragma once
 // A model: the backbone layers, the early-exit branches, and the DAG that joins them.
-// Loaded from `models/NAME.yaml` (DESIGN.md section 2); output shapes are inferred.
+// Loaded from `models/NAME.yaml` (docs/formats.md); output shapes are inferred.
 #include <boost/graph/adjacency_list.hpp>
 
 #include <cstdint>

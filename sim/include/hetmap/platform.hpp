@@ -1,6 +1,6 @@
 #pragma once
 // A heterogeneous platform: processors with DVFS levels and power, and the links between them
-// (`profiles/PLATFORM/platform.yaml`, DESIGN.md section 2).
+// (`profiles/PLATFORM/platform.yaml`, docs/formats.md).
 #include <string>
 #include <vector>
 

@@ -29,7 +29,7 @@ struct Profile {
   std::string source;
   std::vector<ProfileRow> rows;
 
-  /// DESIGN.md lookup: the exact row; else the row at the highest profiled frequency (same
+  /// docs/formats.md lookup: the exact row; else the row at the highest profiled frequency (same
   /// threads) scaled by f_row / f; else nothing (the layer cannot run there).
   std::optional<Timing> lookup(int layer, int proc, double freq_mhz, int threads) const;
 

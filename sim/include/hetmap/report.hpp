@@ -1,5 +1,5 @@
 #pragma once
-// Turning results into what users read: DESIGN.md's JSON keys, a terminal table, and Chrome
+// Turning results into what users read: the JSON keys of docs/design.md, a terminal table, and Chrome
 // trace-event JSON (opens in Perfetto / chrome://tracing, one track per processor and link).
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Exit trace: per input sample, each exit's confidence and correctness (DESIGN.md section 2).
+// Exit trace: per input sample, each exit's confidence and correctness (docs/formats.md).
 #include <string>
 #include <vector>
 

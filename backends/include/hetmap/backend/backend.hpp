@@ -1,5 +1,5 @@
 #pragma once
-// The interface the profiler and the executor share: build a layer of any DESIGN.md op on a
+// The interface the profiler and the executor share: build a layer of any docs/formats.md op on a
 // processor, allocate tensors there, copy them between processors, run a layer. A backend
 // exposes its processors as a hetmap::Platform, so everything measured on it lines up with
 // the simulator's inputs.

@@ -97,7 +97,7 @@ struct ExecutedOutput {
   std::vector<float> data;
 };
 
-/// Measured results: the DES's fields (so to_json(problem, result) prints DESIGN.md's keys),
+/// Measured results: the DES's fields (so to_json(problem, result) prints docs/design.md's keys),
 /// plus what only a real run has.
 struct ExecuteResult : DesResult {
   std::vector<int> first;      // per input: first confident result (ExitPlan)

@@ -2,7 +2,7 @@
 // The profiler: measures a model's layers on every processor of a backend, the cost of copying
 // tensors between every pair of processors, and (where it can be measured honestly) the
 // slow-down a layer suffers while another processor is busy. The result is written as the
-// simulator's inputs: DIR/platform.yaml and DIR/MODEL.csv (DESIGN.md section 2), plus
+// simulator's inputs: DIR/platform.yaml and DIR/MODEL.csv (docs/formats.md), plus
 // DIR/MODEL.transfers.csv with the measured copy time of each of the model's tensors.
 //
 // Method (docs/validation.md): every timing runs on a thread bound to its processor
@@ -240,10 +240,10 @@ struct ProfileResult {
 /// Measures `model` on every processor of `backend`.
 ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions& options);
 
-/// DESIGN.md platform.yaml text: active_w/idle_w for the processors whose power was measured,
+/// docs/formats.md platform.yaml text: active_w/idle_w for the processors whose power was measured,
 /// comment lines on how, and which processors have none and why.
 std::string platform_yaml(const ProfileResult& result);
-/// DESIGN.md profile CSV text with a `# source:` header line.
+/// docs/formats.md profile CSV text with a `# source:` header line.
 std::string profile_csv(const ProfileResult& result, const Model& model);
 /// `layer,from,to,mean_ms` rows of the measured per-tensor copies.
 std::string transfers_csv(const ProfileResult& result, const Model& model);

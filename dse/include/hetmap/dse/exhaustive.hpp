@@ -1,6 +1,6 @@
 #pragma once
 // The exact Pareto front by enumerating every point of a (small) design space, in parallel.
-// Used to measure the search (DESIGN.md: >= 99% of the exhaustive hypervolume) and by
+// Used to measure the search (docs/design.md, "Quality bars": >= 99% of the exhaustive hypervolume) and by
 // `hetmap explore --exhaustive`.
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// Writing an exploration's results (DESIGN.md section 4): DIR/front.csv, DIR/front.json,
+// Writing an exploration's results (docs/design.md, "Command line"): DIR/front.csv, DIR/front.json,
 // DIR/mappings/*.yaml (each loads back into `hetmap simulate` and reproduces its row exactly),
 // DIR/baselines.csv and DIR/trace.json (the Chrome trace of front point 0). Every file is
 // written atomically.

@@ -1,5 +1,5 @@
 #pragma once
-// The design space of DESIGN.md: a processor per layer (only those whose profile lets it run
+// The design space (docs/search.md): a processor per layer (only those whose profile lets it run
 // there), each exit on or off, the policy, and optionally a DVFS level per processor, a thread
 // count per CPU cluster and a confidence threshold per exit (with a trace). Points are
 // hetmap::Config values, so the search hands its results straight to the simulators.
