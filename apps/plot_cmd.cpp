@@ -12,10 +12,16 @@ namespace hetmap::cli {
 
 namespace {
 
-// plots/ next to the sources, unless HETMAP_PLOTS says otherwise.
+// The scripts beside the binary: BIN/../share/hetmap/plots where `cmake --install` puts them,
+// BIN/share/hetmap/plots in a build folder (apps/CMakeLists.txt); HETMAP_PLOTS overrides.
 std::string plots_dir() {
   if (const char* env = std::getenv("HETMAP_PLOTS")) return env;
-  return (std::filesystem::path(HETMAP_SOURCE_DIR) / "plots").string();
+  std::error_code ec;
+  const std::filesystem::path bin = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const std::filesystem::path& dir :
+       {bin / ".." / "share" / "hetmap" / "plots", bin / "share" / "hetmap" / "plots"})
+    if (std::filesystem::exists(dir / "plot_dir.py")) return dir.lexically_normal().string();
+  return (bin / ".." / "share" / "hetmap" / "plots").lexically_normal().string();
 }
 
 // Debian's interpreter has python3-matplotlib; a python3 earlier on PATH (a virtualenv, pyenv)
@@ -36,7 +42,10 @@ int run(const std::string& dir) {
   if (!std::filesystem::is_directory(dir)) throw InputError(dir, 0, "not a folder");
   const std::string script = (std::filesystem::path(plots_dir()) / "plot_dir.py").string();
   if (!std::filesystem::exists(script))
-    throw Error(script, 0, "plot scripts not found (set HETMAP_PLOTS to the plots/ folder)", kOtherError);
+    throw Error(script, 0,
+                "plot scripts not found beside the hetmap binary (install with `cmake --install`, "
+                "or set HETMAP_PLOTS to the plots/ folder)",
+                kOtherError);
   const int status = std::system((quoted(python()) + " " + quoted(script) + " " + quoted(dir)).c_str());
   if (!WIFEXITED(status)) return kOtherError;
   return WEXITSTATUS(status);

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "power_option.hpp"
+#include "backend_options.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/profiler.hpp"
 #include "hetmap/model.hpp"
@@ -107,8 +107,7 @@ Action add_profile(CLI::App& app) {
   auto o = std::make_shared<ProfileCmdOptions>();
   CLI::App* cmd = app.add_subcommand(
       "profile", "Measure per-layer latencies and link costs on a backend; write platform.yaml + MODEL.csv");
-  cmd->add_option("--backend", o->backend, "backend: reference, acl or cuda (as built)")
-      ->capture_default_str();
+  add_backend_option(cmd, o->backend);
   cmd->add_option("-m,--model", o->model, "model YAML")->required();
   cmd->add_option("--out", o->out, "output folder")->required();
   cmd->add_option("--clusters", o->clusters,

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "power_option.hpp"
+#include "backend_options.hpp"
 #include "output.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/executor.hpp"
@@ -143,8 +143,7 @@ Action add_run(CLI::App& app) {
   auto o = std::make_shared<RunCmdOptions>();
   CLI::App* cmd =
       app.add_subcommand("run", "Execute one mapping for real on a backend and measure it");
-  cmd->add_option("--backend", o->backend, "backend: reference, acl or cuda (as built)")
-      ->capture_default_str();
+  add_backend_option(cmd, o->backend);
   cmd->add_option("-m,--model", o->model, "model YAML")->required();
   cmd->add_option("--mapping", o->mapping, "mapping YAML (platform: the backend's platform)")
       ->required();

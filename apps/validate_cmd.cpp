@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "power_option.hpp"
+#include "backend_options.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/executor.hpp"
 #include "hetmap/backend/profiler.hpp"
@@ -223,8 +223,7 @@ Action add_validate(CLI::App& app) {
   auto o = std::make_shared<ValidateCmdOptions>();
   CLI::App* cmd = app.add_subcommand(
       "validate", "Simulate and run a set of mappings on a backend; report MAPE and Kendall tau");
-  cmd->add_option("--backend", o->backend, "backend: reference, acl or cuda (as built)")
-      ->capture_default_str();
+  add_backend_option(cmd, o->backend);
   cmd->add_option("-m,--model", o->model, "model YAML")->required();
   cmd->add_option("--profile", o->profile, "folder with platform.yaml and MODEL.csv (hetmap profile --out)")
       ->required();

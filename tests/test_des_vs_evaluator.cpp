@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "hetmap/des.hpp"
 #include "hetmap/evaluator.hpp"
@@ -58,6 +59,47 @@ TEST(DesVsEvaluator, SingleInputMatchesOnRandomProblems) {
     }
   }
   EXPECT_GT(cases, 500);
+}
+
+// The most processors a platform may have (kMaxProcessors = 64): the evaluator's sets of
+// processors are 64-bit masks, so processors 32..63 must behave as the first ones do.
+TEST(DesVsEvaluator, SixtyFourProcessorsMatch) {
+  int checked = 0;
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    SyntheticSpec spec;
+    spec.seed = seed;
+    spec.backbone = 40;
+    spec.exits = 2;
+    spec.processors = kMaxProcessors;
+    const Problem pb = synthetic_problem(spec);
+    ASSERT_EQ(pb.processors(), 64);
+    Evaluator ev(pb);
+    std::mt19937_64 rng(seed);
+    for (int m = 0; m < 5; ++m) {
+      Config c = random_config(pb, rng);
+      // Most layers on processors 32..63 (where a 32-bit mask would lose them), each on one
+      // its profile lets it run on at the processor's level and threads.
+      for (int l = 0; l < pb.layers(); ++l) {
+        if (l % 4 == 0) continue;
+        std::vector<int> high;
+        for (int p = 32; p < pb.processors(); ++p)
+          if (!std::isnan(pb.duration(l, p, c.freq_level[p], c.threads[p]))) high.push_back(p);
+        if (!high.empty()) c.proc[l] = static_cast<std::uint8_t>(high[rng() % high.size()]);
+      }
+      if (!pb.infeasibility(c).empty()) continue;
+      const Evaluation& r = ev.evaluate(c);
+      ASSERT_TRUE(r.feasible);
+      DesOptions o;
+      o.inputs = 1;
+      o.forced_exits.assign(1, pb.exits());
+      const DesResult d = simulate_des(pb, c, o);
+      EXPECT_TRUE(rel_close(d.mean_latency_ms, r.exit_latency_ms[pb.exits()]))
+          << "seed " << seed << " mapping " << m << ": DES " << d.mean_latency_ms
+          << " vs analytical " << r.exit_latency_ms[pb.exits()];
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20);
 }
 
 TEST(DesVsEvaluator, RecordedScheduleMatchesTheEvaluatorsSchedule) {

@@ -577,5 +577,21 @@ TEST(RunCli, AMappingForAnotherPlatformIsBadInput) {
   EXPECT_NE(b.err.find("unknown backend 'nosuch'"), std::string::npos) << b.err;
 }
 
+// --backend's help names exactly the backends this build has.
+TEST(RunCli, BackendHelpListsTheBuiltBackends) {
+  const auto names = available_backends();
+  for (const char* verb : {"run", "profile", "validate"}) {
+    const auto h = test::run_hetmap(std::string(verb) + " --help");
+    ASSERT_EQ(h.exit_code, 0) << h.err;
+    const std::size_t at = h.out.find("backend: reference");
+    ASSERT_NE(at, std::string::npos) << h.out;
+    const std::string line = h.out.substr(at, h.out.find('\n', at) - at);
+    for (const char* name : {"acl", "cuda"}) {
+      const bool built = std::find(names.begin(), names.end(), name) != names.end();
+      EXPECT_EQ(line.find(name) != std::string::npos, built) << verb << ": " << line;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hetmap::backend

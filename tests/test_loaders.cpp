@@ -649,6 +649,22 @@ TEST(PlatformLoader, Values) {
   EXPECT_DOUBLE_EQ(shipped.contention, 1.0);
 }
 
+// kMaxProcessors (64) is the most a platform may have: 64 load, 65 are refused.
+TEST(PlatformLoader, AtMostKMaxProcessors) {
+  const auto platform_of = [](int n) {
+    std::string y = "name: wide\nhost: p0\nprocessors:\n";
+    for (int p = 0; p < n; ++p) y += "  - {name: p" + std::to_string(p) + ", kind: cpu}\n";
+    return y;
+  };
+  EXPECT_EQ(parse_platform(platform_of(kMaxProcessors), "wide.yaml").processors.size(), 64u);
+  try {
+    parse_platform(platform_of(kMaxProcessors + 1), "wide.yaml");
+    FAIL() << "65 processors were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 64 processors"), std::string::npos) << e.what();
+  }
+}
+
 TEST(PlatformLoader, Errors) {
   EXPECT_TRUE(platform_error(edit(kPlatform, {}, {"colour: red"}), 11, "unknown key 'colour'"));
   EXPECT_TRUE(platform_error(edit(kPlatform, {{6, "  - {name: npu, kind: npu, freq: 3}"}}), 6,

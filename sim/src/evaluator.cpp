@@ -78,9 +78,9 @@ bool Evaluator::simulate_p(const Config& c) {
   int n_copies = 0;
   int* order = order_.data();  // layers in the order they start (start times non-decreasing)
   int n_started = 0;
-  int n_pending[64];
-  int* pend_of[64];          // per processor: its pending layers (L slots)
-  const double* dur_of[64];  // per processor: its duration-table column at its level and threads
+  int n_pending[kMaxProcessors];
+  int* pend_of[kMaxProcessors];          // per processor: its pending layers (L slots)
+  const double* dur_of[kMaxProcessors];  // per processor: its duration-table column at its level and threads
   const int stride = P * t.cell;
   for (int p = 0; p < P; ++p) {
     pend_of[p] = pending + p * L;
@@ -112,12 +112,13 @@ bool Evaluator::simulate_p(const Config& c) {
 
   // event[p]: p's next instant of interest: its running layer's finish, or when idle the
   // earliest ready time among its pending layers (+inf if none).
-  double event[64];
+  double event[kMaxProcessors];
   for (int p = 0; p < P; ++p) event[p] = kInf;
 
-  // Idle processors given a layer ready at `now` by the releases of this instant (a bit each):
-  // the one-processor path below must hand such an instant to the general one.
-  unsigned woke = 0;
+  // Idle processors given a layer ready at `now` by the releases of this instant (a bit each,
+  // up to kMaxProcessors): the one-processor path below must hand such an instant to the
+  // general one.
+  std::uint64_t woke = 0;
   // A dependency of `s` is met from time `at` on. Mostly branch-free (which dependency is the
   // last is unpredictable): the pending slot is always written and kept only if counted. A
   // disabled layer (waiting < 0) only goes further below zero and never becomes pending.
@@ -130,12 +131,12 @@ bool Evaluator::simulate_p(const Config& c) {
     n_pending[q] += now_ready;
     if (now_ready && running[q] < 0) {
       event[q] = std::min(event[q], ready);
-      woke |= static_cast<unsigned>(ready == now) << q;
+      woke |= static_cast<std::uint64_t>(ready == now) << q;
     }
   };
   // `producer` (-1: the model input) is done at `now` on processor p: copy its output to every
   // other processor that needs it (in processor order), then release its consumers.
-  double arrival[64];
+  double arrival[kMaxProcessors];
   auto publish = [&](int producer, int p, const int* cons, int n, bool result) {
     std::uint64_t dest = static_cast<std::uint64_t>(result) << host;
     for (int i = 0; i < n; ++i) dest |= static_cast<std::uint64_t>(waiting[cons[i]] >= 0) << proc[cons[i]];
@@ -218,7 +219,7 @@ bool Evaluator::simulate_p(const Config& c) {
       // Idle processors start their first ready layer in declaration order. Durations are set
       // once every start of the instant is known, so that contention is symmetric.
       last_p = -1;
-      int starting[64];
+      int starting[kMaxProcessors];
       int n_start = 0, n_positive = 0;
       for (int p = 0; p < P; ++p) {
         if (event[p] > now || running[p] >= 0) continue;
@@ -260,13 +261,13 @@ bool Evaluator::simulate_p(const Config& c) {
         retire(l, who);
         // A release that readied a layer on another idle processor at `now` (over a free
         // link, or a zero-time copy) makes the instant a general one.
-        if (woke & ~(1u << who)) who = -1;
+        if (woke & ~(std::uint64_t{1} << who)) who = -1;
       }
       continue;
     }
     who = -1;
     // Finishes of this instant in declaration order: their copy requests queue in that order.
-    int done[64];
+    int done[kMaxProcessors];
     int n_done = 0;
     for (int p = 0; p < P; ++p) {
       const int l = running[p];
@@ -347,7 +348,8 @@ void Evaluator::derive(const Config& c) {
   // times its active power: summed per processor, it needs no running sum over all layers.
   const bool power = problem_.has_power();
   const int P = P_;
-  double active_w[64], idle_w[64], full[64], last_finish[64], busy[64], used_w[64];
+  double active_w[kMaxProcessors], idle_w[kMaxProcessors], full[kMaxProcessors],
+      last_finish[kMaxProcessors], busy[kMaxProcessors], used_w[kMaxProcessors];
   for (int p = 0; p < P; ++p) {
     active_w[p] = power ? problem_.active_w(p, c.freq_level[p]) : 0.0;
     idle_w[p] = power ? problem_.idle_w(p) : 0.0;

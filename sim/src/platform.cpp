@@ -107,7 +107,8 @@ Platform parse_platform(const std::string& yaml_text, const std::string& file) {
   const YAML::Node procs = r.required("processors");
   if (!procs.IsSequence() || procs.size() == 0)
     fail(file, procs, "platform.processors: expected a non-empty list of processors");
-  if (procs.size() > 64) fail(file, procs, "platform.processors: at most 64 processors");
+  if (procs.size() > static_cast<std::size_t>(kMaxProcessors))
+    fail(file, procs, "platform.processors: at most " + std::to_string(kMaxProcessors) + " processors");
   std::set<std::string> names;
   for (const auto& n : procs) {
     Processor p = parse_processor(file, n);

@@ -19,6 +19,11 @@ Problem::Problem(Model model, Platform platform, Profile profile,
       trace_(std::move(trace)) {
   n_layers_ = static_cast<int>(model_.layers.size());
   n_procs_ = static_cast<int>(platform_.processors.size());
+  // The loader enforces this for files; platforms built in code (backends) are checked here.
+  if (n_procs_ > kMaxProcessors || n_procs_ < 1)
+    throw InputError(platform_.file, 0,
+                     "platform.processors: " + std::to_string(n_procs_) + " processors, expected 1 to " +
+                         std::to_string(kMaxProcessors));
   n_exits_ = static_cast<int>(model_.exits.size());
   for (const Processor& p : platform_.processors) {
     max_levels_ = std::max(max_levels_, p.levels());

@@ -34,6 +34,10 @@ struct Link {
   double copy_ms(double bytes) const { return latency_ms + bytes / (gbytes_per_s * 1e9) * 1e3; }
 };
 
+/// The most processors a platform may have (docs/formats.md): the simulators keep per-processor
+/// state in fixed arrays and sets of processors in 64-bit masks.
+inline constexpr int kMaxProcessors = 64;
+
 struct Platform {
   std::string name;
   std::string file;

@@ -1,5 +1,6 @@
 #pragma once
-// `--power-meter SPEC`, shared by `profile`, `run` and `validate`: board meters (an INA3221
+// The options `profile`, `run` and `validate` share to choose and equip a backend: `--backend`
+// (listing the backends this build has) and `--power-meter SPEC`, board meters (an INA3221
 // rail, an external meter over serial) in place of the backend's own (docs/validation.md,
 // "Power on a board").
 #include <CLI/CLI.hpp>
@@ -11,6 +12,10 @@
 #include "hetmap/platform.hpp"
 
 namespace hetmap::cli {
+
+/// `--backend NAME`, its help listing backend::available_backends() (make_backend refuses
+/// others, naming these).
+void add_backend_option(CLI::App* cmd, std::string& backend);
 
 void add_power_meter_option(CLI::App* cmd, std::vector<std::string>& specs);
 

@@ -1,8 +1,17 @@
-#include "power_option.hpp"
+#include "backend_options.hpp"
+
+#include "hetmap/backend/backend.hpp"
 
 #include "hetmap/error.hpp"
 
 namespace hetmap::cli {
+
+void add_backend_option(CLI::App* cmd, std::string& backend) {
+  std::string names;
+  for (const std::string& n : backend::available_backends()) names += (names.empty() ? "" : ", ") + n;
+  cmd->add_option("--backend", backend, "backend: " + names + " (the backends this build has)")
+      ->capture_default_str();
+}
 
 void add_power_meter_option(CLI::App* cmd, std::vector<std::string>& specs) {
   cmd->add_option("--power-meter", specs,
