@@ -13,6 +13,7 @@
 #include "hetmap/detail/io.hpp"
 #include "hetmap/evaluator.hpp"
 #include "hetmap/report.hpp"
+#include "hetmap/run.hpp"
 
 namespace hetmap::cli {
 
@@ -31,26 +32,15 @@ int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
   const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
   const Config config = problem.resolve(load_mapping(o.mapping));
 
-  const bool des = o.inputs > 0 || cmd.count("--arrival") || o.jitter;
-  Json result;
-  Schedule schedule;
-  if (des) {
-    DesOptions d;
-    d.inputs = std::max(o.inputs, 1);
-    d.arrival = parse_arrival(o.arrival);
-    d.jitter = o.jitter;
-    d.seed = o.seed;
-    d.record_schedule = !o.chrome_trace.empty();
-    DesResult r = simulate_des(problem, config, d);
-    result = to_json(problem, r);
-    schedule = std::move(r.schedule);
-  } else {
-    Evaluator evaluator(problem);
-    const Evaluation& ev = evaluator.evaluate(config);
-    if (!ev.feasible) throw InfeasibleError(o.mapping, 0, problem.infeasibility(config));
-    result = to_json(problem, ev);
-    schedule = evaluator.schedule();
-  }
+  RunSettings settings;
+  settings.inputs = o.inputs;
+  if (cmd.count("--arrival")) settings.arrival = o.arrival;
+  settings.jitter = o.jitter;
+  settings.seed = o.seed;
+  settings.record_schedule = !o.chrome_trace.empty();
+  const SimulationRun run = run_simulation(problem, config, settings, o.mapping);
+  const Json& result = run.result;
+  const Schedule& schedule = run.schedule;
 
   // Files only once everything succeeded, all or none.
   const std::string trace_json =
@@ -61,7 +51,7 @@ int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
   } else {
     std::cout << fmt::format("{} on {} ({}, {})\n", problem.model().name,
                              problem.platform().name, to_string(config.policy),
-                             des ? fmt::format("DES, {} inputs, {}", std::max(o.inputs, 1), o.arrival)
+                             run.des ? fmt::format("DES, {} inputs, {}", std::max(o.inputs, 1), o.arrival)
                                  : std::string("analytical, one input"));
     std::cout << to_table(result);
   }

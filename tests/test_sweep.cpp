@@ -275,6 +275,45 @@ TEST(Sweep, ResumeRefusesAChangedExperiment) {
   EXPECT_NE(r.err.find("the experiment changed"), std::string::npos);
 }
 
+// Every setting that changes what a point computes is part of the resume check.
+TEST(Sweep, ResumeRefusesAChangedExhaustiveLimitOrArrival) {
+  for (const auto& [before, after] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"task: explore\nsearch: {generations: 1, population: 8, exhaustive_limit: 1000}\n",
+            "task: explore\nsearch: {generations: 1, population: 8, exhaustive_limit: 2000}\n"},
+           {"task: simulate\nmapping: " + source_path("examples/tiny-ee-parallel.yaml") + "\n",
+            "task: simulate\nmapping: " + source_path("examples/tiny-ee-parallel.yaml") +
+                "\nsimulate: {arrival: closed}\n"}}) {
+    const std::string exp = experiment(before);
+    const std::string out = temp_dir() + "/out";
+    ASSERT_EQ(test::run_hetmap("sweep '" + exp + "' --out '" + out + "'").exit_code, 0);
+    write_file(fs::path(exp).parent_path().string(), "exp.yaml",
+               detail::read_file(experiment(after)));
+    const auto r = test::run_hetmap("sweep '" + exp + "' --out '" + out + "' --resume");
+    EXPECT_EQ(r.exit_code, 2) << after;
+    EXPECT_NE(r.err.find("the experiment changed"), std::string::npos) << r.err;
+  }
+}
+
+// A simulate point runs the DES whenever a setting needs it, as `hetmap simulate` does: jitter
+// alone (no inputs) is not silently the analytical evaluator.
+TEST(Sweep, SimulateWithJitterRunsTheDes) {
+  const std::string exp = experiment("task: simulate\nmapping: " +
+                                     source_path("examples/tiny-ee-parallel.yaml") +
+                                     "\nsimulate: {jitter: true, seed: 3}\n");
+  const std::string out = temp_dir() + "/out";
+  ASSERT_EQ(test::run_hetmap("sweep '" + exp + "' --out '" + out + "'").exit_code, 0);
+  const std::string result = detail::read_file(out + "/points/000/result.json");
+  EXPECT_NE(result.find("p99_latency_ms"), std::string::npos) << result;
+  EXPECT_TRUE(fs::exists(out + "/points/000/latencies.csv"));
+  // The same settings through `hetmap simulate` give the same numbers.
+  const auto sim = test::run_hetmap("simulate -m models/tiny-ee.yaml -p profiles/example/platform.yaml "
+                                    "--profile profiles/example/tiny-ee.csv --mapping examples/tiny-ee-parallel.yaml "
+                                    "--jitter --seed 3 --json -");
+  ASSERT_EQ(sim.exit_code, 0) << sim.err;
+  EXPECT_EQ(sim.out, result);
+}
+
 TEST(Sweep, BadExperimentWritesNothing) {
   const std::string exp = experiment("task: explore\ngrid:\n  links.big-little.latency_ms: [1]\n");
   const std::string out = temp_dir() + "/out";

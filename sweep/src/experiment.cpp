@@ -125,7 +125,10 @@ void apply(RunSpec& r, const std::string& key, const std::string& v, const std::
   else if (key == "search.exhaustive") r.search.exhaustive = s.boolean(v);
   else if (key == "search.exhaustive_limit") r.search.exhaustive_limit = s.number(v);
   else if (key == "simulate.inputs") r.simulate.inputs = static_cast<int>(s.integer(v, 0, 100000000));
-  else if (key == "simulate.arrival") r.simulate.arrival = v;
+  else if (key == "simulate.arrival") {
+    r.simulate.arrival = v;
+    r.simulate.arrival_given = true;
+  }
   else if (key == "simulate.jitter") r.simulate.jitter = s.boolean(v);
   else if (key == "simulate.seed") r.simulate.seed = static_cast<std::uint64_t>(s.integer(v, 0, 1LL << 62));
   else
@@ -347,10 +350,12 @@ std::string resolved_yaml(const Experiment& x, const std::vector<Point>& points)
   out << YAML::Key << "threads" << YAML::Value << b.search.threads;
   out << YAML::Key << "fixed_exits" << YAML::Value << b.search.fixed_exits;
   out << YAML::Key << "exhaustive" << YAML::Value << b.search.exhaustive;
+  out << YAML::Key << "exhaustive_limit" << YAML::Value << b.search.exhaustive_limit;
   out << YAML::EndMap;
   out << YAML::Key << "simulate" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "inputs" << YAML::Value << b.simulate.inputs;
-  out << YAML::Key << "arrival" << YAML::Value << b.simulate.arrival;
+  // Only when given: an arrival process makes the DES run (run.hpp), so a resume must see it.
+  if (b.simulate.arrival_given) out << YAML::Key << "arrival" << YAML::Value << b.simulate.arrival;
   out << YAML::Key << "jitter" << YAML::Value << b.simulate.jitter;
   out << YAML::Key << "seed" << YAML::Value << b.simulate.seed;
   out << YAML::EndMap;

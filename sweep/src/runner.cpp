@@ -14,6 +14,7 @@
 #include "hetmap/error.hpp"
 #include "hetmap/dse/explore.hpp"
 #include "hetmap/report.hpp"
+#include "hetmap/run.hpp"
 #include "hetmap/sweep/progress.hpp"
 
 namespace hetmap::sweep {
@@ -89,39 +90,27 @@ Config resolve_mapping(const Problem& pb, const RunSpec& r) {
 
 Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& dir) {
   const Config c = resolve_mapping(pb, p.spec);
-  Summary s;
-  Json result;
-  Schedule schedule;
+  RunSettings settings;
+  settings.inputs = p.spec.simulate.inputs;
+  if (p.spec.simulate.arrival_given) settings.arrival = p.spec.simulate.arrival;
+  settings.arrival_key = "simulate.arrival";
+  settings.jitter = p.spec.simulate.jitter;
+  settings.seed = p.spec.simulate.seed;
+  settings.record_schedule = settings.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
+  const SimulationRun run = run_simulation(pb, c, settings, p.spec.mapping);
   std::string latencies;
-  if (p.spec.simulate.inputs > 0) {
-    DesOptions o;
-    o.inputs = p.spec.simulate.inputs;
-    o.arrival = parse_arrival(p.spec.simulate.arrival, "simulate.arrival");
-    o.jitter = p.spec.simulate.jitter;
-    o.seed = p.spec.simulate.seed;
-    o.record_schedule = o.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
-    DesResult r = simulate_des(pb, c, o);
-    result = to_json(pb, r);
-    schedule = std::move(r.schedule);
+  if (run.des) {
     latencies = "input,latency_ms\n";
-    for (std::size_t i = 0; i < r.latency_ms.size(); ++i)
-      latencies += fmt::format("{},{}\n", i, r.latency_ms[i]);
-    s.best_mean = r.mean_latency_ms;
-    s.best_worst = r.max_latency_ms;
-    s.best_energy = r.energy_mj;
-  } else {
-    Evaluator ev(pb);
-    const Evaluation& e = ev.evaluate(c);
-    if (!e.feasible) throw InfeasibleError(p.spec.mapping, 0, pb.infeasibility(c));
-    result = to_json(pb, e);
-    schedule = ev.schedule();
-    s.best_mean = e.mean_latency_ms;
-    s.best_worst = e.worst_latency_ms;
-    s.best_energy = e.energy_mj;
+    for (std::size_t i = 0; i < run.latency_ms.size(); ++i)
+      latencies += fmt::format("{},{}\n", i, run.latency_ms[i]);
   }
-  detail::write_file_atomic((dir / "result.json").string(), result.dump(2) + "\n");
-  if (!schedule.tasks.empty())
-    detail::write_file_atomic((dir / "trace.json").string(), chrome_trace(pb, schedule).dump() + "\n");
+  Summary s;
+  s.best_mean = run.mean_latency_ms;
+  s.best_worst = run.worst_latency_ms;
+  s.best_energy = run.energy_mj;
+  detail::write_file_atomic((dir / "result.json").string(), run.result.dump(2) + "\n");
+  if (!run.schedule.tasks.empty())
+    detail::write_file_atomic((dir / "trace.json").string(), chrome_trace(pb, run.schedule).dump() + "\n");
   if (!latencies.empty()) detail::write_file_atomic((dir / "latencies.csv").string(), latencies);
   return s;
 }

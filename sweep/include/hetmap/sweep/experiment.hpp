@@ -19,6 +19,7 @@ const char* to_string(Task task);
 struct SimulateSettings {
   int inputs = 0;
   std::string arrival = "closed";
+  bool arrival_given = false;  // `arrival` was set: the DES runs (run.hpp: needs_des)
   bool jitter = false;
   std::uint64_t seed = 1;
 };
