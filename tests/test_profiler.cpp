@@ -80,7 +80,7 @@ TEST(ProfilerStats, SummarizeHandExample) {
   EXPECT_EQ(st.samples, 5);
   EXPECT_DOUBLE_EQ(st.mean_ms, 3.0);
   EXPECT_NEAR(st.std_ms, std::sqrt(2.5), 1e-12);
-  EXPECT_NEAR(st.p99_ms, 4.96, 1e-12);  // 4 + 0.96 * (5 - 4)
+  EXPECT_DOUBLE_EQ(st.p99_ms, 5.0);  // nearest rank: the ceil(0.99 x 5) = 5th smallest
   EXPECT_NEAR(st.ci_half_ms, 2.776 * std::sqrt(2.5) / std::sqrt(5.0), 1e-3);
   EXPECT_FALSE(st.converged);
   EXPECT_TRUE(backend::summarize({10, 10.01, 9.99, 10, 10.02, 9.98}, 0.02).converged);

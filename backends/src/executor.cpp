@@ -458,15 +458,11 @@ void Executor::dispatch() {
     }
   } slack;
 #endif
-  std::mt19937_64 arrival_rng(opt_.seed ^ 0x9E3779B97F4A7C15ULL);  // the DES's Poisson stream
-  const double rate = opt_.arrival.rate_hz;
+  ArrivalClock arrivals(opt_.arrival, opt_.seed);  // the DES's stream
   double next = 0.0;  // arrival time of the next input, ms
   for (int i = 0; i < n_inputs_; ++i) {
     const double at = next;
-    if (opt_.arrival.kind == ArrivalKind::periodic)
-      next = static_cast<double>(i + 1) * 1000.0 / rate;
-    else if (i + 1 < n_inputs_)
-      next = at - std::log1p(-detail::uniform01(arrival_rng)) * 1000.0 / rate;
+    if (i + 1 < n_inputs_) next = arrivals.next(i, at);
     const auto deadline =
         t0_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(at));
     if (disp_cv_.wait_until(lock, deadline, [&] { return abort_; })) return;

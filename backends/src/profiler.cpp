@@ -1,3 +1,4 @@
+#include "hetmap/stats.hpp"
 #include "hetmap/backend/profiler.hpp"
 
 #include <fmt/format.h>
@@ -760,12 +761,7 @@ SampleStats summarize(const std::vector<double>& samples_ms, double rel_ci) {
   double ss = 0;
   for (double x : samples_ms) ss += (x - s.mean_ms) * (x - s.mean_ms);
   s.std_ms = s.samples > 1 ? std::sqrt(ss / (s.samples - 1)) : 0.0;
-  std::vector<double> sorted = samples_ms;
-  std::sort(sorted.begin(), sorted.end());
-  const double pos = 0.99 * (s.samples - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  s.p99_ms = sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+  s.p99_ms = percentile(samples_ms, 99);
   s.ci_half_ms = s.samples > 1 ? t_quantile_975(s.samples - 1) * s.std_ms / std::sqrt(s.samples)
                                : std::numeric_limits<double>::infinity();
   s.converged = s.ci_half_ms <= rel_ci * s.mean_ms;

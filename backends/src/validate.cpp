@@ -1,3 +1,4 @@
+#include "hetmap/stats.hpp"
 #include "hetmap/backend/validate.hpp"
 
 #include "hetmap/exits.hpp"
@@ -53,14 +54,7 @@ double mean_of(const std::vector<double>& v) {
   return s / static_cast<double>(v.size());
 }
 
-double p99_of(std::vector<double> v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  // Nearest rank, as the DES reports it: the smallest value with >= 99% at or below it.
-  const std::size_t n = v.size();
-  const std::size_t k = std::max<std::size_t>(1, (99 * n + 99) / 100);
-  return v[k - 1];
-}
+double p99_of(std::vector<double> v) { return percentile(std::move(v), 99); }
 
 std::vector<NamedMapping> load_mappings(const std::string& dir) {
   namespace fs = std::filesystem;

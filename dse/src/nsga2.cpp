@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/random.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::dse {
@@ -18,7 +19,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double uniform(std::mt19937_64& rng) { return (rng() >> 11) * 0x1.0p-53; }
+using detail::uniform01;
 std::size_t below(std::mt19937_64& rng, std::size_t n) { return static_cast<std::size_t>(rng() % n); }
 
 nlohmann::json config_json(const Config& c) {
@@ -132,7 +133,7 @@ void Nsga2::mutate(Config& c) {
   const int L = pb.layers();
   // Move a contiguous run of layers to one processor. Kept rare: on long models a large jump
   // mostly breaks good mappings (measured: 0.5 here slowed convergence on 50 layers a lot).
-  if (uniform(rng_) < 0.2) {
+  if (uniform01(rng_) < 0.2) {
     const int first = static_cast<int>(below(rng_, L));
     const int len = 1 + static_cast<int>(below(rng_, std::max(1, L / 4)));
     const auto& ok = space_.allowed(first);
@@ -144,7 +145,7 @@ void Nsga2::mutate(Config& c) {
   // Move a whole exit branch to one processor, flipping the policy with it half the time:
   // running a branch beside the backbone only pays off under `parallel`, so the two changes
   // are worth little apart.
-  if (pb.exits() > 0 && uniform(rng_) < 0.1) {
+  if (pb.exits() > 0 && uniform01(rng_) < 0.1) {
     const Exit& e = pb.model().exits[below(rng_, pb.exits())];
     const std::uint8_t to = static_cast<std::uint8_t>(below(rng_, pb.processors()));
     for (int l : e.layers)
@@ -154,7 +155,7 @@ void Nsga2::mutate(Config& c) {
       c.policy = c.policy == Policy::parallel ? Policy::sequential : Policy::parallel;
   }
   // Shift a block boundary by one layer.
-  if (uniform(rng_) < 0.3 && L > 1) {
+  if (uniform01(rng_) < 0.3 && L > 1) {
     const int l = static_cast<int>(below(rng_, L - 1));
     if (c.proc[l] != c.proc[l + 1]) {
       if (rng_() & 1) c.proc[l + 1] = c.proc[l];
@@ -163,22 +164,22 @@ void Nsga2::mutate(Config& c) {
   }
   // Point mutations keep every placement reachable: about one layer per child on average
   // (none with probability 0.37, as with a 1/L rate per layer), without one draw per layer.
-  if (uniform(rng_) < 0.63) {
+  if (uniform01(rng_) < 0.63) {
     do {
       const int l = static_cast<int>(below(rng_, L));
       c.proc[l] = space_.allowed(l)[below(rng_, space_.allowed(l).size())];
-    } while (uniform(rng_) < 0.4);
+    } while (uniform01(rng_) < 0.4);
   }
   const SpaceOptions& o = space_.options();
   if (o.search_exits)
     for (int k = 0; k < pb.exits(); ++k)
-      if (uniform(rng_) < 0.2 / pb.exits()) c.exits_enabled ^= 1ULL << k;
-  if (o.search_policy && uniform(rng_) < 0.1)
+      if (uniform01(rng_) < 0.2 / pb.exits()) c.exits_enabled ^= 1ULL << k;
+  if (o.search_policy && uniform01(rng_) < 0.1)
     c.policy = c.policy == Policy::parallel ? Policy::sequential : Policy::parallel;
   const int P = pb.processors();
   // DVFS: step one processor's level by one, or (half the time) jump to any level: the levels
   // between two good ones are often dominated, so steps alone cannot cross them.
-  if (o.search_dvfs && uniform(rng_) < 0.3) {
+  if (o.search_dvfs && uniform01(rng_) < 0.3) {
     const int p = static_cast<int>(below(rng_, P));
     if (rng_() & 1) {
       const int lv = c.freq_level[p] + ((rng_() & 1) ? 1 : -1);
@@ -187,11 +188,11 @@ void Nsga2::mutate(Config& c) {
       c.freq_level[p] = static_cast<std::uint8_t>(below(rng_, pb.levels(p)));
     }
   }
-  if (o.search_threads && uniform(rng_) < 0.2) {
+  if (o.search_threads && uniform01(rng_) < 0.2) {
     const int p = static_cast<int>(below(rng_, P));
     c.threads[p] = static_cast<std::uint8_t>(1 + below(rng_, pb.max_threads(p)));
   }
-  if (space_.searches_thresholds() && pb.exits() > 0 && uniform(rng_) < 0.3) {
+  if (space_.searches_thresholds() && pb.exits() > 0 && uniform01(rng_) < 0.3) {
     const auto& values = space_.threshold_values();
     c.thresholds[below(rng_, pb.exits())] = values[below(rng_, values.size())];
   }
@@ -273,7 +274,7 @@ void Nsga2::step() {
     Config& b = offspring_[i + 1].config;
     a = tournament().config;  // copy-assignment reuses the buffers
     b = tournament().config;
-    if (uniform(rng_) < options_.crossover) crossover(a, b);
+    if (uniform01(rng_) < options_.crossover) crossover(a, b);
     mutate(a);
     mutate(b);
     space_.repair(a);

@@ -30,6 +30,7 @@
 // heaps of packed (input, layer) keys. Stale entries (an input already done) are dropped when
 // they surface, which is why nothing but a per-input state byte is needed after retirement.
 #include "hetmap/des.hpp"
+#include "hetmap/stats.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -68,6 +69,16 @@ Arrival parse_arrival(const std::string& text, const std::string& what) {
   if (end != rate.c_str() + rate.size() || !std::isfinite(a.rate_hz) || !(a.rate_hz > 0.0))
     return fail();
   return a;
+}
+
+ArrivalClock::ArrivalClock(const Arrival& arrival, std::uint64_t seed)
+    : arrival_(arrival), rng_(seed ^ 0x9E3779B97F4A7C15ULL) {}
+
+double ArrivalClock::next(int input, double at_ms) {
+  if (arrival_.kind == ArrivalKind::periodic)
+    return static_cast<double>(input + 1) * 1000.0 / arrival_.rate_hz;
+  // Exponential gap with mean 1000 / rate ms, by inversion of one uniform draw.
+  return at_ms - std::log1p(-detail::uniform01(rng_)) * 1000.0 / arrival_.rate_hz;
 }
 
 namespace {
@@ -265,7 +276,8 @@ class Des {
   std::vector<int> free_slots_;
   std::vector<std::uint8_t> state_;          // per input
   std::vector<int> slot_of_;                 // per input
-  std::mt19937_64 arrival_rng_, jitter_rng_;
+  ArrivalClock arrivals_;
+  std::mt19937_64 jitter_rng_;
   Normal normal_;
   int retired_ = 0;
   double last_done_ = 0.0;
@@ -296,7 +308,7 @@ Des::Des(const Problem& problem, const Config& config, const DesOptions& options
       contention_(problem.contention()),
       // Independent streams, so that turning jitter on does not change the exits drawn (the
       // exit stream, mt19937_64(seed), lives in the ExitPlan).
-      arrival_rng_(options.seed ^ 0x9E3779B97F4A7C15ULL),
+      arrivals_(options.arrival, options.seed),
       jitter_rng_(options.seed ^ 0xC2B2AE3D27D4EB4FULL) {
   check_inputs();
   build_tasks();
@@ -465,13 +477,9 @@ void Des::next_arrival(int input, double t) {
   switch (opt_.arrival.kind) {
     case ArrivalKind::closed: break;  // pushed when `input` is done
     case ArrivalKind::periodic:
-      push(static_cast<double>(next) * 1000.0 / opt_.arrival.rate_hz, kArrivalEv, next);
+    case ArrivalKind::poisson:
+      push(arrivals_.next(input, t), kArrivalEv, next);
       break;
-    case ArrivalKind::poisson: {  // exponential gap with mean 1000 / rate ms
-      const double gap = -std::log1p(-uniform01(arrival_rng_)) * 1000.0 / opt_.arrival.rate_hz;
-      push(t + gap, kArrivalEv, next);
-      break;
-    }
   }
 }
 
@@ -674,11 +682,7 @@ void summarize_latencies(DesResult& r, const std::vector<int>& first_count,
   const int n = static_cast<int>(r.latency_ms.size());
   std::vector<double> sorted = r.latency_ms;
   std::sort(sorted.begin(), sorted.end());
-  // Nearest-rank percentiles: the smallest latency with at least p% of inputs at or below it.
-  auto rank = [&](long long pct) {
-    const long long k = std::max(1LL, (pct * n + 99) / 100);  // ceil(pct% of n), at least 1
-    return sorted[static_cast<std::size_t>(k - 1)];
-  };
+  auto rank = [&](int pct) { return nearest_rank(sorted, pct); };
   double sum = 0.0;
   for (double l : r.latency_ms) sum += l;
   r.mean_latency_ms = sum / n;

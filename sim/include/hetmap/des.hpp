@@ -5,6 +5,7 @@
 // jitter it reproduces the analytical evaluator's schedule exactly.
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,22 @@ struct Arrival {
 
 /// Parses `closed`, `periodic:RATE_HZ` or `poisson:RATE_HZ`; throws InputError naming `what`.
 Arrival parse_arrival(const std::string& text, const std::string& what = "--arrival");
+
+/// The arrival times of an open stream (periodic or Poisson), as the DES simulates them and
+/// the executor replays them (docs/semantics.md, "Many inputs"): the same seed gives the same
+/// times in both.
+class ArrivalClock {
+ public:
+  ArrivalClock(const Arrival& arrival, std::uint64_t seed);
+  /// The arrival time (ms) of input `input` + 1, input `input` having arrived at `at_ms`.
+  /// Periodic: (input + 1) x 1000 / rate; Poisson: at_ms plus an exponential gap with mean
+  /// 1000 / rate. Call it once per input, in order. Not for closed arrivals.
+  double next(int input, double at_ms);
+
+ private:
+  Arrival arrival_;
+  std::mt19937_64 rng_;
+};
 
 struct DesOptions {
   int inputs = 1;

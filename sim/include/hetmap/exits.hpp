@@ -15,15 +15,10 @@
 #include <random>
 #include <vector>
 
+#include "hetmap/detail/random.hpp"
 #include "hetmap/problem.hpp"
 
 namespace hetmap {
-
-namespace detail {
-/// A uniform double in [0, 1) from the top 53 bits of one draw: written out rather than taken
-/// from <random>'s distributions, so that the stream is the same under every standard library.
-inline double uniform01(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
-}  // namespace detail
 
 struct ExitDecision {
   int first = 0;                    // first confident result (exit index; exits() = final)

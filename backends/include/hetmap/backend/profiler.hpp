@@ -101,7 +101,7 @@ struct ProfileOptions {
 struct SampleStats {
   double mean_ms = 0.0;
   double std_ms = 0.0;       // sample standard deviation (n - 1)
-  double p99_ms = 0.0;       // 99th percentile, linear interpolation between order statistics
+  double p99_ms = 0.0;       // 99th percentile, nearest rank (hetmap/stats.hpp)
   double ci_half_ms = 0.0;   // 95% confidence half-width of the mean (Student t)
   int samples = 0;
   bool converged = false;    // ci_half_ms <= rel_ci * mean_ms

@@ -137,7 +137,7 @@ std::string validation_csv(const ValidationReport& report, const std::string& so
 /// per latency), the largest group mean.
 double worst_path_ms(const std::vector<double>& latency_ms, const std::vector<int>& first);
 
-/// Summary statistics of a latency list: mean and 99th percentile (linear interpolation).
+/// Summary statistics of a latency list: mean and 99th percentile (nearest rank, hetmap/stats.hpp).
 double mean_of(const std::vector<double>& v);
 double p99_of(std::vector<double> v);
 
