@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/mapping.hpp"
 #include "hetmap/model.hpp"
@@ -116,6 +117,19 @@ std::string two_exits(const std::map<int, std::string>& replace = {}) {
   std::vector<std::string> base(kModel.begin(), kModel.begin() + 13);
   base.insert(base.end(), kSecondExit.begin(), kSecondExit.end());
   return edit(base, replace);
+}
+
+// Every CSV hetmap writes quotes its cells through detail::csv_cell: any name reads back as written.
+TEST(CsvWriter, CellsReadBackAsWritten) {
+  const std::vector<std::string> cells = {"plain", "a,b", "say \"hi\"", "two\nlines", "", "cr\r"};
+  std::string text = "h0,h1,h2,h3,h4,h5\n";
+  for (std::size_t i = 0; i < cells.size(); ++i) text += (i ? "," : "") + detail::csv_cell(cells[i]);
+  text += "\n";
+  EXPECT_EQ(detail::csv_cell("plain"), "plain");
+  EXPECT_EQ(detail::csv_cell("a,b"), "\"a,b\"");
+  const detail::CsvTable t = detail::parse_csv(text, "t.csv");
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0].cells, cells);
 }
 
 TEST(ModelLoader, ParsesTheValidBaseModel) {

@@ -1,3 +1,4 @@
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/stats.hpp"
 #include "hetmap/backend/profiler.hpp"
 
@@ -599,13 +600,7 @@ std::string yq(const std::string& s) {
   return out + "\"";
 }
 
-// CSV cell (names are plain in practice; quote anything that would break the row).
-std::string cq(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+std::string cq(const std::string& s) { return detail::csv_cell(s); }
 
 std::string num(double v) { return fmt::format("{:.6g}", v); }
 

@@ -1,3 +1,4 @@
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/stats.hpp"
 #include "hetmap/backend/validate.hpp"
 
@@ -276,12 +277,7 @@ std::string validation_csv(const ValidationReport& r, const std::string& source_
   s += "\n";
   auto energy = [](double mj) { return std::isfinite(mj) ? fmt::format("{:.6g}", mj) : std::string(); };
   for (const ValidationRow& row : r.rows) {
-    std::string name = row.mapping;
-    if (name.find_first_of(",\"\n") != std::string::npos) {
-      std::string q = "\"";
-      for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      name = q + "\"";
-    }
+    const std::string name = detail::csv_cell(row.mapping);
     s += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.3f},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}",
                      name, row.predicted_mean_ms, row.measured_mean_ms, row.predicted_p99_ms,
                      row.measured_p99_ms, row.error_pct, energy(row.predicted_energy_mj),

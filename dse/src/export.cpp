@@ -1,3 +1,4 @@
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/dse/export.hpp"
 
 #include <fmt/format.h>
@@ -115,7 +116,7 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
   for (const Baseline& b : x.baselines) {
     const std::string rel = "mappings/baseline-" + file_safe(b.name) + ".yaml";
     detail::write_file_atomic((root / rel).string(), mapping_yaml(b.individual.config));
-    base_csv += b.name + row_values(b.individual) + "," +
+    base_csv += detail::csv_cell(b.name) + row_values(b.individual) + "," +
                 (usable(b.individual) ? "true" : "false") + "," + rel + "\n";
     Json item;
     item["name"] = b.name;

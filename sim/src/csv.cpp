@@ -138,4 +138,11 @@ int csv_int(const CsvTable& t, const CsvTable::Row& row, int col) {
   return static_cast<int>(*v);
 }
 
+std::string csv_cell(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string q = "\"";
+  for (char c : value) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 }  // namespace hetmap::detail

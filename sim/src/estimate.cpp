@@ -1,3 +1,4 @@
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/estimate.hpp"
 
 #include <fmt/format.h>
@@ -271,7 +272,8 @@ std::string cells_text(const Model& model, const Platform& platform,
 std::string row_text(const Model& model, const Platform& platform, int layer, int proc,
                      double freq_mhz, int threads, const std::string& rest) {
   const Processor& p = platform.processors[static_cast<std::size_t>(proc)];
-  return model.layers[static_cast<std::size_t>(layer)].name + "," + p.name + "," +
+  return detail::csv_cell(model.layers[static_cast<std::size_t>(layer)].name) + "," +
+         detail::csv_cell(p.name) + "," +
          (p.freqs_mhz.empty() ? "" : fmt_num(freq_mhz)) + "," +
          (threads == p.cores ? "" : std::to_string(threads)) + "," + rest + "\n";
 }
@@ -343,9 +345,11 @@ std::string copied_transfers_csv(const Model& model, const Platform& platform,
   std::replace(s.begin(), s.end(), '\n', ' ');
   s += "\nlayer,from,to,mean_ms\n";
   for (const TransferRow& r : transfers.rows)
-    s += (r.layer < 0 ? std::string(kModelInput) : model.layers[static_cast<std::size_t>(r.layer)].name) +
-         "," + platform.processors[static_cast<std::size_t>(r.from)].name + "," +
-         platform.processors[static_cast<std::size_t>(r.to)].name + "," + fmt_num(r.mean_ms) + "\n";
+    s += detail::csv_cell(r.layer < 0 ? std::string(kModelInput)
+                                      : model.layers[static_cast<std::size_t>(r.layer)].name) +
+         "," + detail::csv_cell(platform.processors[static_cast<std::size_t>(r.from)].name) + "," +
+         detail::csv_cell(platform.processors[static_cast<std::size_t>(r.to)].name) + "," +
+         fmt_num(r.mean_ms) + "\n";
   return s;
 }
 

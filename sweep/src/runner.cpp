@@ -1,3 +1,4 @@
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/sweep/runner.hpp"
 
 #include <fmt/format.h>
@@ -115,12 +116,7 @@ Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& di
   return s;
 }
 
-std::string csv_cell(const std::string& v) {
-  if (v.find_first_of(",\"\n") == std::string::npos) return v;
-  std::string q = "\"";
-  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
+using detail::csv_cell;
 
 std::string csv_number(const Json& v) {
   if (v.is_null()) return "";
