@@ -79,6 +79,7 @@ void print_cross_validation(const Platform& pf, const CrossValidation& cv) {
 }
 
 int run_estimate(const EstimateOptions& o) {
+  detail::check_output_file(o.out, "--out");
   const Platform platform = load_platform(o.platform);
   const Model model = load_model(o.model);
   const unsigned terms = parse_terms(o.terms, "--terms");

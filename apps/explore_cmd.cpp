@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "hetmap/detail/io.hpp"
 #include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
 #include "hetmap/dse/exhaustive.hpp"
@@ -54,6 +55,7 @@ void print_summary(const dse::Exploration& x, const dse::ObjectiveSet& set) {
 }
 
 int run_explore(const ExploreOptions& o) {
+  detail::check_output_dir(o.out, "--out");  // before the search, not after it
   const std::optional<std::string> trace =
       o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
   const Problem problem = load_problem(o.model, o.platform, o.profile, trace);

@@ -25,6 +25,7 @@ struct ImportOptions {
 };
 
 int run_import(const ImportOptions& o) {
+  detail::check_output_file(o.out, "--out");
   const OnnxImport imported = import_onnx(o.onnx, o.import);
   for (const std::string& note : imported.notes) std::cerr << "hetmap: note: " << note << "\n";
   if (o.out == "-") {

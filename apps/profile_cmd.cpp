@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "backend_options.hpp"
+#include "hetmap/detail/io.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/profiler.hpp"
 #include "hetmap/model.hpp"
@@ -31,6 +32,7 @@ struct ProfileCmdOptions {
 };
 
 int run_profile(const ProfileCmdOptions& o) {
+  detail::check_output_dir(o.out, "--out");  // before measuring, not after it
   const Model model = load_model(o.model);
   backend::BackendOptions bo;
   bo.clusters = o.clusters;

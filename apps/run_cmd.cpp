@@ -78,6 +78,8 @@ void add_power_counters(Json& trace, const backend::ExecuteResult& r) {
 }
 
 int run_run(const RunCmdOptions& o) {
+  detail::check_output_file(o.json, "--json");
+  detail::check_output_file(o.chrome_trace, "--chrome-trace");
   // Everything that can be checked without the backend first: bad input fails fast.
   const Model model = load_model(o.model);
   const Mapping mapping = load_mapping(o.mapping);

@@ -27,6 +27,8 @@ struct SimulateOptions {
 };
 
 int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
+  detail::check_output_file(o.json, "--json");
+  detail::check_output_file(o.chrome_trace, "--chrome-trace");
   const std::optional<std::string> trace =
       o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
   const Problem problem = load_problem(o.model, o.platform, o.profile, trace);

@@ -72,12 +72,14 @@ int run(const SweepArgs& a, sweep::Group* group) {
   const bool printer = !group || group->rank() == 0;
   sweep::Experiment x;
   std::vector<sweep::Point> points;
+  std::string out;
   sweep::collectively(group, [&] {
     x = sweep::load_experiment(a.experiment);
     points = sweep::expand(x);
     sweep::validate_sweep(x, points);
+    out = a.out.empty() ? (std::filesystem::path("out") / x.name).string() : a.out;
+    detail::check_output_dir(out, a.out.empty() ? "the default out/NAME" : "--out");
   });
-  const std::string out = a.out.empty() ? (std::filesystem::path("out") / x.name).string() : a.out;
   if (printer) {
     const std::string ranks =
         group && group->size() > 1 ? fmt::format(" over {} MPI ranks", group->size()) : "";

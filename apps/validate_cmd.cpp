@@ -75,6 +75,7 @@ std::string energy_cell(double mj) {
 }
 
 int run_validate(const ValidateCmdOptions& o) {
+  detail::check_output_dir(o.out, "--out");  // before running, not after it
   const Model model = load_model(o.model);
   const std::string platform_path = (fs::path(o.profile) / "platform.yaml").string();
   const std::string profile_path = (fs::path(o.profile) / (model.name + ".csv")).string();

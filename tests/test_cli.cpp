@@ -238,11 +238,11 @@ TEST(Cli, InfeasibleMappingExits3) {
 
 TEST(Cli, AnUnwritableOutputLeavesNoOtherOutputBehind) {
   const std::string dir = temp_dir();
-  fs::create_directories(dir + "/taken");  // --json names a folder: its write fails
+  fs::create_directories(dir + "/taken");  // --json names a folder: refused before the run
   const std::string trace = dir + "/trace.json";
   const auto r = run_hetmap(args() + " --chrome-trace " + quote(trace) + " --json " +
                             quote(dir + "/taken"));
-  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(starts_with(r.err, "hetmap: error: " + dir + "/taken: ")) << r.err;
   EXPECT_FALSE(fs::exists(trace));
   for (const auto& entry : fs::directory_iterator(dir))
@@ -304,6 +304,37 @@ TEST(CliVerbs, ImportWithoutOnnxExits2SayingSo) {
   EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
 }
 #endif
+
+// Output folders and files are checked before any work starts: exit 2 naming the option and
+// why, not a filesystem error after the whole search or profile, and nothing written.
+TEST(CliVerbs, UnusableOutputsAreRefusedBeforeAnyWork) {
+  const std::string dir = test::temp_dir();
+  const std::string file = test::write_file(dir, "afile", "x\n");
+  const std::string inputs = "-m models/tiny-ee.yaml -p profiles/example/platform.yaml "
+                             "--profile profiles/example/tiny-ee.csv ";
+  const struct {
+    std::string args, expect;
+  } cases[] = {
+      {"explore " + inputs + "--generations 500 --population 64 --out " + test::quote(file + "/sub"),
+       "--out: cannot be created: " + file + " is not a folder"},
+      {"explore " + inputs + "--generations 500 --population 64 --out " + test::quote(file),
+       "--out: exists and is not a folder"},
+      {"profile -m models/tiny-ee.yaml --quick --out " + test::quote(file), "--out: exists and is not a folder"},
+      {"sweep experiments/quickstart.yaml --out " + test::quote(file), "--out: exists and is not a folder"},
+      {"simulate " + inputs + "--mapping examples/tiny-ee-parallel.yaml --json " + test::quote(dir),
+       "--json: is a folder, expected a file"},
+      {"simulate " + inputs + "--mapping examples/tiny-ee-parallel.yaml --chrome-trace " +
+           test::quote(file + "/t.json"),
+       "--chrome-trace: cannot be created: " + file + " is not a folder"},
+  };
+  for (const auto& c : cases) {
+    const auto r = test::run_hetmap(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.err.find("generation"), std::string::npos) << "the search ran first: " << r.err;
+    EXPECT_EQ(r.err.find("profiling"), std::string::npos) << "the profile ran first: " << r.err;
+  }
+}
 
 }  // namespace
 }  // namespace hetmap

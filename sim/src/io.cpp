@@ -45,4 +45,35 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   }
 }
 
+void check_output_dir(const std::string& dir, const std::string& option) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p = dir.empty() ? fs::path(".") : fs::path(dir);
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec)) throw InputError(dir, 0, option + ": exists and is not a folder");
+    if (::access(p.c_str(), W_OK | X_OK) != 0)
+      throw InputError(dir, 0, option + ": the folder is not writable (" + std::strerror(errno) + ")");
+    return;
+  }
+  // It will be created: its nearest existing ancestor must be a folder this process may write.
+  fs::path a = fs::absolute(p, ec).parent_path();
+  while (!a.empty() && a != a.root_path() && !fs::exists(a, ec)) a = a.parent_path();
+  if (!fs::is_directory(a, ec))
+    throw InputError(dir, 0, option + ": cannot be created: " + a.string() + " is not a folder");
+  if (::access(a.c_str(), W_OK | X_OK) != 0)
+    throw InputError(dir, 0, option + ": cannot be created in " + a.string() + " (" +
+                                 std::strerror(errno) + ")");
+}
+
+void check_output_file(const std::string& path, const std::string& option) {
+  namespace fs = std::filesystem;
+  if (path.empty() || path == "-") return;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path, 0, option + ": is a folder, expected a file");
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && fs::exists(parent, ec) && !fs::is_directory(parent, ec))
+    throw InputError(path, 0, option + ": cannot be created: " + parent.string() + " is not a folder");
+  check_output_dir(parent.empty() ? "." : parent.string(), option);
+}
+
 }  // namespace hetmap::detail
