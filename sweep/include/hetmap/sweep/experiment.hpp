@@ -1,8 +1,6 @@
 #pragma once
 // Experiment files (docs/experiments.md): one model, platform and profile, a task (explore or
 // simulate) with its settings, and a grid of overrides whose every combination is one point.
-#include <yaml-cpp/yaml.h>
-
 #include <optional>
 #include <string>
 #include <vector>
