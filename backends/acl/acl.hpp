@@ -89,7 +89,7 @@ arm_compute::TensorShape acl_shape(const Shape& shape);
 
 /// Why ACL 20.08 cannot run `op` exactly as docs/formats.md defines it (the reference
 /// backend's numbers), or "" when it can. Checked for every op of a layer, block bodies too.
-std::string unsupported_reason(const Op& op, const std::vector<Shape>& inputs);
+std::string unsupported_reason(const Op& op);
 
 /// Builds top-level layer `layer` of `model` with NEON functions, configured for `pool`'s
 /// thread count. Weights are the reference backend's (reference::kernel_parameters), so both

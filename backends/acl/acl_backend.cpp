@@ -63,16 +63,14 @@ void warn_once(const std::string& message) {
 }
 
 // A CPU cluster: NEON functions on the cluster's thread pool. Layers ACL cannot compute exactly
-// (unsupported_reason) run the reference kernel on the cluster's first core, with a warning.
+// (unsupported_reason) run the reference kernel, single-threaded on the calling thread, with a
+// warning.
 class NeonDevice : public Device {
  public:
   NeonDevice(std::string name, std::vector<int> cores) : name_(std::move(name)), pool_(std::move(cores)) {}
   std::unique_ptr<Kernel> build(const Model& model, int layer, std::uint64_t seed) override {
     const Layer& l = model.layers.at(static_cast<std::size_t>(layer));
-    std::vector<Shape> in;
-    for (int src : l.inputs)
-      in.push_back(src < 0 ? model.input : model.layers[static_cast<std::size_t>(src)].out);
-    const std::string why = l.kind == OpKind::opaque ? "" : unsupported_reason(l, in);
+    const std::string why = unsupported_reason(l);  // "" for opaque: refused below, by name
     if (!why.empty()) {
       warn_once(fmt::format("acl: layer '{}' runs the reference kernel (single-threaded) on {}: {}",
                             l.name, name_, why));

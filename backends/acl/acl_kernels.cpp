@@ -154,7 +154,7 @@ class AclKernel : public Kernel {
 
   AclKernel(const Op& op, const std::string& name, const std::vector<Shape>& in, const Params& p,
             ClusterPool* pool)
-      : name_(name), pool_(pool), out_shape_(op.out) {
+      : name_(name), pool_(pool) {
     std::vector<Tensor*> inputs;
     for (const Shape& s : in) {
       in_.push_back(Port{make(acl_shape(s)), false, s});
@@ -227,7 +227,7 @@ class AclKernel : public Kernel {
     add<typename T::Reshape>().configure(t, v);
     return v;
   }
-  // Writes into `out` what `make_result` computed into a tensor of `shape`, reshaping if needed.
+  // `from`'s values into `out`, a tensor of the same element count in another shape.
   void reshape_into(Tensor* from, Tensor* out) {
     check(T::Reshape::validate(from->info(), out->info()), name_, "reshape");
     add<typename T::Reshape>().configure(from, out);
@@ -245,7 +245,6 @@ class AclKernel : public Kernel {
 
   std::string name_;
   ClusterPool* pool_;
-  Shape out_shape_;
   std::vector<std::unique_ptr<Tensor>> owned_;
   std::vector<std::unique_ptr<typename T::SubTensor>> subs_;
   std::vector<std::unique_ptr<ac::IFunction>> functions_;
@@ -515,7 +514,23 @@ const Layer& layer_of(const Model& model, int layer) {
   return l;
 }
 
-std::string op_reason(const Op& op) {
+template <class T>
+std::unique_ptr<Kernel> make_kernel(ClusterPool* pool, const Model& model, int layer,
+                                    std::uint64_t seed) {
+  const Layer& l = layer_of(model, layer);
+  const std::vector<Shape> in = input_shapes(model, l);
+  const std::string why = unsupported_reason(l);
+  if (!why.empty())
+    throw BackendError(fmt::format("layer '{}': ACL ({}) cannot run it: {}", l.name, T::kName, why));
+  const Params params = reference::kernel_parameters(*reference::make_kernel(model, layer, seed));
+  UsePool use(pool);  // functions size their work for the cluster's threads at configure time
+  auto kernel = std::make_unique<AclKernel<T>>(l, l.name, in, params, pool);
+  return kernel;
+}
+
+}  // namespace
+
+std::string unsupported_reason(const Op& op) {
   switch (op.kind) {
     case OpKind::lrn:
       if (op.lrn_size % 2 == 0)
@@ -535,7 +550,7 @@ std::string op_reason(const Op& op) {
       break;
     case OpKind::block:
       for (const Op& b : op.body) {
-        const std::string why = op_reason(b);
+        const std::string why = unsupported_reason(b);
         if (!why.empty()) return b.name + ": " + why;
       }
       break;
@@ -545,23 +560,6 @@ std::string op_reason(const Op& op) {
   return "";
 }
 
-template <class T>
-std::unique_ptr<Kernel> make_kernel(ClusterPool* pool, const Model& model, int layer,
-                                    std::uint64_t seed) {
-  const Layer& l = layer_of(model, layer);
-  const std::vector<Shape> in = input_shapes(model, l);
-  const std::string why = unsupported_reason(l, in);
-  if (!why.empty())
-    throw BackendError(fmt::format("layer '{}': ACL ({}) cannot run it: {}", l.name, T::kName, why));
-  const Params params = reference::kernel_parameters(*reference::make_kernel(model, layer, seed));
-  UsePool use(pool);  // functions size their work for the cluster's threads at configure time
-  auto kernel = std::make_unique<AclKernel<T>>(l, l.name, in, params, pool);
-  return kernel;
-}
-
-}  // namespace
-
-std::string unsupported_reason(const Op& op, const std::vector<Shape>&) { return op_reason(op); }
 
 std::unique_ptr<Kernel> make_neon_kernel(ClusterPool& pool, const Model& model, int layer,
                                          std::uint64_t seed) {

@@ -82,15 +82,10 @@ FrequencyPins::FrequencyPins(Backend& backend, DvfsOptions options)
       mhz_(backend.platform().processors.size(), 0.0) {}
 
 FrequencyPins::~FrequencyPins() {
-  // Latest first, so that where two processors share a policy the one that saved the governor
-  // writes it back last. The domains' own destructors then find nothing left to restore.
-  for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-    try {
-      domains_[static_cast<std::size_t>(*it)]->restore();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "hetmap: warning: putting processor %s's frequency back failed: %s\n",
-                   backend_.platform().processors[static_cast<std::size_t>(*it)].name.c_str(), e.what());
-    }
+  try {
+    restore();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hetmap: warning: %s\n", e.what());
   }
 }
 
@@ -144,16 +139,20 @@ bool FrequencyPins::shared(int p, int q) {
 }
 
 void FrequencyPins::restore() {
-  std::exception_ptr first;
+  // Latest first, so that where two processors share a policy the one that saved the governor
+  // writes it back last. The domains' own destructors then find nothing left to restore.
+  std::string failed;
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     try {
       domains_[static_cast<std::size_t>(*it)]->restore();
-    } catch (...) {
-      if (!first) first = std::current_exception();
+    } catch (const std::exception& e) {
+      failed += fmt::format("{}putting processor {}'s frequency back failed: {}",
+                            failed.empty() ? "" : "; ",
+                            backend_.platform().processors[static_cast<std::size_t>(*it)].name, e.what());
     }
   }
   std::fill(mhz_.begin(), mhz_.end(), 0.0);
-  if (first) std::rethrow_exception(first);
+  if (!failed.empty()) throw BackendError(failed);
 }
 
 }  // namespace hetmap::backend

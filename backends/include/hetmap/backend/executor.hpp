@@ -153,7 +153,8 @@ class FrequencyPins {
   /// Whether p and q are driven through the same cpufreq policy or devfreq device (clusters of
   /// one policy): setting one sets the other.
   bool shared(int p, int q);
-  /// Puts every changed domain back, latest first; throws the first failure once all were tried.
+  /// Puts every changed domain back, latest first; once all were tried, throws one BackendError
+  /// naming every processor that could not be put back.
   void restore();
 
  private:
