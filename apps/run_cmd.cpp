@@ -105,7 +105,7 @@ int run_run(const RunCmdOptions& o) {
                  "may not match the mapping's freq_mhz\n";
 
   backend::ExecuteResult r = backend::execute(*be, problem, config, x);
-  Json result = to_json(problem, r);
+  Json result = to_json(problem, r.metrics);
   result["energy_note"] = r.energy_note;  // how energy_mj was measured, or why it is null
   result["power"] = power_json(problem, r);
   result["freq_mhz"] = freq_json(problem, r);  // the levels set ({} where the platform has none)
@@ -114,7 +114,7 @@ int run_run(const RunCmdOptions& o) {
   // Files only once everything succeeded, all or none.
   std::string trace_json;
   if (!o.chrome_trace.empty()) {
-    Json trace = chrome_trace(problem, r.schedule);
+    Json trace = chrome_trace(problem, r.metrics.schedule);
     add_power_counters(trace, r);
     trace_json = trace.dump() + "\n";
   }

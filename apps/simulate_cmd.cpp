@@ -36,12 +36,12 @@ int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
 
   RunSettings settings;
   settings.inputs = o.inputs;
-  if (cmd.count("--arrival")) settings.arrival = o.arrival;
+  if (cmd.count("--arrival")) settings.arrival = parse_arrival(o.arrival, "--arrival");
   settings.jitter = o.jitter;
   settings.seed = o.seed;
   settings.record_schedule = !o.chrome_trace.empty();
-  const SimulationRun run = run_simulation(problem, config, settings, o.mapping);
-  const Json& result = run.result;
+  const Metrics run = run_simulation(problem, config, settings, o.mapping);
+  const Json result = to_json(problem, run);
   const Schedule& schedule = run.schedule;
 
   // Files only once everything succeeded, all or none.
@@ -53,7 +53,7 @@ int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
   } else {
     std::cout << fmt::format("{} on {} ({}, {})\n", problem.model().name,
                              problem.platform().name, to_string(config.policy),
-                             run.des ? fmt::format("DES, {} inputs, {}", std::max(o.inputs, 1), o.arrival)
+                             run.origin == Origin::simulated ? fmt::format("DES, {} inputs, {}", std::max(o.inputs, 1), o.arrival)
                                  : std::string("analytical, one input"));
     std::cout << to_table(result);
   }

@@ -115,7 +115,7 @@ struct HetmapUdp {
   }
 
   pagmo::vector_double fitness(const pagmo::vector_double& x) const {
-    const Evaluation& e = evaluator->evaluate(decode(x));
+    const Metrics& e = evaluator->evaluate(decode(x));
     pagmo::vector_double f(objectives.size(), kPenalty);
     if (!e.feasible) return f;
     objectives.minimised(e, f.data());

@@ -40,7 +40,7 @@ void BM_Evaluate(benchmark::State& state) {
   Evaluator ev(pb);
   std::size_t i = 0;
   for (auto _ : state) {
-    const Evaluation& r = ev.evaluate(cs[i++ & 63]);
+    const Metrics& r = ev.evaluate(cs[i++ & 63]);
     benchmark::DoNotOptimize(r.mean_latency_ms);
   }
   state.SetItemsProcessed(state.iterations());
@@ -68,7 +68,7 @@ void BM_EvaluateBlocky(benchmark::State& state) {
   Evaluator ev(pb);
   std::size_t i = 0;
   for (auto _ : state) {
-    const Evaluation& r = ev.evaluate(cs[i++ % cs.size()]);
+    const Metrics& r = ev.evaluate(cs[i++ % cs.size()]);
     benchmark::DoNotOptimize(r.mean_latency_ms);
   }
   state.SetItemsProcessed(state.iterations());
@@ -84,7 +84,7 @@ void BM_Des(benchmark::State& state) {
   o.arrival = state.range(1) ? Arrival{ArrivalKind::periodic, 400.0} : Arrival{};
   std::int64_t events = 0;
   for (auto _ : state) {
-    const DesResult r = simulate_des(pb, cs[0], o);
+    const Metrics r = simulate_des(pb, cs[0], o);
     events += r.events;
     benchmark::DoNotOptimize(r.mean_latency_ms);
   }

@@ -99,7 +99,7 @@ TEST(Cli, JsonToStdoutHasExactlyTheDesignKeys) {
   const Problem pb = load_problem(source_path(kModel), source_path(kPlatform),
                                   source_path(kProfile));
   Evaluator ev(pb);
-  const Evaluation& e = ev.evaluate(pb.resolve(load_mapping(source_path(kMapping))));
+  const Metrics& e = ev.evaluate(pb.resolve(load_mapping(source_path(kMapping))));
   ASSERT_TRUE(e.feasible);
   EXPECT_NEAR(j["mean_latency_ms"].get<double>(), e.mean_latency_ms, 1e-9);
   EXPECT_NEAR(j["worst_latency_ms"].get<double>(), e.worst_latency_ms, 1e-9);

@@ -94,7 +94,7 @@ TEST(Des, OneInputReproducesTheEvaluator) {
     for (const char* assign : {"e1: B", "b2: B", "b1: B, e1: B", ""}) {
       const Config c = make_config(pb, mapping(policy, assign));
       Evaluator ev(pb);
-      const Evaluation& e = ev.evaluate(c);
+      const Metrics& e = ev.evaluate(c);
       ASSERT_TRUE(e.feasible);
       for (int k = 0; k <= pb.exits(); ++k) {
         const double done = k == pb.exits()
@@ -102,7 +102,7 @@ TEST(Des, OneInputReproducesTheEvaluator) {
                                 : std::min(e.exit_latency_ms[k], e.exit_latency_ms[pb.exits()]);
         DesOptions o;
         o.forced_exits = {k};
-        const DesResult d = simulate_des(pb, c, o);
+        const Metrics d = simulate_des(pb, c, o);
         EXPECT_EQ(d.latency_ms.at(0), done) << policy << " {" << assign << "} k=" << k;
       }
     }
@@ -115,8 +115,8 @@ TEST(Des, OneInputEnergyIsTheEvaluators) {
   Config c = make_config(pb, mapping("parallel", "b2: B"));
   c.exits_enabled = 0;
   Evaluator ev(pb);
-  const Evaluation& e = ev.evaluate(c);
-  const DesResult d = simulate_des(pb, c, DesOptions{});
+  const Metrics& e = ev.evaluate(c);
+  const Metrics d = simulate_des(pb, c, DesOptions{});
   EXPECT_EQ(d.energy_mj, e.energy_mj);
   EXPECT_EQ(d.latency_ms.at(0), e.mean_latency_ms);
   EXPECT_DOUBLE_EQ(d.accuracy, 0.9);
@@ -134,11 +134,11 @@ TEST(Des, PeriodicInputsFarApartEachTakeTheSingleInputLatency) {
   o.inputs = 10;
   o.arrival = parse_arrival("periodic:1");
   o.forced_exits = {0, 1};
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   ASSERT_EQ(r.latency_ms.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_DOUBLE_EQ(r.latency_ms[i], i % 2 == 0 ? 7.0 : 8.0) << i;
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 7.5);
-  EXPECT_DOUBLE_EQ(r.max_latency_ms, 8.0);
+  EXPECT_DOUBLE_EQ(r.worst_latency_ms, 8.0);
   EXPECT_DOUBLE_EQ(r.p50_latency_ms, 7.0);  // nearest rank: the 5th of 10
   EXPECT_DOUBLE_EQ(r.p95_latency_ms, 8.0);
   EXPECT_DOUBLE_EQ(r.exit_share[0], 0.5);
@@ -159,7 +159,7 @@ TEST(Des, ClosedInputsRunBackToBack) {
   DesOptions o;
   o.inputs = 5;
   o.record_schedule = true;
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   for (int i = 0; i < 5; ++i) EXPECT_DOUBLE_EQ(r.latency_ms[i], 8.0);
   EXPECT_DOUBLE_EQ(r.makespan_ms, 40.0);
   EXPECT_DOUBLE_EQ(r.throughput_ips, 125.0);
@@ -184,7 +184,7 @@ TEST(Des, PeriodicEnergyCountsIdleTimeBetweenInputs) {
   DesOptions o;
   o.inputs = 3;
   o.arrival = parse_arrival("periodic:100");
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   EXPECT_DOUBLE_EQ(r.makespan_ms, 28.0);
   EXPECT_NEAR(r.energy_mj, 10.0, 1e-12);
   EXPECT_DOUBLE_EQ(r.utilization[0], 24.0 / 28.0);
@@ -200,7 +200,7 @@ TEST(Des, OlderInputsGoFirst) {
   o.inputs = 2;
   o.arrival = parse_arrival("periodic:1000");
   o.record_schedule = true;
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   EXPECT_DOUBLE_EQ(r.latency_ms[0], 8.0);
   EXPECT_DOUBLE_EQ(r.latency_ms[1], 16.0 - 1.0);  // waits for all of input 0
   ASSERT_EQ(r.schedule.tasks.size(), 6u);
@@ -222,7 +222,7 @@ TEST(Des, ParallelCancelsWorkTheExitMadeUseless) {
   o.arrival = parse_arrival("periodic:500");
   o.forced_exits = {1, 0};
   o.record_schedule = true;
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   EXPECT_NEAR(r.latency_ms[0], 23.0, 1e-6);
   EXPECT_DOUBLE_EQ(r.latency_ms[1], 2.0);
   EXPECT_EQ(r.cancelled_tasks, 2);
@@ -239,7 +239,7 @@ TEST(Des, CancellationUnderSequentialToo) {
   DesOptions o;
   o.inputs = 4;
   o.forced_exits = {0};
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 3.0);
   EXPECT_EQ(r.cancelled_tasks, 8);
   EXPECT_DOUBLE_EQ(r.cancelled_work_ms, 24.0);
@@ -256,7 +256,7 @@ TEST(Des, EventsCountsEveryPoppedEvent) {
 // ------------------------------------------------------------------------------------------
 // Seeds and jitter
 
-DesResult noisy_run(const Problem& pb, const Config& c, std::uint64_t seed) {
+Metrics noisy_run(const Problem& pb, const Config& c, std::uint64_t seed) {
   DesOptions o;
   o.inputs = 2000;
   o.arrival = parse_arrival("poisson:150");
@@ -268,7 +268,7 @@ DesResult noisy_run(const Problem& pb, const Config& c, std::uint64_t seed) {
 TEST(Des, SameSeedSameRun) {
   const Problem pb = make_problem(kModel, platform(), kProfile);
   const Config c = make_config(pb, mapping("parallel", "e1: B, b3: B"));
-  const DesResult a = noisy_run(pb, c, 7), b = noisy_run(pb, c, 7), other = noisy_run(pb, c, 8);
+  const Metrics a = noisy_run(pb, c, 7), b = noisy_run(pb, c, 7), other = noisy_run(pb, c, 8);
   EXPECT_EQ(a.latency_ms, b.latency_ms);
   EXPECT_EQ(a.events, b.events);
   EXPECT_EQ(a.exit_share, b.exit_share);
@@ -281,7 +281,7 @@ TEST(Des, ExitsAreDrawnFromTheShares) {
   const Config c = make_config(pb, mapping("parallel", "e1: B"));
   DesOptions o;
   o.inputs = 20000;
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   EXPECT_NEAR(r.exit_share[0], 0.4, 0.02);
   EXPECT_NEAR(r.exit_share[1], 0.6, 0.02);
   EXPECT_NEAR(r.accuracy, 0.4 * 0.5 + 0.6 * 0.9, 0.01);
@@ -296,9 +296,9 @@ TEST(Des, JitterKeepsTheProfiledMean) {
   DesOptions o;
   o.inputs = 20000;
   o.jitter = true;
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   EXPECT_NEAR(r.mean_latency_ms, 8.0, 0.08);
-  EXPECT_GT(r.max_latency_ms, 9.0);  // it does vary
+  EXPECT_GT(r.worst_latency_ms, 9.0);  // it does vary
   EXPECT_LT(r.p50_latency_ms, r.p99_latency_ms);
 }
 
@@ -319,7 +319,7 @@ TEST(Des, TraceDecidesExitsAndAccuracy) {
   DesOptions o;
   o.inputs = 8;  // the trace twice, 1 s apart so that inputs never meet
   o.arrival = parse_arrival("periodic:1");
-  const DesResult r = simulate_des(pb, c, o);
+  const Metrics r = simulate_des(pb, c, o);
   for (int i = 0; i < 8; ++i) EXPECT_DOUBLE_EQ(r.latency_ms[i], i % 2 == 0 ? 7.0 : 8.0) << i;
   EXPECT_DOUBLE_EQ(r.exit_share[0], 0.5);
   EXPECT_DOUBLE_EQ(r.accuracy, (1 + 1 + 0 + 1) / 4.0);
@@ -352,7 +352,7 @@ TEST(DesEnergy, PerProcessorTermsSumToTheTotal) {
   DesOptions d;
   d.inputs = 20;
   d.arrival = Arrival{ArrivalKind::periodic, 100.0};
-  const DesResult r = simulate_des(problem, config, d);
+  const Metrics r = simulate_des(problem, config, d);
   ASSERT_EQ(r.energy_by_processor_mj.size(), 3u);
   double sum = 0.0;
   for (double e : r.energy_by_processor_mj) {
@@ -364,7 +364,7 @@ TEST(DesEnergy, PerProcessorTermsSumToTheTotal) {
   Platform partial = problem.platform();
   partial.processors[0].has_power = false;  // big: no active_w
   const Problem p2(problem.model(), partial, problem.profile());
-  const DesResult r2 = simulate_des(p2, p2.resolve(load_mapping(test::source_path("examples/tiny-ee-parallel.yaml"))), d);
+  const Metrics r2 = simulate_des(p2, p2.resolve(load_mapping(test::source_path("examples/tiny-ee-parallel.yaml"))), d);
   EXPECT_TRUE(std::isnan(r2.energy_mj));
   EXPECT_TRUE(std::isnan(r2.energy_by_processor_mj[0]));
   EXPECT_DOUBLE_EQ(r2.energy_by_processor_mj[1], r.energy_by_processor_mj[1]);

@@ -33,7 +33,7 @@ TEST(DesVsEvaluator, SingleInputMatchesOnRandomProblems) {
     Evaluator ev(pb);
     for (int m = 0; m < 5; ++m) {
       const Config c = random_config(pb, rng);
-      const Evaluation& r = ev.evaluate(c);
+      const Metrics& r = ev.evaluate(c);
       ASSERT_TRUE(r.feasible) << pb.infeasibility(c);
       double mean = 0.0, energy = 0.0;
       for (int k = 0; k <= pb.exits(); ++k) {
@@ -45,7 +45,7 @@ TEST(DesVsEvaluator, SingleInputMatchesOnRandomProblems) {
         DesOptions o;
         o.inputs = 1;
         o.forced_exits.assign(1, k);  // (an initializer list trips a GCC 12 -Wnonnull false positive)
-        const DesResult d = simulate_des(pb, c, o);
+        const Metrics d = simulate_des(pb, c, o);
         ASSERT_TRUE(rel_close(d.mean_latency_ms, done))
             << "seed " << seed << " mapping " << m << " result " << k << ": DES "
             << d.mean_latency_ms << " vs analytical " << done;
@@ -87,12 +87,12 @@ TEST(DesVsEvaluator, SixtyFourProcessorsMatch) {
         if (!high.empty()) c.proc[l] = static_cast<std::uint8_t>(high[rng() % high.size()]);
       }
       if (!pb.infeasibility(c).empty()) continue;
-      const Evaluation& r = ev.evaluate(c);
+      const Metrics& r = ev.evaluate(c);
       ASSERT_TRUE(r.feasible);
       DesOptions o;
       o.inputs = 1;
       o.forced_exits.assign(1, pb.exits());
-      const DesResult d = simulate_des(pb, c, o);
+      const Metrics d = simulate_des(pb, c, o);
       EXPECT_TRUE(rel_close(d.mean_latency_ms, r.exit_latency_ms[pb.exits()]))
           << "seed " << seed << " mapping " << m << ": DES " << d.mean_latency_ms
           << " vs analytical " << r.exit_latency_ms[pb.exits()];

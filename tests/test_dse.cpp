@@ -79,8 +79,8 @@ TEST(Objectives, RejectsBadLists) {
   }
 }
 
-Evaluation sample_evaluation() {
-  Evaluation e;
+Metrics sample_evaluation() {
+  Metrics e;
   e.feasible = true;
   e.mean_latency_ms = 1.5;
   e.worst_latency_ms = 2.5;
@@ -93,7 +93,7 @@ Evaluation sample_evaluation() {
 TEST(Objectives, MinimisedNegatesAccuracyAndThroughput) {
   const ObjectiveSet set = ObjectiveSet::parse(
       "mean_latency,worst_latency,energy,accuracy,throughput", "t");
-  const Evaluation e = sample_evaluation();
+  const Metrics e = sample_evaluation();
   std::vector<double> out(5);
   set.minimised(e, out.data());
   EXPECT_EQ(out, (std::vector<double>{1.5, 2.5, 3.25, -0.75, -120.0}));
@@ -140,7 +140,7 @@ TEST(Constraints, RejectsBadText) {
 }
 
 TEST(Constraints, Violation) {
-  Evaluation e = sample_evaluation();
+  Metrics e = sample_evaluation();
   const Constraint acc = Constraint::parse("accuracy >= 0.8", "t");
   EXPECT_DOUBLE_EQ(acc.violation(e), (0.8 - 0.75) / 0.8);
   e.accuracy = 0.8;
@@ -527,7 +527,7 @@ TEST(DesignSpace, PointEnumeratesDistinctValidConfigs) {
     const Config c = space.point(i);
     if (c.exit_enabled(0)) continue;
     ++disabled;
-    const Evaluation& e = ev.evaluate(c);
+    const Metrics& e = ev.evaluate(c);
     ++by_outcome[{static_cast<double>(c.policy), e.mean_latency_ms, e.worst_latency_ms,
                   e.energy_mj, static_cast<double>(c.proc[layer(hand, "b1")]),
                   static_cast<double>(c.proc[layer(hand, "b2")]),
@@ -568,7 +568,7 @@ TEST(Baselines, NamesAndPlacements) {
     EXPECT_EQ(b.individual.config.exits_enabled, def.exits_enabled);
     // The evaluation matches the individual's objectives.
     Evaluator ev(pb);
-    const Evaluation& e = ev.evaluate(b.individual.config);
+    const Metrics& e = ev.evaluate(b.individual.config);
     EXPECT_EQ(b.evaluation.mean_latency_ms, e.mean_latency_ms);
     EXPECT_EQ(b.individual.f, (std::vector<double>{e.mean_latency_ms, e.worst_latency_ms,
                                                    e.energy_mj}));
@@ -819,7 +819,7 @@ TEST(Nsga2, ArchiveIsANonDominatedFeasibleSetOfEverythingEvaluated) {
     EXPECT_TRUE(archive[i].feasible);
     EXPECT_EQ(archive[i].violation, 0.0);
     EXPECT_TRUE(InSpace(space, archive[i].config));
-    const Evaluation& e = ev.evaluate(archive[i].config);
+    const Metrics& e = ev.evaluate(archive[i].config);
     EXPECT_EQ(archive[i].f, (std::vector<double>{e.mean_latency_ms, e.worst_latency_ms, e.energy_mj}));
     if (i > 0) {
       EXPECT_TRUE(archive[i - 1].f < archive[i].f) << "sorted, unique";
@@ -1027,7 +1027,7 @@ TEST(Nsga2, EveryArchivePointSatisfiesTheConstraints) {
     ASSERT_FALSE(search.archive().empty()) << text;
     Evaluator ev(tiny);
     for (const Individual& ind : search.archive()) {
-      const Evaluation& e = ev.evaluate(ind.config);
+      const Metrics& e = ev.evaluate(ind.config);
       EXPECT_GE(e.accuracy, c.bound) << text;
       EXPECT_EQ(c.violation(e), 0.0);
     }
@@ -1101,7 +1101,7 @@ TEST(Exhaustive, FrontIsTheExactNonDominatedSetAndThreadIndependent) {
       Evaluator ev(pb);
       std::vector<Point> all;
       for (std::uint64_t i = 0; i < one.evaluated; ++i) {
-        const Evaluation& e = ev.evaluate(space.point(i));
+        const Metrics& e = ev.evaluate(space.point(i));
         if (!e.feasible) continue;
         Point f(set.size());
         set.minimised(e, f.data());
@@ -1131,7 +1131,7 @@ TEST(Exhaustive, EveryFrontPointSatisfiesTheConstraints) {
   ASSERT_FALSE(r.front.empty());
   Evaluator ev(pb);
   for (const Individual& ind : r.front) {
-    const Evaluation& e = ev.evaluate(ind.config);
+    const Metrics& e = ev.evaluate(ind.config);
     EXPECT_LE(e.mean_latency_ms, 6.0);
     EXPECT_GE(e.accuracy, 0.85);
     EXPECT_EQ(violation(cs, e), 0.0);

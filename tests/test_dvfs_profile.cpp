@@ -464,7 +464,7 @@ TEST(DvfsRun, AppliesTheMappingsFreqAndRestores) {
   EXPECT_EQ(k.values("scaling_governor"),
             (std::vector<std::string>{"userspace", "userspace", "schedutil", "schedutil"}));
   EXPECT_NE(r.freq_note.find("set cpu0 816 MHz, cpu1 600 MHz"), std::string::npos) << r.freq_note;
-  EXPECT_EQ(r.inputs, 3);
+  EXPECT_EQ(r.metrics.inputs, 3);
 
   // No freq_mhz in the mapping: the highest levels (the simulator's default).
   FakeKernel k2{t.root, "", {}};

@@ -171,18 +171,18 @@ TEST_F(Executor, CancelledLayersNeverRun) {
     o.record_schedule = true;
     const ExecuteResult r = run(config(policy, assign), o);
     const int after = static_cast<int>(kAfterExit.size());
-    EXPECT_EQ(r.cancelled_tasks, o.inputs * after);
+    EXPECT_EQ(r.metrics.cancelled_tasks, o.inputs * after);
     EXPECT_EQ(r.tasks_run, o.inputs * (enabled_layers() - after));
     EXPECT_EQ(r.copies_run > 0, *assign != 0);
-    ASSERT_EQ(static_cast<std::int64_t>(r.schedule.tasks.size()), r.tasks_run);
-    for (const TaskSpan& t : r.schedule.tasks)
+    ASSERT_EQ(static_cast<std::int64_t>(r.metrics.schedule.tasks.size()), r.tasks_run);
+    for (const TaskSpan& t : r.metrics.schedule.tasks)
       for (const std::string& name : kAfterExit) EXPECT_NE(t.layer, layer(name)) << name;
     for (int i = 0; i < o.inputs; ++i) EXPECT_EQ(r.answered[i], 0);
-    EXPECT_DOUBLE_EQ(r.exit_share[0], 1.0);
-    EXPECT_DOUBLE_EQ(r.accuracy, 0.6);
+    EXPECT_DOUBLE_EQ(r.metrics.exit_share[0], 1.0);
+    EXPECT_DOUBLE_EQ(r.metrics.accuracy, 0.6);
     // Energy only where this machine's RAPL counters cover both clusters (power.hpp).
-    EXPECT_EQ(std::isnan(r.energy_mj), !backend_->power_meters().covers_all(2)) << r.energy_note;
-    EXPECT_TRUE(std::isnan(r.cancelled_work_ms));
+    EXPECT_EQ(std::isnan(r.metrics.energy_mj), !backend_->power_meters().covers_all(2)) << r.energy_note;
+    EXPECT_TRUE(std::isnan(r.metrics.cancelled_work_ms));
   }
 }
 
@@ -201,11 +201,11 @@ TEST_F(Executor, CancellationAcrossProcessorsAddsUp) {
     o.record_schedule = true;
     o.slots = slots;
     const ExecuteResult r = run(config("parallel", kTailOnCpu1), o);
-    EXPECT_EQ(r.tasks_run + r.cancelled_tasks, o.inputs * enabled_layers());
-    ASSERT_EQ(static_cast<std::int64_t>(r.schedule.tasks.size()), r.tasks_run);
-    EXPECT_GT(r.cancelled_tasks, 0);
+    EXPECT_EQ(r.tasks_run + r.metrics.cancelled_tasks, o.inputs * enabled_layers());
+    ASSERT_EQ(static_cast<std::int64_t>(r.metrics.schedule.tasks.size()), r.tasks_run);
+    EXPECT_GT(r.metrics.cancelled_tasks, 0);
     std::vector<std::set<int>> ran(o.inputs);
-    for (const TaskSpan& t : r.schedule.tasks)
+    for (const TaskSpan& t : r.metrics.schedule.tasks)
       EXPECT_TRUE(ran[t.input].insert(t.layer).second) << "layer ran twice";
     int early = 0;
     for (int i = 0; i < o.inputs; ++i) {
@@ -235,7 +235,7 @@ TEST_F(Executor, SequentialGatesAndParallelOverlaps) {
   o.record_schedule = true;
   auto spans = [&](const ExecuteResult& r, const std::string& name) {
     std::vector<TaskSpan> v(o.inputs);
-    for (const TaskSpan& t : r.schedule.tasks)
+    for (const TaskSpan& t : r.metrics.schedule.tasks)
       if (t.layer == layer(name)) v[t.input] = t;
     return v;
   };
@@ -256,16 +256,16 @@ TEST_F(Executor, SequentialGatesAndParallelOverlaps) {
   // Both policies: one layer at a time per processor.
   for (const ExecuteResult* r : {&seq, &par}) {
     std::vector<std::vector<TaskSpan>> per(2);
-    for (const TaskSpan& t : r->schedule.tasks) per[t.proc].push_back(t);
+    for (const TaskSpan& t : r->metrics.schedule.tasks) per[t.proc].push_back(t);
     for (auto& v : per) {
       std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.start < b.start; });
       for (std::size_t k = 1; k < v.size(); ++k) EXPECT_GE(v[k].start, v[k - 1].finish);
     }
-    for (const CopySpan& c : r->schedule.copies) EXPECT_LE(c.start, c.finish);
-    EXPECT_GE(r->utilization[0], 0.0);
-    EXPECT_LE(r->utilization[0], 1.0);
-    EXPECT_GT(r->utilization[1], 0.0);
-    EXPECT_LE(r->utilization[1], 1.0);
+    for (const CopySpan& c : r->metrics.schedule.copies) EXPECT_LE(c.start, c.finish);
+    EXPECT_GE(r->metrics.utilization[0], 0.0);
+    EXPECT_LE(r->metrics.utilization[0], 1.0);
+    EXPECT_GT(r->metrics.utilization[1], 0.0);
+    EXPECT_LE(r->metrics.utilization[1], 1.0);
   }
 }
 
@@ -280,13 +280,13 @@ TEST_F(Executor, PeriodicArrivals) {
   const ExecuteResult r = run(config("parallel", kSpread), o);
   for (int i = 0; i < o.inputs; ++i) {
     EXPECT_DOUBLE_EQ(r.arrival_ms[i], i * 4.0);
-    EXPECT_GT(r.latency_ms[i], 0.0);
+    EXPECT_GT(r.metrics.latency_ms[i], 0.0);
   }
-  for (const TaskSpan& t : r.schedule.tasks) EXPECT_GE(t.start, r.arrival_ms[t.input]);
-  EXPECT_GE(r.makespan_ms, 20.0);
-  EXPECT_NEAR(r.throughput_ips, o.inputs * 1000.0 / r.makespan_ms, 1e-9);
-  EXPECT_LE(r.p50_latency_ms, r.max_latency_ms);
-  EXPECT_DOUBLE_EQ(r.max_latency_ms, *std::max_element(r.latency_ms.begin(), r.latency_ms.end()));
+  for (const TaskSpan& t : r.metrics.schedule.tasks) EXPECT_GE(t.start, r.arrival_ms[t.input]);
+  EXPECT_GE(r.metrics.makespan_ms, 20.0);
+  EXPECT_NEAR(r.metrics.throughput_ips, o.inputs * 1000.0 / r.metrics.makespan_ms, 1e-9);
+  EXPECT_LE(r.metrics.p50_latency_ms, r.metrics.worst_latency_ms);
+  EXPECT_DOUBLE_EQ(r.metrics.worst_latency_ms, *std::max_element(r.metrics.latency_ms.begin(), r.metrics.latency_ms.end()));
 }
 
 // Inputs arriving faster than they run wait for a free slot; all of them still finish, each
@@ -362,12 +362,12 @@ source: test
     DesOptions d;
     d.inputs = n;
     d.seed = seed;
-    const DesResult des = simulate_des(sim, sc, d);
+    const Metrics des = simulate_des(sim, sc, d);
     ExecuteOptions o;
     o.inputs = n;
     o.seed = seed;
     const ExecuteResult r = run(xc, o);
-    EXPECT_EQ(r.exit_share, des.exit_share) << "seed " << seed;
+    EXPECT_EQ(r.metrics.exit_share, des.exit_share) << "seed " << seed;
     ExitPlan plan(sim, sc, seed);
     const std::vector<int> expected = reference_draws(sim, sc, seed, n);
     for (int i = 0; i < n; ++i) {
@@ -422,8 +422,8 @@ TEST_F(Executor, TraceDecidesWhichResultAnswers) {
   const ExecuteResult r = execute(*backend_, pb, c, o);
   EXPECT_EQ(r.answered, (std::vector<int>{0, 1, 0, 1}));
   EXPECT_EQ(r.first, (std::vector<int>{0, 1, 0, 1}));
-  EXPECT_DOUBLE_EQ(r.accuracy, 1.0);
-  EXPECT_DOUBLE_EQ(r.exit_share[0], 0.5);
+  EXPECT_DOUBLE_EQ(r.metrics.accuracy, 1.0);
+  EXPECT_DOUBLE_EQ(r.metrics.exit_share[0], 0.5);
 }
 
 TEST_F(Executor, RejectsBadOptions) {

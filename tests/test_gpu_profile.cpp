@@ -38,7 +38,7 @@ double mean_latency(const Problem& p, const std::string& where) {
                                            "policy: sequential\ndefault: " + where + "\n",
                                            "mapping.yaml"));
   Evaluator ev(p);
-  const Evaluation& e = ev.evaluate(c);
+  const Metrics& e = ev.evaluate(c);
   EXPECT_TRUE(e.feasible) << where;
   return e.mean_latency_ms;
 }

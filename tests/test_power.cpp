@@ -641,22 +641,22 @@ TEST(ExecutePower, EnergyPerInputIsTheMeasuredEnergyOverTheRun) {
   x.inputs = 40;
   x.power_period_ms = 2;
   const ExecuteResult r = execute(*be, problem, spread_config(problem), x);
-  ASSERT_TRUE(std::isfinite(r.energy_mj)) << r.energy_note;
+  ASSERT_TRUE(std::isfinite(r.metrics.energy_mj)) << r.energy_note;
   EXPECT_EQ(r.energy_note.rfind("measured: ", 0), 0u) << r.energy_note;
   EXPECT_NE(r.energy_note.find("by fake:pkg; mean power x the run's"), std::string::npos) << r.energy_note;
   EXPECT_NE(r.energy_note.find(" span / 40 inputs"), std::string::npos) << r.energy_note;
   ASSERT_EQ(r.power.meters.size(), 1u);
   const MeterWindow& m = r.power.meters[0];
-  EXPECT_NEAR(r.energy_mj, m.mean_w() * r.makespan_ms / 40, 1e-9 * r.energy_mj);
+  EXPECT_NEAR(r.metrics.energy_mj, m.mean_w() * r.metrics.makespan_ms / 40, 1e-9 * r.metrics.energy_mj);
   // The window: from just before the clock starts to just after the last input is done.
-  EXPECT_GE(m.seconds * 1e3, r.makespan_ms);
-  EXPECT_LT(m.seconds * 1e3, r.makespan_ms + std::max(5.0, 0.1 * r.makespan_ms));
+  EXPECT_GE(m.seconds * 1e3, r.metrics.makespan_ms);
+  EXPECT_LT(m.seconds * 1e3, r.metrics.makespan_ms + std::max(5.0, 0.1 * r.metrics.makespan_ms));
   EXPECT_GE(m.samples.size(), 3u);
   // The DES's energy per input with the fake's powers and the measured busy times: idle power
   // over the span, plus each processor's rise over its busy time (docs/semantics.md, "Energy").
-  const double span = r.makespan_ms;
-  const double expected = (10.0 * span + 20.0 * r.utilization[0] * span + 8.0 * r.utilization[1] * span) / 40;
-  EXPECT_NEAR(r.energy_mj, expected, 0.05 * expected);
+  const double span = r.metrics.makespan_ms;
+  const double expected = (10.0 * span + 20.0 * r.metrics.utilization[0] * span + 8.0 * r.metrics.utilization[1] * span) / 40;
+  EXPECT_NEAR(r.metrics.energy_mj, expected, 0.05 * expected);
 }
 
 TEST(ExecutePower, NotEveryProcessorCoveredMeansNoEnergyAndTheReason) {
@@ -667,14 +667,14 @@ TEST(ExecutePower, NotEveryProcessorCoveredMeansNoEnergyAndTheReason) {
   ExecuteOptions x;
   x.inputs = 3;
   ExecuteResult r = execute(*be, problem, spread_config(problem), x);
-  EXPECT_TRUE(std::isnan(r.energy_mj));
+  EXPECT_TRUE(std::isnan(r.metrics.energy_mj));
   EXPECT_EQ(r.energy_note, "not measured: cpu1: fake: no meter");
   ASSERT_EQ(r.power.meters.size(), 1u) << "the meters that exist are still sampled";
   EXPECT_GT(r.power.meters[0].energy_j, 0.0);
 
   x.power = false;
   r = execute(*be, problem, spread_config(problem), x);
-  EXPECT_TRUE(std::isnan(r.energy_mj));
+  EXPECT_TRUE(std::isnan(r.metrics.energy_mj));
   EXPECT_EQ(r.energy_note, "not measured: power sampling switched off");
   EXPECT_TRUE(r.power.meters.empty());
 
@@ -685,9 +685,9 @@ TEST(ExecutePower, NotEveryProcessorCoveredMeansNoEnergyAndTheReason) {
   x.meters = &mine;
   x.inputs = 10;
   r = execute(*be, problem, spread_config(problem), x);
-  ASSERT_TRUE(std::isfinite(r.energy_mj)) << r.energy_note;
+  ASSERT_TRUE(std::isfinite(r.metrics.energy_mj)) << r.energy_note;
   EXPECT_NE(r.energy_note.find("by mine"), std::string::npos) << r.energy_note;
-  EXPECT_NEAR(r.energy_mj, 50.0 * r.makespan_ms / 10, 1e-3 * r.energy_mj);
+  EXPECT_NEAR(r.metrics.energy_mj, 50.0 * r.metrics.makespan_ms / 10, 1e-3 * r.metrics.energy_mj);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -712,7 +712,7 @@ TEST(ValidatePower, EnergyColumnsAndMape) {
     d.inputs = 5;
     d.arrival = Arrival{ArrivalKind::closed, 0.0};
     d.seed = o.seed;
-    const DesResult des = simulate_des(problem, c, d);
+    const Metrics des = simulate_des(problem, c, d);
     Measurement m;
     m.latency_ms = des.latency_ms;
     if (calls++ == 0) m.energy_mj = des.energy_mj / 0.9;
@@ -758,7 +758,7 @@ TEST(ValidatePower, EnergyOverTheMeteredProcessorsOnly) {
     d.inputs = 5;
     d.arrival = Arrival{ArrivalKind::closed, 0.0};
     d.seed = o.seed;
-    const DesResult des = simulate_des(problem, c, d);
+    const Metrics des = simulate_des(problem, c, d);
     Measurement m;
     m.latency_ms = des.latency_ms;
     m.energy_note = "not measured: big, little: no meter";

@@ -166,7 +166,7 @@ FileResult calibrate(const std::string& file, const std::string& model) {
       ++r.infeasible;
       continue;
     }
-    const Evaluation& ev = evaluator.evaluate(config);
+    const Metrics& ev = evaluator.evaluate(config);
     EXPECT_TRUE(ev.feasible) << file << ":" << row.line;
     const double measured = std::stod(row.cells[c_task]);
     const double ape = std::abs(ev.mean_latency_ms - measured) / measured;

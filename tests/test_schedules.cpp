@@ -73,7 +73,7 @@ layers:
   - {name: l3, op: opaque, out: [250]}
 )", platform(), "layer,processor,mean_ms\nl1,A,2\nl2,A,3\nl3,A,4\nl1,B,1\nl2,B,1\nl3,B,1\n");
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(
+  const Metrics& r = ev.evaluate(
       make_config(pb, "{model: m, platform: two, default: A, assign: {l2: B}}"));
   ASSERT_TRUE(r.feasible);
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[0], 11.0);
@@ -113,7 +113,7 @@ layers:
   - {name: c3, op: add, inputs: [c1, c2]}
 )", platform(), "layer,processor,mean_ms\np1,A,2\np2,A,1\nc1,B,1\nc2,B,1\nc3,B,1\n");
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(
+  const Metrics& r = ev.evaluate(make_config(
       pb, "{model: m, platform: two, default: B, assign: {p1: A, p2: A}}"));
   ASSERT_TRUE(r.feasible);
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 10.0);
@@ -129,7 +129,7 @@ TEST(Schedule, SequentialBackboneWaitsForTheExit) {
   // mean = 0.4 * 7 + 0.6 * 11 = 9.4; worst = 11; accuracy = 0.4 * 0.5 + 0.6 * 0.9 = 0.74.
   const Problem pb = make_problem(kExitModel, platform(), kExitProfile);
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "sequential")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "sequential")));
   ASSERT_TRUE(r.feasible);
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[0], 7.0);
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[1], 11.0);
@@ -145,7 +145,7 @@ TEST(Schedule, ParallelBranchRunsBesideTheBackbone) {
   // mean = 0.4 * 7 + 0.6 * 8 = 7.6; worst = 8.
   const Problem pb = make_problem(kExitModel, platform(), kExitProfile);
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[0], 7.0);
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[1], 8.0);
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 7.6);
@@ -159,7 +159,7 @@ TEST(Schedule, LaterResultArrivingFirstAnswersForAnEarlierExit) {
       std::string(kExitProfile).find("e1,B,,,1"), 8, "e1,B,,,10");
   const Problem pb = make_problem(kExitModel, platform(), profile);
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[0], 16.0);
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 8.0);
   EXPECT_DOUBLE_EQ(r.worst_latency_ms, 8.0);
@@ -172,7 +172,7 @@ TEST(Schedule, Contention) {
   // b3 A starts at 5 while B runs e1: 4.5 ms, 5-9.5.
   const Problem pb = make_problem(kExitModel, platform(1.5), kExitProfile);
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[0], 7.5);
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[1], 9.5);
 }
@@ -239,7 +239,7 @@ final_accuracy: 0.9
 )", platform(), "layer,processor,mean_ms\nb1,A,1\nb2,A,1\nb3,A,1\nx1,A,1\nx2,A,1\n");
   Evaluator ev(pb);
   // e1 off: its layer never runs. b1 0-1, b2 1-2, x2 2-3, b3 3-4.
-  const Evaluation& r =
+  const Metrics& r =
       ev.evaluate(make_config(pb, "{model: m, platform: two, default: A, exits: {e1: false}}"));
   EXPECT_DOUBLE_EQ(r.exit_share[0], 0.0);
   EXPECT_DOUBLE_EQ(r.exit_share[1], 0.5);
@@ -261,7 +261,7 @@ TEST(Schedule, Energy) {
   // energy = 0.4 * 8.5 + 0.6 * 12.3 = 10.78.
   const Problem pb = make_problem(kExitModel, platform(), kExitProfile);
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "sequential")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "sequential")));
   EXPECT_NEAR(r.energy_mj, 10.78, 1e-12);
   // Busiest resource: A, expected 0.4 * (2 + 3) + 0.6 * 8 = 6.8 ms per input.
   EXPECT_NEAR(r.throughput_ips, 1000.0 / 6.8, 1e-9);
@@ -293,7 +293,7 @@ layers:
   - {name: b3, op: opaque, out: [250]}
 )", platform(), "layer,processor,freq_mhz,threads,mean_ms\nb1,A,,,2\nb2,A,1000,,3\nb2,A,500,,5\nb3,A,1000,2,3\n");
   Evaluator ev(pb);
-  const Evaluation& r =
+  const Metrics& r =
       ev.evaluate(make_config(pb, "{model: m, platform: two, default: A, freq_mhz: {A: 500}}"));
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 15.0);
   EXPECT_DOUBLE_EQ(r.energy_mj, 15.0 * 0.5 + 15.0 * 0.2);  // B idles at 0.2 W all along
@@ -307,7 +307,7 @@ TEST(Schedule, MeasuredTransfersReplaceTheLinkFormula) {
   const Problem pb = make_problem(kExitModel, platform(), kExitProfile,
                                   "layer,from,to,mean_ms\nb1,A,B,0.5\n");
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
   EXPECT_DOUBLE_EQ(r.exit_latency_ms[0], 5.5);
 }
 
@@ -325,13 +325,13 @@ TEST(Schedule, TraceDecidesWhereEachSampleLeaves) {
                             m);
   const Problem pb(std::move(m), std::move(p), std::move(prof), std::nullopt, std::move(tr));
   Evaluator ev(pb);
-  const Evaluation& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
+  const Metrics& r = ev.evaluate(make_config(pb, mapping(kExitOnB, "parallel")));
   EXPECT_DOUBLE_EQ(r.mean_latency_ms, 7.5);
   EXPECT_DOUBLE_EQ(r.worst_latency_ms, 8.0);
   EXPECT_DOUBLE_EQ(r.accuracy, 0.75);
   EXPECT_DOUBLE_EQ(r.exit_share[0], 0.5);
   // A threshold above every confidence sends every sample to the final output.
-  const Evaluation& high = ev.evaluate(make_config(
+  const Metrics& high = ev.evaluate(make_config(
       pb, mapping(kExitOnB, "parallel") + "thresholds: {e: 0.95}\n"));
   EXPECT_DOUBLE_EQ(high.mean_latency_ms, 8.0);
   EXPECT_DOUBLE_EQ(high.accuracy, 1.0);

@@ -319,8 +319,8 @@ void Executor::build_slots() {
   for (PairState& p : pairs_) p.queue.reserve(p.per_input * slots);
   kernel_.resize(n_layers_);
 
-  res_.inputs = n_inputs_;
-  res_.latency_ms.assign(n_inputs_, 0.0);
+  res_.metrics.inputs = n_inputs_;
+  res_.metrics.latency_ms.assign(n_inputs_, 0.0);
   res_.first.assign(n_inputs_, -1);
   res_.answered.assign(n_inputs_, -1);
   res_.arrival_ms.assign(n_inputs_, 0.0);
@@ -329,9 +329,9 @@ void Executor::build_slots() {
   first_latency_.assign(n_exits_ + 1, 0.0);
   if (opt_.record_schedule) {
     const auto n = static_cast<std::size_t>(n_inputs_);
-    res_.schedule.tasks.reserve(n * dep_.enabled_layers.size());
-    res_.schedule.copies.reserve(n * dep_.dests.size());
-    res_.schedule.results.reserve(n * (n_exits_ + 1));
+    res_.metrics.schedule.tasks.reserve(n * dep_.enabled_layers.size());
+    res_.metrics.schedule.copies.reserve(n * dep_.dests.size());
+    res_.metrics.schedule.results.reserve(n * (n_exits_ + 1));
   }
 }
 
@@ -388,7 +388,7 @@ void Executor::proc_worker(int q) {
       --s.inflight;
       ++res_.tasks_run;
       account(q, start, finish);
-      if (opt_.record_schedule) res_.schedule.tasks.push_back({t.input, t.layer, q, start, finish});
+      if (opt_.record_schedule) res_.metrics.schedule.tasks.push_back({t.input, t.layer, q, start, finish});
       if (s.state == SlotState::live) output_ready(s, t.layer, q, finish);
       else release_if_idle(s);
       admit_closed();
@@ -429,7 +429,7 @@ void Executor::copy_worker(int pair) {
       --s.inflight;
       ++res_.copies_run;
       if (opt_.record_schedule)
-        res_.schedule.copies.push_back(
+        res_.metrics.schedule.copies.push_back(
             {c.input, c.producer, c.from, c.to, pb_.link_resource(c.from, c.to), start, finish});
       if (s.state == SlotState::live) deliver(s, c.producer, c.to, finish);
       else release_if_idle(s);
@@ -528,7 +528,7 @@ void Executor::output_ready(Slot& s, int producer, int from, double t) {
   deliver(s, producer, from, t);
   const int d0 = dep_.dest_begin[producer + 1], d1 = dep_.dest_begin[producer + 2];
   if (s.state != SlotState::live) {  // done by this very output: its copies are cancelled
-    res_.cancelled_copies += d1 - d0;
+    res_.metrics.cancelled_copies += d1 - d0;
     return;
   }
   if (producer >= 0)
@@ -550,7 +550,7 @@ void Executor::deliver(Slot& s, int producer, int to, double t) {
   }
   const int r = dep_.result_at[producer + 1];
   if (r < 0 || to != host_) return;
-  if (opt_.record_schedule) res_.schedule.results.push_back({s.input, r, t});
+  if (opt_.record_schedule) res_.metrics.schedule.results.push_back({s.input, r, t});
   if (plan_.ends(s.decision, r)) retire(s, r, t);
 }
 
@@ -565,7 +565,7 @@ void Executor::make_ready(Slot& s, int layer) {
 void Executor::retire(Slot& s, int result, double t) {
   const int input = s.input;
   const double latency = t - s.arrival;
-  res_.latency_ms[input] = latency;
+  res_.metrics.latency_ms[input] = latency;
   res_.answered[input] = result;
   last_done_ = std::max(last_done_, t);
   ++first_count_[s.decision.first];
@@ -580,7 +580,7 @@ void Executor::retire(Slot& s, int result, double t) {
     if (acc) accuracy_sum_ += *acc;
     else accuracy_known_ = false;
   }
-  res_.cancelled_tasks += static_cast<std::int64_t>(dep_.enabled_layers.size()) - s.started;
+  res_.metrics.cancelled_tasks += static_cast<std::int64_t>(dep_.enabled_layers.size()) - s.started;
   for (ProcState& p : procs_) {
     const auto end = std::remove_if(p.ready.begin(), p.ready.end(),
                                     [&](const Ready& r) { return r.input == input; });
@@ -588,7 +588,7 @@ void Executor::retire(Slot& s, int result, double t) {
     p.ready.erase(end, p.ready.end());
     std::make_heap(p.ready.begin(), p.ready.end(), ReadyLater());
   }
-  for (PairState& pr : pairs_) res_.cancelled_copies += pr.queue.purge(input);
+  for (PairState& pr : pairs_) res_.metrics.cancelled_copies += pr.queue.purge(input);
   if (opt_.keep_outputs) {
     ExecutedOutput& o = res_.outputs[input];
     const int layer = pb_.result_layer(result);
@@ -707,13 +707,15 @@ ExecuteResult Executor::run() {
 }
 
 void Executor::finish_stats() {
-  ExecuteResult& r = res_;
+  Metrics& r = res_.metrics;
   const int n = n_inputs_;
+  r.origin = Origin::measured;
+  r.feasible = true;
   summarize_latencies(r, first_count_, first_latency_);
   r.accuracy = accuracy_known_ ? accuracy_sum_ / n : kNaN;
   finish_energy();
   r.cancelled_work_ms = kNaN;
-  r.events = r.tasks_run + r.copies_run;
+  r.events = res_.tasks_run + res_.copies_run;
 
   const double span = last_done_;
   r.makespan_ms = span;
@@ -741,7 +743,7 @@ std::string fmt_ms(double ms) {
 // processors the meters cover.
 void Executor::finish_energy() {
   ExecuteResult& r = res_;
-  r.energy_mj = kNaN;
+  r.metrics.energy_mj = kNaN;
   if (!opt_.power) {
     r.energy_note = "not measured: power sampling switched off";
     return;
@@ -779,7 +781,7 @@ void Executor::finish_energy() {
       if (!m.error.empty()) r.energy_note = "not measured: reading a power meter failed: " + m.error;
     return;
   }
-  r.energy_mj = r.metered_energy_mj;
+  r.metrics.energy_mj = r.metered_energy_mj;
   std::string by;
   for (std::size_t i = 0; i < meters_->meters.size(); ++i) by += (i ? ", " : "") + meters_->meters[i]->name();
   char buf[256];

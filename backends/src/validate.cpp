@@ -14,7 +14,7 @@
 #include <stdexcept>
 
 #include "hetmap/backend/executor.hpp"
-#include "hetmap/des.hpp"
+#include "hetmap/run.hpp"
 
 namespace hetmap::backend {
 
@@ -125,11 +125,11 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
     row.mapping = m.name;
     // Mean: the DES with mean durations, closed-loop, over the same inputs and exit draws as
     // the run.
-    DesOptions d;
+    RunSettings d;
     d.inputs = total;
     d.arrival = Arrival{ArrivalKind::closed, 0.0};
     d.seed = o.seed;
-    const DesResult mean_run = simulate_des(problem, config, d);
+    const Metrics mean_run = run_simulation(problem, config, d, m.name);
     const std::vector<double> predicted = measured_part(mean_run.latency_ms);
     // Each measured input's first confident result: the same draws as the DES and the run.
     ExitPlan plan(problem, config, o.seed);
@@ -145,13 +145,14 @@ ValidationReport validate(const Problem& problem, const std::vector<NamedMapping
     for (std::size_t v = 0; v < o.variants.size(); ++v) {
       const Problem& vp = *o.variants[v].problem;
       row.variant_mean_ms.push_back(
-          mean_of(measured_part(simulate_des(vp, vp.resolve(m.mapping), d).latency_ms)));
+          mean_of(measured_part(
+          run_simulation(vp, vp.resolve(m.mapping), d, o.variants[v].name).latency_ms)));
       pv[v].push_back(row.variant_mean_ms.back());
     }
     // p99: the same run with durations drawn around the profiled mean and std (the exit draws
     // are a separate stream, so they do not change).
     d.jitter = true;
-    row.predicted_p99_ms = p99_of(measured_part(simulate_des(problem, config, d).latency_ms));
+    row.predicted_p99_ms = p99_of(measured_part(run_simulation(problem, config, d, m.name).latency_ms));
 
     const Measurement run = measure(config, m);
     const std::vector<double>& all = run.latency_ms;
@@ -262,7 +263,7 @@ ValidationReport validate(Backend& backend, const Problem& problem,
     x.freq_settle_ms = o.freq_settle_ms;
     ExecuteResult r = execute(backend, problem, config, x);
     if (o.log && !r.freq_note.empty()) o.log(mapping.name + ": frequencies " + r.freq_note);
-    return Measurement{std::move(r.latency_ms), r.energy_mj, std::move(r.energy_note),
+    return Measurement{std::move(r.metrics.latency_ms), r.metrics.energy_mj, std::move(r.energy_note),
                        std::move(r.metered_processors), r.metered_energy_mj, r.energy_coarse};
   });
 }

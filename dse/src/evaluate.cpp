@@ -36,7 +36,7 @@ Evaluator& BatchEvaluator::local(std::size_t slot) {
 }
 
 void BatchEvaluator::fill(Evaluator& ev, Individual& ind) const {
-  const Evaluation& e = ev.evaluate(ind.config);
+  const Metrics& e = ev.evaluate(ind.config);
   ind.f.resize(objectives_.size());
   ind.feasible = e.feasible;
   if (!e.feasible) {

@@ -54,7 +54,7 @@ std::string column_name(Objective o) {
 
 bool maximised(Objective o) { return o == Objective::accuracy || o == Objective::throughput; }
 
-double raw_value(Objective o, const Evaluation& e) {
+double raw_value(Objective o, const Metrics& e) {
   switch (o) {
     case Objective::mean_latency: return e.mean_latency_ms;
     case Objective::worst_latency: return e.worst_latency_ms;
@@ -83,7 +83,7 @@ ObjectiveSet ObjectiveSet::parse(const std::string& text, const std::string& wha
   return ObjectiveSet(std::move(list));
 }
 
-void ObjectiveSet::minimised(const Evaluation& e, double* out) const {
+void ObjectiveSet::minimised(const Metrics& e, double* out) const {
   for (std::size_t i = 0; i < list_.size(); ++i) {
     const double v = raw_value(list_[i], e);
     out[i] = maximised(list_[i]) ? -v : v;
@@ -123,7 +123,7 @@ Constraint Constraint::parse(const std::string& text, const std::string& what) {
   return c;
 }
 
-double Constraint::violation(const Evaluation& e) const {
+double Constraint::violation(const Metrics& e) const {
   const double v = raw_value(objective, e);
   if (std::isnan(v)) return 1.0;
   const double over = at_most ? v - bound : bound - v;
@@ -144,7 +144,7 @@ std::string Constraint::str() const {
   return os.str();
 }
 
-double violation(const std::vector<Constraint>& constraints, const Evaluation& e) {
+double violation(const std::vector<Constraint>& constraints, const Metrics& e) {
   double v = 0.0;
   for (const Constraint& c : constraints) v += c.violation(e);
   return v;

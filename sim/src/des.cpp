@@ -30,7 +30,6 @@
 // heaps of packed (input, layer) keys. Stale entries (an input already done) are dropped when
 // they surface, which is why nothing but a per-input state byte is needed after retirement.
 #include "hetmap/des.hpp"
-#include "hetmap/stats.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -218,7 +217,7 @@ using Consumer = Problem::Dependencies::Consumer;
 class Des {
  public:
   Des(const Problem& problem, const Config& config, const DesOptions& options);
-  DesResult run();
+  Metrics run();
 
  private:
   // --- setup
@@ -248,7 +247,7 @@ class Des {
   void draw_first(int input, Slot& s);
 
   // --- results
-  void finish_stats(DesResult& r) const;
+  void finish_stats(Metrics& r) const;
   int* waits(int slot) { return &wait_[static_cast<std::size_t>(slot) * n_layers_]; }
 
   const Problem& pb_;
@@ -292,7 +291,7 @@ class Des {
   std::vector<double> first_latency_;
   double accuracy_sum_ = 0.0;
   bool accuracy_known_ = true;
-  DesResult res_;
+  Metrics res_;
 };
 
 Des::Des(const Problem& problem, const Config& config, const DesOptions& options)
@@ -390,6 +389,8 @@ void Des::build_state() {
   busy_ms_.assign(n_layers_, 0.0);
   first_count_.assign(n_exits_ + 1, 0);
   first_latency_.assign(n_exits_ + 1, 0.0);
+  res_.origin = Origin::simulated;
+  res_.feasible = true;
   res_.inputs = n_inputs_;
   res_.latency_ms.assign(n_inputs_, 0.0);
 }
@@ -397,7 +398,7 @@ void Des::build_state() {
 // ------------------------------------------------------------------------------------------
 // Event loop
 
-DesResult Des::run() {
+Metrics Des::run() {
   push(0.0, kArrivalEv, 0);
   while (!heap_.empty() && retired_ < n_inputs_) {
     const double t = heap_.front().t;
@@ -677,32 +678,9 @@ void Des::start_tasks(double t) {
 
 }  // namespace
 
-void summarize_latencies(DesResult& r, const std::vector<int>& first_count,
-                         const std::vector<double>& first_latency_sum) {
-  const int n = static_cast<int>(r.latency_ms.size());
-  std::vector<double> sorted = r.latency_ms;
-  std::sort(sorted.begin(), sorted.end());
-  auto rank = [&](int pct) { return nearest_rank(sorted, pct); };
-  double sum = 0.0;
-  for (double l : r.latency_ms) sum += l;
-  r.mean_latency_ms = sum / n;
-  r.p50_latency_ms = rank(50);
-  r.p95_latency_ms = rank(95);
-  r.p99_latency_ms = rank(99);
-  r.max_latency_ms = sorted.back();
-
-  const int results = static_cast<int>(first_count.size());
-  r.exit_share.assign(results, 0.0);
-  r.exit_latency_ms.assign(results, std::numeric_limits<double>::quiet_NaN());
-  for (int k = 0; k < results; ++k) {
-    r.exit_share[k] = static_cast<double>(first_count[k]) / n;
-    if (first_count[k] > 0) r.exit_latency_ms[k] = first_latency_sum[k] / first_count[k];
-  }
-}
-
 namespace {
 
-void Des::finish_stats(DesResult& r) const {
+void Des::finish_stats(Metrics& r) const {
   const int n = n_inputs_;
   summarize_latencies(r, first_count_, first_latency_);
   r.accuracy = accuracy_known_ ? accuracy_sum_ / n : kNaN;
@@ -739,7 +717,7 @@ void Des::finish_stats(DesResult& r) const {
 
 }  // namespace
 
-DesResult simulate_des(const Problem& problem, const Config& config, const DesOptions& options) {
+Metrics simulate_des(const Problem& problem, const Config& config, const DesOptions& options) {
   return Des(problem, config, options).run();
 }
 

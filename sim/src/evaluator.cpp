@@ -32,6 +32,8 @@ Evaluator::Evaluator(const Problem& problem)
   link_busy_.resize(problem.link_resources());
   proc_.resize(L_);
   order_.resize(L_);
+  eval_.origin = Origin::analytical;
+  eval_.inputs = 1;
   eval_.exit_latency_ms.resize(E_ + 1);
   eval_.exit_share.resize(E_ + 1);
   eval_.utilization.resize(P_);
@@ -285,7 +287,7 @@ bool Evaluator::simulate_p(const Config& c) {
 }
 
 void Evaluator::derive(const Config& c) {
-  Evaluation& ev = eval_;
+  Metrics& ev = eval_;
   const auto& model = problem_.model();
   const auto& trace = problem_.trace();
   for (int r = 0; r <= E_; ++r)
@@ -425,7 +427,7 @@ void Evaluator::derive(const Config& c) {
   ev.throughput_ips = max_busy > 0.0 ? 1000.0 / max_busy : kInf;
 }
 
-const Evaluation& Evaluator::evaluate(const Config& config) {
+const Metrics& Evaluator::evaluate(const Config& config) {
   std::copy(config.proc.begin(), config.proc.end(), proc_.begin());
   eval_.feasible = simulate(config);
   if (eval_.feasible) derive(config);

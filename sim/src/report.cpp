@@ -34,39 +34,27 @@ std::string result_name(const Problem& problem, int result) {
   return result < problem.exits() ? problem.model().exits[result].name : "final";
 }
 
-Json to_json(const Problem& pb, const Evaluation& ev) {
+Json to_json(const Problem& pb, const Metrics& m) {
   Json j;
-  j["mean_latency_ms"] = number(ev.mean_latency_ms);
-  j["worst_latency_ms"] = number(ev.worst_latency_ms);
-  j["exit_latency_ms"] = per_result(pb, ev.exit_latency_ms);
-  j["exit_share"] = per_result(pb, ev.exit_share);
-  j["accuracy"] = number(ev.accuracy);
-  j["energy_mj"] = number(ev.energy_mj);
-  j["throughput_ips"] = number(ev.throughput_ips);
-  j["utilization"] = per_processor(pb, ev.utilization);
-  return j;
-}
-
-Json to_json(const Problem& pb, const DesResult& r) {
-  Json j;
-  j["mean_latency_ms"] = number(r.mean_latency_ms);
-  j["worst_latency_ms"] = number(r.max_latency_ms);
-  j["exit_latency_ms"] = per_result(pb, r.exit_latency_ms);
-  j["exit_share"] = per_result(pb, r.exit_share);
-  j["accuracy"] = number(r.accuracy);
-  j["energy_mj"] = number(r.energy_mj);
-  j["throughput_ips"] = number(r.throughput_ips);
-  j["utilization"] = per_processor(pb, r.utilization);
-  j["p50_latency_ms"] = number(r.p50_latency_ms);
-  j["p95_latency_ms"] = number(r.p95_latency_ms);
-  j["p99_latency_ms"] = number(r.p99_latency_ms);
-  j["max_latency_ms"] = number(r.max_latency_ms);
-  j["inputs"] = r.inputs;
-  j["makespan_ms"] = number(r.makespan_ms);
-  j["events"] = r.events;
-  j["cancelled_tasks"] = r.cancelled_tasks;
-  j["cancelled_copies"] = r.cancelled_copies;
-  j["cancelled_work_ms"] = number(r.cancelled_work_ms);
+  j["mean_latency_ms"] = number(m.mean_latency_ms);
+  j["worst_latency_ms"] = number(m.worst_latency_ms);
+  j["exit_latency_ms"] = per_result(pb, m.exit_latency_ms);
+  j["exit_share"] = per_result(pb, m.exit_share);
+  j["accuracy"] = number(m.accuracy);
+  j["energy_mj"] = number(m.energy_mj);
+  j["throughput_ips"] = number(m.throughput_ips);
+  j["utilization"] = per_processor(pb, m.utilization);
+  if (m.origin == Origin::analytical) return j;
+  j["p50_latency_ms"] = number(m.p50_latency_ms);
+  j["p95_latency_ms"] = number(m.p95_latency_ms);
+  j["p99_latency_ms"] = number(m.p99_latency_ms);
+  j["max_latency_ms"] = number(m.worst_latency_ms);
+  j["inputs"] = m.inputs;
+  j["makespan_ms"] = number(m.makespan_ms);
+  j["events"] = m.events;
+  j["cancelled_tasks"] = m.cancelled_tasks;
+  j["cancelled_copies"] = m.cancelled_copies;
+  j["cancelled_work_ms"] = number(m.cancelled_work_ms);
   return j;
 }
 

@@ -68,7 +68,7 @@ Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir
     if (std::isfinite(v) && !(best <= v)) best = v;
   };
   for (const dse::Individual& ind : x.front) {
-    const Evaluation& e = ev.evaluate(ind.config);
+    const Metrics& e = ev.evaluate(ind.config);
     take_min(s.best_mean, e.mean_latency_ms);
     take_min(s.best_worst, e.worst_latency_ms);
     take_min(s.best_energy, e.energy_mj);
@@ -93,14 +93,14 @@ Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& di
   const Config c = resolve_mapping(pb, p.spec);
   RunSettings settings;
   settings.inputs = p.spec.simulate.inputs;
-  if (p.spec.simulate.arrival_given) settings.arrival = p.spec.simulate.arrival;
-  settings.arrival_key = "simulate.arrival";
+  if (p.spec.simulate.arrival_given)
+    settings.arrival = parse_arrival(p.spec.simulate.arrival, "simulate.arrival");
   settings.jitter = p.spec.simulate.jitter;
   settings.seed = p.spec.simulate.seed;
   settings.record_schedule = settings.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
-  const SimulationRun run = run_simulation(pb, c, settings, p.spec.mapping);
+  const Metrics run = run_simulation(pb, c, settings, p.spec.mapping);
   std::string latencies;
-  if (run.des) {
+  if (run.origin == Origin::simulated) {
     latencies = "input,latency_ms\n";
     for (std::size_t i = 0; i < run.latency_ms.size(); ++i)
       latencies += fmt::format("{},{}\n", i, run.latency_ms[i]);
@@ -109,7 +109,7 @@ Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& di
   s.best_mean = run.mean_latency_ms;
   s.best_worst = run.worst_latency_ms;
   s.best_energy = run.energy_mj;
-  detail::write_file_atomic((dir / "result.json").string(), run.result.dump(2) + "\n");
+  detail::write_file_atomic((dir / "result.json").string(), to_json(pb, run).dump(2) + "\n");
   if (!run.schedule.tasks.empty())
     detail::write_file_atomic((dir / "trace.json").string(), chrome_trace(pb, run.schedule).dump() + "\n");
   if (!latencies.empty()) detail::write_file_atomic((dir / "latencies.csv").string(), latencies);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "hetmap/metrics.hpp"
 #include "hetmap/problem.hpp"
 #include "hetmap/schedule.hpp"
 
@@ -51,36 +52,8 @@ struct DesOptions {
   bool record_schedule = false;  // keep every span (Chrome trace / Gantt)
 };
 
-struct DesResult {
-  int inputs = 0;
-  std::vector<double> latency_ms;       // per input, arrival to done
-  double mean_latency_ms = 0.0;
-  double p50_latency_ms = 0.0, p95_latency_ms = 0.0, p99_latency_ms = 0.0;
-  double max_latency_ms = 0.0;
-  std::vector<double> exit_share;       // observed share leaving at each result
-  std::vector<double> exit_latency_ms;  // mean latency of inputs leaving there (NaN if none)
-  double accuracy = 0.0;                // NaN when unknown
-  double energy_mj = 0.0;               // per input; NaN without power data
-  /// Per processor, per input: its active plus idle energy (the terms of energy_mj); NaN for a
-  /// processor without active_w. Lets a run whose meters cover only some processors be compared.
-  std::vector<double> energy_by_processor_mj;
-  double throughput_ips = 0.0;          // inputs / (last done - first arrival)
-  double makespan_ms = 0.0;
-  std::vector<double> utilization;      // per processor: busy / makespan
-  std::int64_t events = 0;
-  std::int64_t cancelled_tasks = 0;
-  std::int64_t cancelled_copies = 0;
-  double cancelled_work_ms = 0.0;       // profiled time of the cancelled tasks
-  Schedule schedule;                    // if record_schedule
-};
-
-DesResult simulate_des(const Problem& problem, const Config& config, const DesOptions& options);
-
-/// Fills the latency statistics of `result` from its per-input `latency_ms`: mean, nearest-rank
-/// p50/p95/p99, max, and per result the share of inputs whose first confident result it was
-/// (`first_count`) and their mean latency (`first_latency_sum` / count; NaN if none). Shared by
-/// the DES and the executor, so that simulated and measured runs are summarised alike.
-void summarize_latencies(DesResult& result, const std::vector<int>& first_count,
-                         const std::vector<double>& first_latency_sum);
+/// Simulates `options.inputs` inputs through `config`: Metrics of origin simulated, with every
+/// input's latency, the percentiles and the DES's own counters (events, cancellations).
+Metrics simulate_des(const Problem& problem, const Config& config, const DesOptions& options);
 
 }  // namespace hetmap

@@ -6,31 +6,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "hetmap/metrics.hpp"
 #include "hetmap/problem.hpp"
 #include "hetmap/schedule.hpp"
 
 namespace hetmap {
 
-/// Outcome of one mapping. Vectors are indexed by result (exits 0..E-1, then the final output
-/// at E) or by processor. Unknown values (no accuracy or power data) are NaN.
-struct Evaluation {
-  bool feasible = false;
-  double mean_latency_ms = 0.0;
-  double worst_latency_ms = 0.0;
-  std::vector<double> exit_latency_ms;  // latency(k); NaN for a disabled exit
-  std::vector<double> exit_share;       // share whose first confident result is k
-  double accuracy = 0.0;
-  double energy_mj = 0.0;
-  double throughput_ips = 0.0;          // bound: 1000 / busiest resource's expected ms per input
-  std::vector<double> utilization;      // per processor: expected busy time / mean latency
-};
-
 class Evaluator {
  public:
   explicit Evaluator(const Problem& problem);
-  /// Evaluates `config` (built for this problem). An infeasible config returns
-  /// feasible == false and no numbers.
-  const Evaluation& evaluate(const Config& config);
+  /// Evaluates `config` (built for this problem): Metrics of origin analytical, over one input
+  /// with expected exit shares, without `latency_ms`, percentiles or a schedule. An infeasible
+  /// config returns feasible == false and no numbers.
+  const Metrics& evaluate(const Config& config);
   /// The schedule of the last feasible evaluate(): one input, every enabled layer run.
   Schedule schedule() const;
   const Problem& problem() const { return problem_; }
@@ -43,7 +31,7 @@ class Evaluator {
 
   const Problem& problem_;
   int L_, P_, E_;
-  Evaluation eval_;
+  Metrics eval_;
   // Workspace, sized once.
   std::vector<double> base_;                   // per layer: duration at this config
   std::vector<double> start_, finish_;         // per start slot (the n-th layer to start)

@@ -5,8 +5,7 @@
 
 #include <string>
 
-#include "hetmap/des.hpp"
-#include "hetmap/evaluator.hpp"
+#include "hetmap/metrics.hpp"
 #include "hetmap/problem.hpp"
 #include "hetmap/schedule.hpp"
 
@@ -14,11 +13,10 @@ namespace hetmap {
 
 using Json = nlohmann::ordered_json;
 
-/// `simulate --json` for the analytical evaluator (NaN and infinity become null).
-Json to_json(const Problem& problem, const Evaluation& evaluation);
-/// `simulate --json` in DES mode: the same keys, measured over the simulated inputs, plus the
-/// latency percentiles and the DES's own counters.
-Json to_json(const Problem& problem, const DesResult& result);
+/// The JSON keys of docs/design.md ("Command line"); NaN and infinity become null. Every origin
+/// has the analytical evaluator's keys; simulated and measured runs add the latency percentiles,
+/// max_latency_ms, inputs, makespan_ms and the event and cancellation counters.
+Json to_json(const Problem& problem, const Metrics& metrics);
 
 /// A readable table of the JSON produced above.
 std::string to_table(const Json& result);

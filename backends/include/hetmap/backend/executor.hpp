@@ -40,8 +40,8 @@
 //   The sampler thread is not pinned (it takes the CPU mask of the process's main thread, not
 //   of the workers) and sleeps between samples: one read per meter every 10 ms, microseconds
 //   for RAPL, tens of microseconds for NVML.
-// The reported numbers fill a DesResult: cancelled_work_ms is NaN (unknown), events = tasks run
-// + copies run; utilisation = busy time within the span / span.
+// The reported numbers are Metrics of origin measured: cancelled_work_ms is NaN (unknown),
+// events = tasks run + copies run; utilisation = busy time within the span / span.
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -53,6 +53,7 @@
 #include "hetmap/backend/dvfs.hpp"
 #include "hetmap/backend/power.hpp"
 #include "hetmap/des.hpp"
+#include "hetmap/metrics.hpp"
 #include "hetmap/problem.hpp"
 #include "hetmap/trace.hpp"
 
@@ -97,9 +98,10 @@ struct ExecutedOutput {
   std::vector<float> data;
 };
 
-/// Measured results: the DES's fields (so to_json(problem, result) prints docs/design.md's keys),
-/// plus what only a real run has.
-struct ExecuteResult : DesResult {
+/// A measured run: its Metrics (origin measured; to_json(problem, run.metrics) prints
+/// docs/design.md's keys, as for a simulated run), plus the record only a real run has.
+struct ExecuteResult {
+  Metrics metrics;
   std::vector<int> first;      // per input: first confident result (ExitPlan)
   std::vector<int> answered;   // per input: the result that ended it
   std::vector<double> arrival_ms;  // per input, from the start of the clock

@@ -18,7 +18,7 @@ std::string column_name(Objective o);
 /// Accuracy and throughput are maximised; the others minimised.
 bool maximised(Objective o);
 /// The raw value (ms, mJ, share, inputs/s) from an evaluation.
-double raw_value(Objective o, const Evaluation& e);
+double raw_value(Objective o, const Metrics& e);
 
 class ObjectiveSet {
  public:
@@ -30,7 +30,7 @@ class ObjectiveSet {
   const std::vector<Objective>& list() const { return list_; }
   int size() const { return static_cast<int>(list_.size()); }
   /// Minimised values: raw values, negated for maximised objectives.
-  void minimised(const Evaluation& e, double* out) const;
+  void minimised(const Metrics& e, double* out) const;
   /// Back from a minimised value to the raw one.
   double raw(int i, double minimised_value) const {
     return maximised(list_[i]) ? -minimised_value : minimised_value;
@@ -49,7 +49,7 @@ struct Constraint {
   /// Parses "accuracy >= 0.75" or "worst_latency <= 40".
   static Constraint parse(const std::string& text, const std::string& what);
   /// How far `e` is outside the bound, relative to the bound's size (0 when satisfied).
-  double violation(const Evaluation& e) const;
+  double violation(const Metrics& e) const;
   /// Throws InputError if the problem lacks the data the constrained value needs (power,
   /// accuracy): such a constraint could never be met.
   void check(const Problem& problem, const std::string& what) const;
@@ -57,6 +57,6 @@ struct Constraint {
 };
 
 /// Sum of the violations of all constraints.
-double violation(const std::vector<Constraint>& constraints, const Evaluation& e);
+double violation(const std::vector<Constraint>& constraints, const Metrics& e);
 
 }  // namespace hetmap::dse
