@@ -2,13 +2,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
-#include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/dse/export.hpp"
+#include "hetmap/sweep/results.hpp"
 #include "hetmap/sweep/runner.hpp"
 #if HETMAP_WITH_MPI
 #include "hetmap/sweep/distributed.hpp"
@@ -26,44 +28,45 @@ struct SweepArgs {
 // results.csv as an aligned table; each explore point's front too when there are few points.
 void print_results(const std::string& out) {
   namespace fs = std::filesystem;
-  const std::string file = (fs::path(out) / "results.csv").string();
-  const detail::CsvTable t = detail::parse_csv(detail::read_file(file), file);
-  std::vector<std::size_t> width(t.header.size());
-  for (std::size_t c = 0; c < t.header.size(); ++c) {
-    width[c] = t.header[c].size();
-    for (const auto& r : t.rows) width[c] = std::max(width[c], r.cells[c].size());
+  const sweep::ResultsTable t = sweep::load_results_csv((fs::path(out) / "results.csv").string());
+  const std::vector<std::string> header = sweep::results_columns(t.keys);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : t.rows) rows.push_back(sweep::result_cells(r));
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string s;
     for (std::size_t c = 0; c < cells.size(); ++c) s += fmt::format("{:<{}}  ", cells[c], width[c]);
     std::cout << s << "\n";
   };
-  line(t.header);
-  for (const auto& r : t.rows) line(r.cells);
+  line(header);
+  for (const auto& r : rows) line(r);
   // One front, compactly: the point with the lowest best mean latency.
-  const auto mean_col = std::find(t.header.begin(), t.header.end(), "best_mean_latency_ms") - t.header.begin();
-  const detail::CsvTable::Row* best = nullptr;
+  const sweep::PointResult* best = nullptr;
   for (const auto& r : t.rows) {
-    if (r.cells[mean_col].empty()) continue;
-    if (!best || std::stod(r.cells[mean_col]) < std::stod(best->cells[mean_col])) best = &r;
+    if (std::isnan(r.best_mean_latency_ms)) continue;
+    if (!best || r.best_mean_latency_ms < best->best_mean_latency_ms) best = &r;
   }
   if (!best) return;
-  const fs::path folder = fs::path(out) / best->cells.back();
+  const fs::path folder = fs::path(out) / best->dir;
   const fs::path front = folder / "front.csv";
   if (!fs::exists(front)) return;
-  const detail::CsvTable f = detail::parse_csv(detail::read_file(front.string()), front.string());
+  const dse::FrontTable f = dse::load_front_csv(front.string());
   const std::size_t shown = std::min<std::size_t>(f.rows.size(), 12);
   std::cout << fmt::format("\nPareto front of point {} ({}; {} of {} points shown, all in front.csv):\n",
-                           best->cells[0], folder.string(), shown, f.rows.size());
-  std::string head;
-  for (std::size_t c = 0; c + 1 < f.header.size(); ++c) head += fmt::format("{:>16}", f.header[c]);
+                           best->id, folder.string(), shown, f.rows.size());
+  std::string head = fmt::format("{:>16}", "id");
+  for (const std::string& o : f.objectives) head += fmt::format("{:>16}", o);
   std::cout << head << "   mapping\n";
   for (std::size_t i = 0; i < shown; ++i) {
     const std::size_t k = shown > 1 ? i * (f.rows.size() - 1) / (shown - 1) : 0;
-    const auto& r = f.rows[k].cells;
-    std::string line = fmt::format("{:>16}", r[0]);
-    for (std::size_t c = 1; c + 1 < r.size(); ++c) line += fmt::format("{:>16.5g}", std::stod(r[c]));
-    std::cout << line << "   " << r.back() << "\n";
+    const auto& r = f.rows[k];
+    std::string line = fmt::format("{:>16}", r.id);
+    for (double v : r.values) line += fmt::format("{:>16.5g}", v);
+    std::cout << line << "   " << r.mapping << "\n";
   }
 }
 

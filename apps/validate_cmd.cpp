@@ -174,11 +174,10 @@ int run_validate(const ValidateCmdOptions& o) {
       "source: hetmap validate --backend {}, {}; measured on {}; predicted with the DES from {} "
       "({} closed-loop inputs per mapping, seed {}, the same exit draws as the run)",
       o.backend, backend::utc_now(), be->describe(), o.profile, o.inputs, o.seed);
-  for (std::size_t i = n_given; i < mappings.size(); ++i)  // the random ones (given ones stay put)
-    detail::write_file_atomic((fs::path(o.out) / "mappings" / mappings[i].name).string(),
-                              to_yaml(mappings[i].mapping));
-  const std::string csv = (fs::path(o.out) / "validation.csv").string();
-  detail::write_file_atomic(csv, backend::validation_csv(rep, comment));
+  // The random mappings (the given ones stay put) and validation.csv, all or none.
+  const std::vector<backend::NamedMapping> drawn(mappings.begin() + static_cast<std::ptrdiff_t>(n_given),
+                                                 mappings.end());
+  const std::string csv = backend::write_validation(o.out, rep, drawn, comment);
 
   bool energy = false;  // a column of energies when either side has one
   for (const auto& r : rep.rows)

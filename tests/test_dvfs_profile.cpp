@@ -281,7 +281,7 @@ TEST(DvfsProfile, SweepWritesOneRowPerLayerLevelAndProcessorAndRestoresGovernors
   const Platform pf = load_platform(f.platform);
   EXPECT_EQ(pf.processors[0].freqs_mhz, as_double(kLevels0));
   const Profile prof = load_profile(f.profile, tiny(), pf);
-  EXPECT_EQ(prof.rows.size(), r.layers.size());
+  EXPECT_EQ(prof.rows().size(), r.layers.size());
   EXPECT_NE(prof.source.find("every frequency level"), std::string::npos) << prof.source;
   ASSERT_EQ(f.dvfs, dir + "/tiny-ee.dvfs.csv");
   std::istringstream csv(slurp(f.dvfs));
@@ -338,7 +338,7 @@ TEST(DvfsProfile, GpuRowsAreMeasuredAtEveryHostLevel) {
   EXPECT_NE(text.find("\nconv1,gpu,200,408,,"), std::string::npos) << text.substr(0, 800);
   EXPECT_NE(text.find("\nconv1,cpu0,408,,,"), std::string::npos);
   const Profile prof = load_profile(f.profile, tiny(), load_platform(f.platform));
-  EXPECT_EQ(prof.rows.size(), r.layers.size());
+  EXPECT_EQ(prof.rows().size(), r.layers.size());
 }
 
 TEST(DvfsProfile, UnwritableTreeIsABackendErrorNamingTheFileAndTouchesNothing) {

@@ -180,16 +180,16 @@ TEST(EstimateCli, MeasuredRowsCopiedTheRestEstimated) {
   const int big = pf.find("big"), gpu = pf.find("gpu");
   const int c0 = target.find_layer("c0"), e1 = target.find_layer("e1_branch");
   // Measured: exactly as given, every column; no estimate added at another frequency.
-  ASSERT_EQ(p.by_cell[c0 * 2 + big].size(), 1u);
-  const ProfileRow& m = p.rows[p.by_cell[c0 * 2 + big][0]];
+  ASSERT_EQ(p.rows_of(c0, big).size(), 1u);
+  const ProfileRow m = p.rows_of(c0, big)[0];
   EXPECT_EQ(m.mean_ms, 3.5);
   EXPECT_EQ(m.std_ms, 0.1);
   EXPECT_EQ(m.samples, 50);
   const int c1 = target.find_layer("c1");
-  EXPECT_EQ(p.rows[p.by_cell[c1 * 2 + big][0]].mean_ms, 2.2512345678);  // copied exactly
+  EXPECT_EQ(p.rows_of(c1, big)[0].mean_ms, 2.2512345678);  // copied exactly
   // Estimated: the known model, at every fitted operating point.
   const LayerWork w = layer_work(target, e1);
-  ASSERT_EQ(p.by_cell[e1 * 2 + big].size(), 2u);
+  ASSERT_EQ(p.rows_of(e1, big).size(), 2u);
   EXPECT_NEAR(p.lookup(e1, big, 2000, 2)->mean_ms, truth("big@2000").predict(w), 1e-4);
   EXPECT_NEAR(p.lookup(e1, big, 1000, 2)->mean_ms, truth("big@1000").predict(w), 1e-4);
   EXPECT_NEAR(p.lookup(e1, gpu, 0, 1)->mean_ms, truth("gpu").predict(w), 1e-4);

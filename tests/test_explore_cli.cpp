@@ -428,6 +428,34 @@ TEST(ExploreCli, SameSeedSameFrontOnAnyNumberOfJobs) {
 
 // ---- bad input -------------------------------------------------------------------------------
 
+// Every result file of a folder with its text (the search's checkpoint aside: it is the
+// search's state, rewritten while the search runs).
+std::map<std::string, std::string> results_in(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != "checkpoint.json")
+      files[fs::relative(e.path(), dir).string()] = slurp(e.path().string());
+  return files;
+}
+
+// A result file that cannot be written (here a folder in its place) fails the run with exit 2
+// naming it, and leaves every file of the previous run as it was, its mappings included
+// (docs/design.md, "Output files": all or none).
+TEST(ExploreCli, AFailedWriteLeavesThePreviousResultsAsTheyWere) {
+  const std::string out = temp_dir() + "/result";
+  ASSERT_EQ(explore(out, "--generations 3 --population 8 --seed 3").exit_code, 0);
+  fs::remove(out + "/front.json");
+  fs::create_directories(out + "/front.json");
+  const auto before = results_in(out);
+  ASSERT_TRUE(before.count("front.csv") && before.count("mappings/0.yaml"));
+  const auto r = explore(out, "--generations 1 --population 4 --seed 5");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("front.json: is a folder, expected a file"), std::string::npos) << r.err;
+  EXPECT_EQ(results_in(out), before);
+  for (const auto& e : fs::recursive_directory_iterator(out))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+}
+
 TEST(ExploreCli, BadInputExitsWithTwoAndWritesNothing) {
   const std::string no_power = std::regex_replace(
       slurp(source_path(kPlatform)), std::regex(R"(, active_w: (\[[^\]]*\]|[0-9.]+), idle_w: [0-9.]+)"), "");

@@ -779,40 +779,40 @@ TEST_F(ProfileFixture, Values) {
   const Profile p = profile_of(join(kProfile));
   EXPECT_EQ(p.file, "prof.csv");
   EXPECT_EQ(p.source, "unit test numbers");
-  ASSERT_EQ(p.rows.size(), 5u);
-  EXPECT_EQ(p.rows[0].layer, model.find_layer("c1"));
-  EXPECT_EQ(p.rows[0].proc, 0);
-  EXPECT_DOUBLE_EQ(p.rows[0].freq_mhz, 1800);
-  EXPECT_EQ(p.rows[0].threads, 2);
-  EXPECT_DOUBLE_EQ(p.rows[0].mean_ms, 1.0);
-  EXPECT_DOUBLE_EQ(p.rows[0].std_ms, 0.1);
-  EXPECT_DOUBLE_EQ(p.rows[0].p99_ms, 1.2);
-  EXPECT_EQ(p.rows[0].samples, 10);
-  EXPECT_EQ(p.rows[0].line, 3);
+  ASSERT_EQ(p.rows().size(), 5u);
+  EXPECT_EQ(p.rows()[0].layer, model.find_layer("c1"));
+  EXPECT_EQ(p.rows()[0].proc, 0);
+  EXPECT_DOUBLE_EQ(p.rows()[0].freq_mhz, 1800);
+  EXPECT_EQ(p.rows()[0].threads, 2);
+  EXPECT_DOUBLE_EQ(p.rows()[0].mean_ms, 1.0);
+  EXPECT_DOUBLE_EQ(p.rows()[0].std_ms, 0.1);
+  EXPECT_DOUBLE_EQ(p.rows()[0].p99_ms, 1.2);
+  EXPECT_EQ(p.rows()[0].samples, 10);
+  EXPECT_EQ(p.rows()[0].line, 3);
   // Empty frequency and threads: the processor's defaults; empty optional numbers are 0.
-  EXPECT_DOUBLE_EQ(p.rows[3].freq_mhz, 800);
-  EXPECT_EQ(p.rows[3].threads, 1);
-  EXPECT_DOUBLE_EQ(p.rows[3].std_ms, 0.0);
-  EXPECT_EQ(p.rows[3].samples, 0);
-  EXPECT_EQ(p.rows[3].line, 8);
-  EXPECT_DOUBLE_EQ(p.rows[4].freq_mhz, 0.0);  // npu: no DVFS levels
+  EXPECT_DOUBLE_EQ(p.rows()[3].freq_mhz, 800);
+  EXPECT_EQ(p.rows()[3].threads, 1);
+  EXPECT_DOUBLE_EQ(p.rows()[3].std_ms, 0.0);
+  EXPECT_EQ(p.rows()[3].samples, 0);
+  EXPECT_EQ(p.rows()[3].line, 8);
+  EXPECT_DOUBLE_EQ(p.rows()[4].freq_mhz, 0.0);  // npu: no DVFS levels
   // Only the required columns, in any order, with quoted cells.
   const Profile q = profile_of("mean_ms,\"processor\",layer\n\"1.5\",big,\"r1\"\n");
-  ASSERT_EQ(q.rows.size(), 1u);
-  EXPECT_DOUBLE_EQ(q.rows[0].mean_ms, 1.5);
-  EXPECT_DOUBLE_EQ(q.rows[0].freq_mhz, 1800);
-  EXPECT_EQ(q.rows[0].threads, 2);
+  ASSERT_EQ(q.rows().size(), 1u);
+  EXPECT_DOUBLE_EQ(q.rows()[0].mean_ms, 1.5);
+  EXPECT_DOUBLE_EQ(q.rows()[0].freq_mhz, 1800);
+  EXPECT_EQ(q.rows()[0].threads, 2);
   EXPECT_EQ(q.source, "");
   // CRLF line ends, also after a quoted last cell, and blanks around quoted cells.
   const Profile w = profile_of("layer,processor,mean_ms,samples\r\n"
                                "r1,big,2.5,\"7\"\r\n"
                                " \"c1\" , gpu ,\"0.5\" ,\r\n");
-  ASSERT_EQ(w.rows.size(), 2u);
-  EXPECT_EQ(w.rows[0].samples, 7);
-  EXPECT_EQ(w.rows[1].layer, model.find_layer("c1"));
-  EXPECT_EQ(w.rows[1].proc, 1);
-  EXPECT_DOUBLE_EQ(w.rows[1].mean_ms, 0.5);
-  EXPECT_EQ(w.rows[1].line, 3);
+  ASSERT_EQ(w.rows().size(), 2u);
+  EXPECT_EQ(w.rows()[0].samples, 7);
+  EXPECT_EQ(w.rows()[1].layer, model.find_layer("c1"));
+  EXPECT_EQ(w.rows()[1].proc, 1);
+  EXPECT_DOUBLE_EQ(w.rows()[1].mean_ms, 0.5);
+  EXPECT_EQ(w.rows()[1].line, 3);
   // A quoted cell keeps its commas and inner blanks: here an unknown layer named "c1, x ".
   EXPECT_TRUE(profile_error("layer,processor,mean_ms\n\"c1, x \",big,1\n", 2,
                             "unknown layer 'c1, x '"));

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -231,15 +232,15 @@ TEST(Profile, ProfileLoadsBackWithARowPerLayerAndProcessor) {
   const Model model = load_model(source_path("models/tiny-ee.yaml"));
   const std::string csv = profiled().dir + "/tiny-ee.csv";
   const Profile prof = load_profile(csv, model, profiled().platform);
-  EXPECT_EQ(prof.rows.size(), model.layers.size() * profiled().platform.processors.size());
+  EXPECT_EQ(prof.rows().size(), model.layers.size() * profiled().platform.processors.size());
   std::set<std::pair<int, int>> cells;
-  for (const ProfileRow& r : prof.rows) {
+  for (const ProfileRow& r : prof.rows()) {
     cells.insert({r.layer, r.proc});
     EXPECT_GT(r.mean_ms, 0.0);
     EXPECT_GE(r.p99_ms, 0.0);
     EXPECT_GE(r.samples, 3);
   }
-  EXPECT_EQ(cells.size(), prof.rows.size());
+  EXPECT_EQ(cells.size(), prof.rows().size());
   EXPECT_NE(prof.source.find("measured with hetmap profile --backend reference"), std::string::npos);
   EXPECT_NE(prof.source.find("cannot set DVFS levels or thread counts"), std::string::npos);
   const std::string tr = profiled().dir + "/tiny-ee.transfers.csv";
@@ -369,6 +370,42 @@ TEST(Validate, RandomMappingsEndToEnd) {
   for (const char* m : {"m003.yaml", "m004.yaml"})
     for (int i = 0; i < 3; ++i)
       EXPECT_NE(slurp(out3 + "/mappings/" + m), slurp(out + "/mappings/m00" + std::to_string(i) + ".yaml")) << m;
+}
+
+// Every file of a folder with its text.
+std::map<std::string, std::string> files_in(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = slurp(e.path().string());
+  return files;
+}
+
+// A file that cannot be written (a folder in its place) fails the run with exit 2 naming it,
+// and every file of the previous run stays as it was (docs/design.md, "Output files"): the
+// profile's MODEL.csv is not replaced while its platform.yaml stays old.
+TEST(Profile, AFailedWriteLeavesThePreviousFilesAsTheyWere) {
+  const std::string dir = temp_dir() + "/again";
+  fs::copy(profiled().dir, dir, fs::copy_options::recursive);
+  fs::remove(dir + "/platform.yaml");
+  fs::create_directories(dir + "/platform.yaml");
+  test::write_file(dir, "tiny-ee.dvfs.csv", "an earlier sweep\n");  // would be removed on success
+  const auto before = files_in(dir);
+  const auto r = run_hetmap("profile --backend reference -m models/tiny-ee.yaml --quick --no-power "
+                            "--no-contention --out '" + dir + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("platform.yaml: is a folder, expected a file"), std::string::npos) << r.err;
+  EXPECT_EQ(files_in(dir), before);
+}
+
+TEST(Validate, AFailedWriteWritesNoMapping) {
+  const Profiled& p = profiled();
+  const std::string out = temp_dir() + "/val";
+  fs::create_directories(out + "/validation.csv");
+  const auto r = run_hetmap("validate --backend reference -m models/tiny-ee.yaml --profile '" + p.dir +
+                            "' --random 2 --inputs 2 --warmup-inputs 0 --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("validation.csv: is a folder, expected a file"), std::string::npos) << r.err;
+  EXPECT_TRUE(files_in(out).empty()) << "the drawn mappings are not written without validation.csv";
 }
 
 TEST(Validate, BadInvocationsAreBadInputAndWriteNothing) {

@@ -135,7 +135,7 @@ TEST(ReproEarlyExit, EeResnet18IsTheMeasuredData) {
     }
   }
   EXPECT_EQ(rows, 21);
-  EXPECT_EQ(static_cast<int>(p.rows.size()), rows);
+  EXPECT_EQ(static_cast<int>(p.rows().size()), rows);
 }
 
 // The ImageNet EE networks are their seed networks plus three branches; their profiles copy
@@ -155,7 +155,7 @@ TEST(ReproEarlyExit, ImagenetEeNetworksKeepTheMeasuredBackbone) {
       EXPECT_EQ(a.name, b.name);
       EXPECT_EQ(a.out, b.out) << a.name;
     }
-    for (const ProfileRow& r : bp.rows) {
+    for (const ProfileRow& r : bp.rows()) {
       const int l = ee.find_layer(base.layers[r.layer].name);
       const auto t = ep.lookup(l, r.proc, r.freq_mhz, r.threads);
       ASSERT_TRUE(t.has_value());
@@ -165,7 +165,7 @@ TEST(ReproEarlyExit, ImagenetEeNetworksKeepTheMeasuredBackbone) {
     for (const Exit& e : ee.exits) {
       const int branch = e.layers.at(0);
       for (int q = 0; q < static_cast<int>(pf.processors.size()); ++q)
-        EXPECT_EQ(ep.by_cell[branch * pf.processors.size() + q].empty(),
+        EXPECT_EQ(!ep.has_rows(branch, q),
                   pf.processors[q].name == "npu")
             << e.name << " on " << pf.processors[q].name;
       EXPECT_EQ(e.taken, 0.25);  // assumed, as the model says
@@ -175,7 +175,7 @@ TEST(ReproEarlyExit, ImagenetEeNetworksKeepTheMeasuredBackbone) {
                              "exit1_branch, exit2_branch, exit3_branch on big, little, gpu"),
               std::string::npos)
         << ep.source;
-    EXPECT_EQ(ep.rows.size(), bp.rows.size() + 3 * (8 + 6 + 5));  // every DVFS level
+    EXPECT_EQ(ep.rows().size(), bp.rows().size() + 3 * (8 + 6 + 5));  // every DVFS level
   }
 }
 

@@ -15,6 +15,7 @@
 #include "hetmap/detail/io.hpp"
 #include "hetmap/evaluator.hpp"
 #include "hetmap/sweep/experiment.hpp"
+#include "hetmap/sweep/results.hpp"
 #include "hetmap/sweep/runner.hpp"
 
 namespace hetmap {
@@ -203,6 +204,42 @@ TEST(Sweep, SimulateTaskWritesResultsAndMatchesTheEvaluator) {
   }
   EXPECT_TRUE(fs::exists(out + "/experiment.yaml"));
   EXPECT_NE(detail::read_file(out + "/experiment.yaml").find("hetmap_version"), std::string::npos);
+  // results.csv's reader (beside its writer) gets back what the runner wrote.
+  const sweep::ResultsTable rt = sweep::load_results_csv(out + "/results.csv");
+  EXPECT_EQ(rt.keys, sweep::point_keys(x));
+  ASSERT_EQ(rt.rows.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(rt.rows[i].id, points[i].id);
+    EXPECT_EQ(rt.rows[i].values, points[i].values);
+    EXPECT_EQ(sweep::result_cells(rt.rows[i]), t.rows[i].cells);
+  }
+  EXPECT_EQ(sweep::results_csv(rt), detail::read_file(out + "/results.csv"));
+}
+
+// A point whose files cannot all be written (here a folder where its trace goes) fails alone:
+// its summary says why, and none of its files is written (docs/design.md, "Output files").
+TEST(Sweep, APointThatCannotWriteItsFilesWritesNoneOfThem) {
+  const std::string exp = experiment("task: simulate\nmapping: " +
+                                     source_path("examples/tiny-ee-parallel.yaml") +
+                                     "\ngrid:\n  policy: [sequential, parallel]\n");
+  const std::string out = temp_dir() + "/out";
+  const auto x = sweep::load_experiment(exp);
+  const auto points = sweep::expand(x);
+  fs::create_directories(out + "/points/001/trace.json");
+  sweep::SweepOptions o;
+  o.out = out;
+  o.progress = false;
+  o.resume = true;  // keeps the prepared folder
+  const auto outcome = sweep::run_sweep(x, points, o);
+  EXPECT_EQ(outcome.ran, 2);
+  EXPECT_EQ(outcome.failed, 1);
+  const sweep::ResultsTable rt = sweep::load_results_csv(out + "/results.csv");
+  ASSERT_EQ(rt.rows.size(), 2u);
+  EXPECT_EQ(rt.rows[0].status, "ok");
+  EXPECT_NE(rt.rows[1].status.find("trace.json: is a folder, expected a file"), std::string::npos)
+      << rt.rows[1].status;
+  EXPECT_TRUE(fs::exists(out + "/points/000/result.json"));
+  EXPECT_FALSE(fs::exists(out + "/points/001/result.json"));
 }
 
 TEST(Sweep, ExploreTaskFillsEveryColumn) {

@@ -14,6 +14,7 @@
 #include "fixtures.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/report.hpp"
+#include "hetmap/sweep/results.hpp"
 
 namespace hetmap {
 namespace {
@@ -179,7 +180,11 @@ TEST_F(SweepMpi, APointFailingOnOneRankGivesExitCode1OnEveryRank) {
   const Json s = Json::parse(detail::read_file(out + "/points/001/summary.json"));
   EXPECT_EQ(s["rank"], 1);
   EXPECT_EQ(s["status"].get<std::string>().rfind("error: ", 0), 0u) << s.dump();
-  EXPECT_NE(slurp(out + "/results.csv").find("\n1,sequential,2.0,explore,error: "), std::string::npos);
+  const sweep::ResultsTable t = sweep::load_results_csv(out + "/results.csv");
+  ASSERT_EQ(t.rows.size(), 4u);
+  EXPECT_EQ(t.rows[1].values, (std::vector<std::string>{"sequential", "2.0"}));
+  EXPECT_EQ(t.rows[1].task, "explore");
+  EXPECT_EQ(t.rows[1].status.rfind("error: ", 0), 0u) << t.rows[1].status;
 }
 
 TEST_F(SweepMpi, BadExperimentExits2OnEveryRankAndReportsOnce) {

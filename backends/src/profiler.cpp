@@ -1,5 +1,3 @@
-#include "hetmap/detail/csv.hpp"
-#include "hetmap/stats.hpp"
 #include "hetmap/backend/profiler.hpp"
 
 #include <fmt/format.h>
@@ -20,7 +18,10 @@
 #include <tuple>
 
 #include "hetmap/backend/executor.hpp"
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/profile.hpp"
+#include "hetmap/stats.hpp"
 
 namespace hetmap::backend {
 
@@ -589,17 +590,6 @@ void measure_power(Backend& backend, const Model& model, const ProfileOptions& o
   log("power: " + pw.note);
 }
 
-// YAML double-quoted scalar.
-std::string yq(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') { out += "\\n"; continue; }
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string cq(const std::string& s) { return detail::csv_cell(s); }
 
 std::string num(double v) { return fmt::format("{:.6g}", v); }
@@ -629,46 +619,47 @@ std::string missing_power(const ProfileResult& r) {
 }
 
 // platform.yaml's comment lines on power (docs/validation.md, "Power and energy").
-std::string power_comments(const ProfileResult& r) {
+std::vector<std::string> power_comments(const ProfileResult& r) {
   const PowerMeasurement& pw = r.power;
   const Platform& pf = r.platform;
   const std::string missing = missing_power(r);
   if (!pw.any())
-    return "# No power data: " +
-           (missing.empty() ? std::string("no processor") : "not measured for " + missing) +
-           ".\n# Energy is not predicted on this platform (docs/formats.md: only when every "
-           "processor has active_w).\n";
-  std::string y = "# Power (docs/validation.md, \"Power and energy\"), sampled every " +
+    return {"No power data: " +
+                (missing.empty() ? std::string("no processor") : "not measured for " + missing) + ".",
+            "Energy is not predicted on this platform (docs/formats.md: only when every "
+            "processor has active_w)."};
+  std::vector<std::string> lines;
+  std::string y = "Power (docs/validation.md, \"Power and energy\"), sampled every " +
                   std::to_string(r.options.power_period_ms) + " ms from:";
   for (const auto& d : pw.domains)
     y += " " + d.name + " [" + d.method + "; covers " + proc_list(pf, d.processors) + "]";
-  y += ".\n";
-  y += fmt::format("#   idle: every processor idle for {:.2f} s before and again after the active "
-                   "windows:", pw.idle_s);
+  lines.push_back(y + ".");
+  y = fmt::format("  idle: every processor idle for {:.2f} s before and again after the active "
+                  "windows:", pw.idle_s);
   for (const auto& d : pw.domains)
     y += fmt::format(" {} {:.3f} W then {:.3f} W (mean {:.3f} W, split evenly between {} processor{})",
                      d.name, d.idle_before_w, d.idle_after_w, d.idle_w, d.processors.size(),
                      d.processors.size() == 1 ? "" : "s");
-  y += ".\n";
-  y += "#   active: each processor ran the whole model back to back on its bound thread, the others "
-       "idle; active_w = its idle share + the rise of every meter above its idle power, divided by "
-       "the share of the window inside Kernel::run.\n";
+  lines.push_back(y + ".");
+  lines.push_back("  active: each processor ran the whole model back to back on its bound thread, "
+                  "the others idle; active_w = its idle share + the rise of every meter above its "
+                  "idle power, divided by the share of the window inside Kernel::run.");
   for (int p = 0; p < static_cast<int>(pw.active_w.size()); ++p) {
     if (!pw.why_not[p].empty()) continue;
-    y += fmt::format("#   {}: {:.2f} s,", pf.processors[p].name, pw.active_s[p]);
+    y = fmt::format("  {}: {:.2f} s,", pf.processors[p].name, pw.active_s[p]);
     for (const auto& d : pw.domains) y += fmt::format(" {} {:.3f} W,", d.name, d.active_window_w[p]);
     const std::string raw = pw.active_raw_w[p] < pw.idle_w[p]
                                 ? fmt::format(" (raw {:.4g} W, below idle: noise)", pw.active_raw_w[p])
                                 : "";
-    y += fmt::format(" {:.1f}% inside kernels -> active_w {:.4g} W{}, idle_w {:.4g} W.\n",
-                     100 * pw.busy_share[p], pw.active_w[p], raw, pw.idle_w[p]);
+    lines.push_back(y + fmt::format(" {:.1f}% inside kernels -> active_w {:.4g} W{}, idle_w {:.4g} W.",
+                                    100 * pw.busy_share[p], pw.active_w[p], raw, pw.idle_w[p]));
   }
-  for (const std::string& w : pw.warnings) y += "#   warning: " + one_line(w) + ".\n";
+  for (const std::string& w : pw.warnings) lines.push_back("  warning: " + w + ".");
   if (!missing.empty())
-    y += "#   not measured for " + missing +
-         ": no active_w/idle_w, so energy is not predicted on this platform (docs/formats.md: only "
-         "when every processor has active_w).\n";
-  return y;
+    lines.push_back("  not measured for " + missing +
+                    ": no active_w/idle_w, so energy is not predicted on this platform "
+                    "(docs/formats.md: only when every processor has active_w).");
+  return lines;
 }
 
 // The power part of platform.yaml's `source:` line.
@@ -1257,72 +1248,92 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
   return r;
 }
 
+namespace {
+
+// What the files keep of a measurement: six significant digits, far below its noise.
+double six_digits(double v) { return std::stod(num(v)); }
+
+// The source line of every profile file.
+std::string profile_source(const ProfileResult& r) {
+  return source_line(r) + "; model " + r.model +
+         (r.options.in_model
+              ? "; every layer timed inside passes of the whole model on a thread bound to each "
+                "processor: "
+              : "; every layer timed alone in a loop on a thread bound to each processor, ") +
+         repeat_text(r.options.layers) + dvfs_note(r);
+}
+
+// The MODEL.csv rows of `layers` (a processor's default frequency and threads where they were
+// not set).
+Profile profile_of(const ProfileResult& r, const std::vector<LayerMeasurement>& layers,
+                   const Model& model) {
+  Profile p = Profile::empty(model, r.platform);
+  p.source = profile_source(r);
+  for (const LayerMeasurement& m : layers) {
+    const Processor& proc = r.platform.processors[m.proc];
+    ProfileRow row;
+    row.layer = m.layer;
+    row.proc = m.proc;
+    row.default_freq = m.freq_mhz <= 0;
+    row.freq_mhz = row.default_freq ? proc.default_freq() : six_digits(m.freq_mhz);
+    row.threads = m.threads > 0 ? m.threads : proc.default_threads();
+    row.mean_ms = six_digits(m.stats.mean_ms);
+    row.std_ms = six_digits(m.stats.std_ms);
+    row.p99_ms = six_digits(m.stats.p99_ms);
+    row.samples = m.stats.samples;
+    p.add(row);
+  }
+  return p;
+}
+
+// "# not measured (the backend refuses them): ..." where the backend refused layers.
+std::vector<std::string> refusal_notes(const ProfileResult& r) {
+  if (r.refused.empty()) return {};
+  std::string s = "not measured (the backend refuses them):";
+  for (const std::string& x : r.refused) s += " " + x + ";";
+  s.pop_back();
+  return {s};
+}
+
+}  // namespace
+
 std::string platform_yaml(const ProfileResult& r) {
-  const Platform& pf = r.platform;
-  std::string y = fmt::format(
-      "# Measured by `hetmap profile --backend {}` (model {}), {}.\n"
-      "# Links: weighted least-squares fit of a size sweep of Backend::copy{}.\n"
-      "# Contention: {}.\n",
-      r.backend, r.model, r.date_utc,
-      r.options.link_handoff ? " issued as the executor issues copies (queued for a copy worker, "
-                               "timed until the consumer's thread runs)"
-                             : " alone",
-      r.contention.note);
-  if (!r.freq_note.empty()) y += "# Frequencies (docs/dvfs.md): " + one_line(r.freq_note) + ".\n";
-  y += power_comments(r);
-  y += "name: " + yq(pf.name) + "\n";
-  y += "host: " + yq(pf.processors.at(static_cast<std::size_t>(pf.host)).name) + "\n";
-  y += "processors:\n";
-  for (const Processor& p : pf.processors) {
-    y += fmt::format("  - {{name: {}, kind: {}, cores: {}", yq(p.name), to_string(p.kind), p.cores);
-    if (!p.freqs_mhz.empty()) {
-      y += ", freqs_mhz: [";
-      for (std::size_t i = 0; i < p.freqs_mhz.size(); ++i) y += (i ? ", " : "") + num(p.freqs_mhz[i]);
-      y += "]";
-    }
-    if (p.has_power) y += ", active_w: " + num(p.active_w.at(0)) + ", idle_w: " + num(p.idle_w);
-    y += "}\n";
+  std::vector<std::string> comments = {
+      fmt::format("Measured by `hetmap profile --backend {}` (model {}), {}.", r.backend, r.model,
+                  r.date_utc),
+      fmt::format("Links: weighted least-squares fit of a size sweep of Backend::copy{}.",
+                  r.options.link_handoff
+                      ? " issued as the executor issues copies (queued for a copy worker, "
+                        "timed until the consumer's thread runs)"
+                      : " alone"),
+      fmt::format("Contention: {}.", r.contention.note)};
+  if (!r.freq_note.empty()) comments.push_back("Frequencies (docs/dvfs.md): " + r.freq_note + ".");
+  for (std::string& c : power_comments(r)) comments.push_back(std::move(c));
+  // The numbers as measured, to the digits their noise leaves (the contention factor to four).
+  Platform pf = r.platform;
+  for (Processor& p : pf.processors) {
+    for (double& f : p.freqs_mhz) f = six_digits(f);
+    for (double& w : p.active_w) w = six_digits(w);
+    p.idle_w = p.has_power ? six_digits(p.idle_w) : 0.0;
   }
-  if (!pf.links.empty()) {
-    y += "links:\n";
-    for (const Link& l : pf.links)
-      y += fmt::format("  - {{between: [{}, {}], latency_ms: {}, gbytes_per_s: {}}}\n",
-                       yq(pf.processors[l.a].name), yq(pf.processors[l.b].name),
-                       num(l.latency_ms), num(l.gbytes_per_s));
+  for (Link& l : pf.links) {
+    l.latency_ms = six_digits(l.latency_ms);
+    l.gbytes_per_s = six_digits(l.gbytes_per_s);
   }
-  y += "contention: " + fmt::format("{:.4g}", pf.contention) + "\n";
-  y += "source: " + yq(source_line(r) + power_source(r)) + "\n";
-  return y;
+  pf.contention = std::stod(fmt::format("{:.4g}", pf.contention));
+  pf.source = source_line(r) + power_source(r);
+  return to_yaml(pf, comments);
 }
 
 std::string profile_csv(const ProfileResult& r, const Model& model) {
-  std::string s = "# source: " + source_line(r) + "; model " + r.model +
-                  (r.options.in_model
-                       ? "; every layer timed inside passes of the whole model on a thread bound to each "
-                         "processor: "
-                       : "; every layer timed alone in a loop on a thread bound to each processor, ") +
-                  repeat_text(r.options.layers) + dvfs_note(r) + "\n";
-  if (!r.refused.empty()) {
-    s += "# not measured (the backend refuses them):";
-    for (const std::string& x : r.refused) s += " " + x + ";";
-    s.back() = '\n';
-  }
-  s += "layer,processor,freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n";
-  for (const LayerMeasurement& m : r.layers) {
-    s += cq(model.layers[m.layer].name) + "," + cq(r.platform.processors[m.proc].name) + ",";
-    s += (m.freq_mhz > 0 ? num(m.freq_mhz) : "") + ",";
-    s += (m.threads > 0 ? std::to_string(m.threads) : "") + ",";
-    s += num(m.stats.mean_ms) + "," + num(m.stats.std_ms) + "," + num(m.stats.p99_ms) + "," +
-         std::to_string(m.stats.samples) + "\n";
-  }
-  return s;
+  return to_csv(profile_of(r, r.layers, model), model, r.platform, refusal_notes(r));
 }
 
 std::string dvfs_profile_csv(const ProfileResult& r, const Model& model) {
   if (r.dvfs_layers.empty()) return "";
-  // The MODEL.csv source line, plus what the extra column means.
-  const std::string csv = profile_csv(r, model);
-  std::string s = csv.substr(0, csv.find('\n')) +
+  // The MODEL.csv source line, plus what the extra column means. A table of its own (not
+  // read by any command, docs/formats.md), written with the same cell writer.
+  std::string s = "# source: " + one_line(profile_source(r)) +
                   "; host_freq_mhz: the host processor's level while a GPU row was timed (empty "
                   "for CPU rows)\n";
   s += "layer,processor,freq_mhz,host_freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n";
@@ -1340,38 +1351,40 @@ std::string dvfs_profile_csv(const ProfileResult& r, const Model& model) {
 std::string device_profile_csv(const ProfileResult& r, const Model& model) {
   bool any = false;
   double wall = 0.0, device = 0.0;
-  for (const LayerMeasurement& m : r.layers)
+  std::vector<LayerMeasurement> layers = r.layers;
+  for (LayerMeasurement& m : layers)
     if (m.device.samples > 0) {
       any = true;
       wall += m.stats.mean_ms;
       device += m.device.mean_ms;
+      m.stats = m.device;
     }
   if (!any) return "";
-  ProfileResult d = r;
-  for (LayerMeasurement& m : d.layers)
-    if (m.device.samples > 0) m.stats = m.device;
-  std::string s = profile_csv(d, model);
-  // The first line is the source: say what differs, and how much.
-  const std::string note = fmt::format(
+  Profile p = profile_of(r, layers, model);
+  // The source says what differs, and how much.
+  p.source += fmt::format(
       "; rows with a device time give it instead of the wall time (CUDA events around each layer "
       "on the GPU: no launch or synchronisation overhead; over those rows {:.4f} ms device vs "
       "{:.4f} ms wall), for comparison only (docs/validation.md)", device, wall);
-  s.insert(s.find('\n'), note);
-  return s;
+  return to_csv(p, model, r.platform, refusal_notes(r));
 }
 
 std::string transfers_csv(const ProfileResult& r, const Model& model) {
-  std::string s = "# source: " + source_line(r) + "; Backend::copy of each tensor of model " + r.model +
-                  (r.options.link_handoff ? " handed from a thread bound to the producer to a copy worker "
-                                            "placed as the executor's, timed until the consumer's thread runs, "
-                                          : " on a thread placed like the executor's copy workers, ") +
-                  repeat_text(r.options.transfer_reps) + "\n";
-  s += "layer,from,to,mean_ms\n";
-  for (const TransferMeasurement& t : r.transfers)
-    s += cq(t.layer < 0 ? std::string(kModelInput) : model.layers[t.layer].name) + "," +
-         cq(r.platform.processors[t.from].name) + "," + cq(r.platform.processors[t.to].name) +
-         "," + num(t.stats.mean_ms) + "\n";
-  return s;
+  Transfers t;
+  t.source = source_line(r) + "; Backend::copy of each tensor of model " + r.model +
+             (r.options.link_handoff ? " handed from a thread bound to the producer to a copy worker "
+                                       "placed as the executor's, timed until the consumer's thread runs, "
+                                     : " on a thread placed like the executor's copy workers, ") +
+             repeat_text(r.options.transfer_reps);
+  for (const TransferMeasurement& m : r.transfers) {
+    TransferRow row;
+    row.layer = m.layer;
+    row.from = m.from;
+    row.to = m.to;
+    row.mean_ms = six_digits(m.stats.mean_ms);
+    t.rows.push_back(row);
+  }
+  return to_csv(t, model, r.platform);
 }
 
 ProfileFiles write_profile(const ProfileResult& r, const Model& model, const std::string& dir) {
@@ -1379,26 +1392,25 @@ ProfileFiles write_profile(const ProfileResult& r, const Model& model, const std
   ProfileFiles f;
   f.platform = (fs::path(dir) / "platform.yaml").string();
   f.profile = (fs::path(dir) / (model.name + ".csv")).string();
-  const std::string platform = platform_yaml(r), prof = profile_csv(r, model);
-  const std::string transfers = r.transfers.empty() ? "" : transfers_csv(r, model);
-  const std::string device = device_profile_csv(r, model);
+  // All or none (docs/design.md, "Output files"): a failure leaves the folder as it was.
+  detail::OutputSet out;
   // A file this run has nothing for is removed: a stale transfers file from an earlier run would
   // silently override the link formula, a stale device file describe another backend's run.
   auto write_or_remove = [&](const std::string& suffix, const std::string& text) {
     const std::string path = (fs::path(dir) / (model.name + suffix)).string();
-    if (!text.empty()) {
-      detail::write_file_atomic(path, text);
-      return path;
+    if (text.empty()) {
+      out.remove(path);
+      return std::string();
     }
-    std::error_code ec;
-    fs::remove(path, ec);
-    return std::string();
+    out.write(path, text);
+    return path;
   };
-  f.device = write_or_remove(".device.csv", device);
+  f.device = write_or_remove(".device.csv", device_profile_csv(r, model));
   f.dvfs = write_or_remove(".dvfs.csv", dvfs_profile_csv(r, model));
-  detail::write_file_atomic(f.profile, prof);
-  f.transfers = write_or_remove(".transfers.csv", transfers);
-  detail::write_file_atomic(f.platform, platform);
+  out.write(f.profile, profile_csv(r, model));
+  f.transfers = write_or_remove(".transfers.csv", r.transfers.empty() ? "" : transfers_csv(r, model));
+  out.write(f.platform, platform_yaml(r));
+  out.commit();
   return f;
 }
 

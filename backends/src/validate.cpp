@@ -1,8 +1,4 @@
-#include "hetmap/detail/csv.hpp"
-#include "hetmap/stats.hpp"
 #include "hetmap/backend/validate.hpp"
-
-#include "hetmap/exits.hpp"
 
 #include <fmt/format.h>
 
@@ -14,7 +10,11 @@
 #include <stdexcept>
 
 #include "hetmap/backend/executor.hpp"
+#include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/io.hpp"
+#include "hetmap/exits.hpp"
 #include "hetmap/run.hpp"
+#include "hetmap/stats.hpp"
 
 namespace hetmap::backend {
 
@@ -278,16 +278,77 @@ std::string validation_csv(const ValidationReport& r, const std::string& source_
   s += "\n";
   auto energy = [](double mj) { return std::isfinite(mj) ? fmt::format("{:.6g}", mj) : std::string(); };
   for (const ValidationRow& row : r.rows) {
-    const std::string name = detail::csv_cell(row.mapping);
     s += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.3f},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}",
-                     name, row.predicted_mean_ms, row.measured_mean_ms, row.predicted_p99_ms,
-                     row.measured_p99_ms, row.error_pct, energy(row.predicted_energy_mj),
-                     energy(row.measured_energy_mj), row.energy_scope, row.predicted_worst_ms,
+                     detail::csv_cell(row.mapping), row.predicted_mean_ms, row.measured_mean_ms,
+                     row.predicted_p99_ms, row.measured_p99_ms, row.error_pct,
+                     energy(row.predicted_energy_mj), energy(row.measured_energy_mj),
+                     detail::csv_cell(row.energy_scope), row.predicted_worst_ms,
                      row.measured_worst_ms, row.predicted_max_ms, row.measured_max_ms);
     for (double v : row.variant_mean_ms) s += fmt::format(",{:.6g}", v);
     s += "\n";
   }
   return s;
+}
+
+ValidationTable parse_validation_csv(const std::string& csv_text, const std::string& file) {
+  const detail::CsvTable t = detail::parse_csv(csv_text, file);
+  const std::string variant_prefix = "predicted_mean_ms_";
+  ValidationTable v;
+  v.source = t.source().value_or("");
+  std::vector<int> variant_cols;
+  for (std::size_t c = 0; c < t.header.size(); ++c)
+    if (t.header[c].rfind(variant_prefix, 0) == 0) {
+      v.variant_names.push_back(t.header[c].substr(variant_prefix.size()));
+      variant_cols.push_back(static_cast<int>(c));
+    }
+  const int c_map = t.require("mapping"), c_pm = t.require("predicted_mean_ms"),
+            c_mm = t.require("measured_mean_ms"), c_pp = t.require("predicted_p99_ms"),
+            c_mp = t.require("measured_p99_ms"), c_err = t.require("error_pct");
+  const int c_pe = t.column("predicted_energy_mj"), c_me = t.column("measured_energy_mj"),
+            c_scope = t.column("energy_scope"), c_pw = t.column("predicted_worst_ms"),
+            c_mw = t.column("measured_worst_ms"), c_px = t.column("predicted_max_ms"),
+            c_mx = t.column("measured_max_ms");
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& row : t.rows) {
+    // An optional number: `absent` where the column is missing or the cell empty.
+    auto number = [&](int col, double absent) {
+      return col < 0 || row.cells[col].empty() ? absent : detail::csv_double(t, row, col);
+    };
+    ValidationRow r;
+    r.mapping = row.cells[c_map];
+    r.predicted_mean_ms = detail::csv_double(t, row, c_pm);
+    r.measured_mean_ms = detail::csv_double(t, row, c_mm);
+    r.predicted_p99_ms = detail::csv_double(t, row, c_pp);
+    r.measured_p99_ms = detail::csv_double(t, row, c_mp);
+    r.error_pct = detail::csv_double(t, row, c_err);
+    r.predicted_energy_mj = number(c_pe, kNaN);
+    r.measured_energy_mj = number(c_me, kNaN);
+    if (c_scope >= 0) r.energy_scope = row.cells[c_scope];
+    r.predicted_worst_ms = number(c_pw, 0.0);
+    r.measured_worst_ms = number(c_mw, 0.0);
+    r.predicted_max_ms = number(c_px, 0.0);
+    r.measured_max_ms = number(c_mx, 0.0);
+    for (int c : variant_cols) r.variant_mean_ms.push_back(detail::csv_double(t, row, c));
+    v.rows.push_back(std::move(r));
+  }
+  return v;
+}
+
+ValidationTable load_validation_csv(const std::string& path) {
+  return parse_validation_csv(detail::read_file(path), path);
+}
+
+std::string write_validation(const std::string& dir, const ValidationReport& report,
+                             const std::vector<NamedMapping>& new_mappings,
+                             const std::string& source_comment) {
+  namespace fs = std::filesystem;
+  detail::OutputSet out;
+  for (const NamedMapping& m : new_mappings)
+    out.write((fs::path(dir) / "mappings" / m.name).string(), to_yaml(m.mapping));
+  const std::string csv = (fs::path(dir) / "validation.csv").string();
+  out.write(csv, validation_csv(report, source_comment));
+  out.commit();
+  return csv;
 }
 
 }  // namespace hetmap::backend

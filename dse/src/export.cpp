@@ -1,4 +1,3 @@
-#include "hetmap/detail/csv.hpp"
 #include "hetmap/dse/export.hpp"
 
 #include <fmt/format.h>
@@ -7,7 +6,10 @@
 #include <filesystem>
 #include <limits>
 
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/number.hpp"
+#include "hetmap/error.hpp"
 #include "hetmap/dse/hypervolume.hpp"
 #include "hetmap/report.hpp"
 
@@ -16,12 +18,6 @@ namespace hetmap::dse {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Shortest text that reads back as the same double.
-std::string num(double v) {
-  if (!std::isfinite(v)) return "";
-  return fmt::format("{}", v);
-}
 
 std::string file_safe(const std::string& name) {
   std::string s;
@@ -70,21 +66,54 @@ std::vector<Improvement> improvements(const Exploration& x, const ObjectiveSet& 
   return out;
 }
 
+std::string front_csv(const FrontTable& t) {
+  std::string s = "id";
+  for (const std::string& o : t.objectives) s += "," + detail::csv_cell(o);
+  s += ",mapping\n";
+  for (const FrontTable::Row& r : t.rows) {
+    s += std::to_string(r.id);
+    for (double v : r.values) s += "," + detail::number_text(v);
+    s += "," + detail::csv_cell(r.mapping) + "\n";
+  }
+  return s;
+}
+
+FrontTable parse_front_csv(const std::string& csv_text, const std::string& file) {
+  const detail::CsvTable t = detail::parse_csv(csv_text, file);
+  const int c_id = t.require("id"), c_map = t.require("mapping");
+  if (c_id != 0 || c_map + 1 != static_cast<int>(t.header.size()))
+    throw InputError(file, t.header_line, "expected the columns id, one per objective, mapping");
+  FrontTable f;
+  f.objectives.assign(t.header.begin() + 1, t.header.end() - 1);
+  for (const auto& row : t.rows) {
+    FrontTable::Row r;
+    r.id = detail::csv_int(t, row, c_id);
+    for (int c = 1; c < c_map; ++c)
+      r.values.push_back(row.cells[c].empty() ? std::numeric_limits<double>::quiet_NaN()
+                                              : detail::csv_double(t, row, c));
+    r.mapping = row.cells[c_map];
+    f.rows.push_back(std::move(r));
+  }
+  return f;
+}
+
+FrontTable load_front_csv(const std::string& path) {
+  return parse_front_csv(detail::read_file(path), path);
+}
+
 void write_exploration(const std::string& dir, const Problem& pb, const ObjectiveSet& set,
                        const std::vector<Constraint>& constraints, const Exploration& x) {
   const fs::path root(dir);
+  // All or none (docs/design.md, "Output files"), the stale mappings' removal included.
+  detail::OutputSet out;
   fs::create_directories(root / "mappings");
   for (const auto& entry : fs::directory_iterator(root / "mappings"))
-    if (entry.path().extension() == ".yaml") fs::remove(entry.path());
-
-  std::string header = "id";
-  for (Objective o : set.list()) header += std::string(",") + to_string(o);
-  header += ",mapping\n";
+    if (entry.path().extension() == ".yaml") out.remove(entry.path().string());
 
   auto row_values = [&](const Individual& ind) {
-    std::string s;
-    for (int i = 0; i < set.size(); ++i) s += "," + num(set.raw(i, ind.f[i]));
-    return s;
+    std::vector<double> v;
+    for (int i = 0; i < set.size(); ++i) v.push_back(set.raw(i, ind.f[i]));
+    return v;
   };
   auto mapping_yaml = [&](const Config& c) {
     Mapping m = pb.to_mapping(c);
@@ -92,13 +121,14 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
   };
 
   Evaluator ev(pb);
-  std::string front_csv = header;
+  FrontTable front;
+  for (Objective o : set.list()) front.objectives.push_back(to_string(o));
   Json front_json = Json::array();
   for (std::size_t i = 0; i < x.front.size(); ++i) {
     const Individual& ind = x.front[i];
     const std::string rel = fmt::format("mappings/{}.yaml", i);
-    detail::write_file_atomic((root / rel).string(), mapping_yaml(ind.config));
-    front_csv += std::to_string(i) + row_values(ind) + "," + rel + "\n";
+    out.write((root / rel).string(), mapping_yaml(ind.config));
+    front.rows.push_back({static_cast<int>(i), row_values(ind), rel});
     Json item;
     item["id"] = i;
     item["mapping"] = rel;
@@ -115,9 +145,10 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
   Json base_json = Json::array();
   for (const Baseline& b : x.baselines) {
     const std::string rel = "mappings/baseline-" + file_safe(b.name) + ".yaml";
-    detail::write_file_atomic((root / rel).string(), mapping_yaml(b.individual.config));
-    base_csv += detail::csv_cell(b.name) + row_values(b.individual) + "," +
-                (usable(b.individual) ? "true" : "false") + "," + rel + "\n";
+    out.write((root / rel).string(), mapping_yaml(b.individual.config));
+    base_csv += detail::csv_cell(b.name);
+    for (double v : row_values(b.individual)) base_csv += "," + detail::number_text(v);
+    base_csv += std::string(",") + (usable(b.individual) ? "true" : "false") + "," + rel + "\n";
     Json item;
     item["name"] = b.name;
     item["mapping"] = rel;
@@ -150,11 +181,12 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
   // The schedule of the first front point (the best in the first objective), for Gantt charts.
   if (!x.front.empty()) {
     ev.evaluate(x.front[0].config);
-    detail::write_file_atomic((root / "trace.json").string(), chrome_trace(pb, ev.schedule()).dump() + "\n");
+    out.write((root / "trace.json").string(), chrome_trace(pb, ev.schedule()).dump() + "\n");
   }
-  detail::write_file_atomic((root / "front.csv").string(), front_csv);
-  detail::write_file_atomic((root / "baselines.csv").string(), base_csv);
-  detail::write_file_atomic((root / "front.json").string(), doc.dump(2) + "\n");
+  out.write((root / "front.csv").string(), front_csv(front));
+  out.write((root / "baselines.csv").string(), base_csv);
+  out.write((root / "front.json").string(), doc.dump(2) + "\n");
+  out.commit();
 }
 
 }  // namespace hetmap::dse

@@ -139,7 +139,11 @@ int csv_int(const CsvTable& t, const CsvTable::Row& row, int col) {
 }
 
 std::string csv_cell(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  // Quoted also where the reader would otherwise change it: blanks at either end are trimmed
+  // from an unquoted cell, and a line starting with '#' is a comment.
+  const bool plain = value.find_first_of(",\"\r\n") == std::string::npos &&
+                     (value.empty() || (value.front() != '#' && trim(value) == value));
+  if (plain) return value;
   std::string q = "\"";
   for (char c : value) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";

@@ -1,4 +1,3 @@
-#include "hetmap/detail/csv.hpp"
 #include "hetmap/estimate.hpp"
 
 #include <fmt/format.h>
@@ -44,10 +43,10 @@ std::array<double, kTimeTerms> features(const LayerWork& w) {
   return {1.0, w.ops, w.gmacs, w.mbytes};
 }
 
-// Shortest text that reads back as the same double: copied measurements stay exact.
+// Shortest text that reads back as the same double, for the messages.
 std::string fmt_num(double v) { return fmt::format("{}", v); }
-// Estimates: six significant digits are far below their error.
-std::string fmt_estimate(double v) { return fmt::format("{:.6g}", v); }
+// Estimates are kept to six significant digits: far below their error.
+double six_digits(double v) { return std::stod(fmt::format("{:.6g}", v)); }
 
 }  // namespace
 
@@ -180,7 +179,7 @@ using PointSamples = std::map<OperatingPoint, std::vector<TimeSample>>;
 // relative error and are left out).
 PointSamples samples_of(const CalibrationSet& set) {
   PointSamples out;
-  for (const ProfileRow& r : set.profile.rows) {
+  for (const ProfileRow& r : set.profile.rows()) {
     if (r.mean_ms <= 0) continue;
     out[{r.proc, r.freq_mhz, r.threads}].push_back({layer_work(set.model, r.layer), r.mean_ms});
   }
@@ -269,15 +268,6 @@ std::string cells_text(const Model& model, const Platform& platform,
   return s.empty() ? "none" : s;
 }
 
-std::string row_text(const Model& model, const Platform& platform, int layer, int proc,
-                     double freq_mhz, int threads, const std::string& rest) {
-  const Processor& p = platform.processors[static_cast<std::size_t>(proc)];
-  return detail::csv_cell(model.layers[static_cast<std::size_t>(layer)].name) + "," +
-         detail::csv_cell(p.name) + "," +
-         (p.freqs_mhz.empty() ? "" : fmt_num(freq_mhz)) + "," +
-         (threads == p.cores ? "" : std::to_string(threads)) + "," + rest + "\n";
-}
-
 }  // namespace
 
 EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
@@ -289,24 +279,21 @@ EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
   const std::size_t layers = model.layers.size();
   auto measured_layer = [&](std::size_t l) {
     for (std::size_t p = 0; measured && p < procs; ++p)
-      if (!measured->by_cell[l * procs + p].empty()) return true;
+      if (measured->has_rows(static_cast<int>(l), static_cast<int>(p))) return true;
     return false;
   };
   std::vector<std::vector<bool>> is_measured(layers, std::vector<bool>(procs, false));
   std::vector<std::vector<bool>> is_estimated(layers, std::vector<bool>(procs, false));
-  std::string rows;
+  Profile profile = Profile::empty(model, platform);
   for (std::size_t l = 0; l < layers; ++l) {
     const LayerWork work = layer_work(model, static_cast<int>(l));
     const bool was_measured = measured_layer(l);
     for (std::size_t p = 0; p < procs; ++p) {
       if (was_measured) {
-        is_measured[l][p] = !measured->by_cell[l * procs + p].empty();
-        for (int i : measured->by_cell[l * procs + p]) {
-          const ProfileRow& r = measured->rows[static_cast<std::size_t>(i)];
-          rows += row_text(model, platform, r.layer, r.proc, r.freq_mhz, r.threads,
-                           fmt_num(r.mean_ms) + "," + (r.std_ms > 0 ? fmt_num(r.std_ms) : "") +
-                               "," + (r.p99_ms > 0 ? fmt_num(r.p99_ms) : "") + "," +
-                               (r.samples > 0 ? std::to_string(r.samples) : ""));
+        for (ProfileRow r : measured->rows_of(static_cast<int>(l), static_cast<int>(p))) {
+          r.default_freq = false;  // the frequency it was measured at, written out
+          profile.add(r);
+          is_measured[l][p] = true;
           ++out.measured_rows;
         }
         continue;
@@ -314,43 +301,39 @@ EstimatedProfile estimated_profile(const Model& model, const Platform& platform,
       for (const PointFit& f : fits) {
         if (f.point.proc != static_cast<int>(p) || !estimate_on.at(p)) continue;
         is_estimated[l][p] = true;
-        rows += row_text(model, platform, static_cast<int>(l), f.point.proc, f.point.freq_mhz,
-                         f.point.threads, fmt_estimate(f.model.predict(work)) + ",,,");
+        ProfileRow r;
+        r.layer = static_cast<int>(l);
+        r.proc = f.point.proc;
+        r.freq_mhz = f.point.freq_mhz;
+        r.threads = f.point.threads;
+        r.mean_ms = six_digits(f.model.predict(work));  // mean_ms only: no spread, no samples
+        profile.add(r);
         ++out.estimated_rows;
       }
     }
   }
-  std::string source = "# source: hetmap estimate for model " + model.name + " on " +
-                       platform.name + ". MEASURED rows: " +
-                       cells_text(model, platform, is_measured);
+  profile.source = "hetmap estimate for model " + model.name + " on " + platform.name +
+                   ". MEASURED rows: " + cells_text(model, platform, is_measured);
   if (measured) {
-    source += " (copied from " + measured->file;
-    if (!measured->source.empty()) source += ", whose source: " + measured->source;
-    source += ")";
+    profile.source += " (copied from " + measured->file;
+    if (!measured->source.empty()) profile.source += ", whose source: " + measured->source;
+    profile.source += ")";
   }
-  source += ". ESTIMATED rows (mean_ms only, one per fitted frequency/threads): " +
-            cells_text(model, platform, is_estimated) + " (" + provenance + ")";
-  std::replace(source.begin(), source.end(), '\n', ' ');
-  out.csv = source + "\nlayer,processor,freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n" + rows;
+  profile.source += ". ESTIMATED rows (mean_ms only, one per fitted frequency/threads): " +
+                    cells_text(model, platform, is_estimated) + " (" + provenance + ")";
+  out.csv = to_csv(profile, model, platform);
   return out;
 }
 
 std::string copied_transfers_csv(const Model& model, const Platform& platform,
                                  const Transfers& transfers, const std::string& measured_source) {
-  std::string s = "# source: copied by hetmap estimate from " + transfers.file + " (measured copies of " +
-                  "the same tensors of the backbone the model shares";
-  if (!measured_source.empty()) s += "; it says: " + measured_source;
-  s += "). Tensors not listed (e.g. exit branch inputs and results) cost the platform's link "
-       "formula.";
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  s += "\nlayer,from,to,mean_ms\n";
-  for (const TransferRow& r : transfers.rows)
-    s += detail::csv_cell(r.layer < 0 ? std::string(kModelInput)
-                                      : model.layers[static_cast<std::size_t>(r.layer)].name) +
-         "," + detail::csv_cell(platform.processors[static_cast<std::size_t>(r.from)].name) + "," +
-         detail::csv_cell(platform.processors[static_cast<std::size_t>(r.to)].name) + "," +
-         fmt_num(r.mean_ms) + "\n";
-  return s;
+  Transfers copy = transfers;
+  copy.source = "copied by hetmap estimate from " + transfers.file +
+                " (measured copies of the same tensors of the backbone the model shares";
+  if (!measured_source.empty()) copy.source += "; it says: " + measured_source;
+  copy.source += "). Tensors not listed (e.g. exit branch inputs and results) cost the platform's "
+                 "link formula.";
+  return to_csv(copy, model, platform);
 }
 
 }  // namespace hetmap

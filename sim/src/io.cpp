@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,8 +14,10 @@
 
 namespace hetmap::detail {
 
+namespace fs = std::filesystem;
+
 std::string read_file(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw InputError(path, 0, "is a folder, expected a file");
+  if (fs::is_directory(path)) throw InputError(path, 0, "is a folder, expected a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, std::string("cannot open file: ") + std::strerror(errno));
   std::ostringstream ss;
@@ -22,29 +25,138 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
+namespace {
+
+// A name beside `path` no other writer uses: this process's id and a number unique in it
+// (sweep points are written by parallel threads).
+std::string sibling(const std::string& path, const char* what) {
+  static std::atomic<unsigned long> counter{0};
+  return path + what + std::to_string(::getpid()) + "." + std::to_string(++counter);
+}
+
+bool exists_here(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(path, ec));
+}
+
+void remove_quietly(const std::string& path) noexcept {
+  if (!path.empty()) std::remove(path.c_str());
+}
+
+void check_not_folder(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(path, 0, "is a folder, expected a file");
+}
+
+}  // namespace
+
+OutputSet::~OutputSet() { discard(); }
+
+void OutputSet::discard() noexcept {
+  for (const Entry& e : entries_) remove_quietly(e.temp);
+  entries_.clear();
+  index_.clear();
+}
+
+void OutputSet::write(const std::string& path, const std::string& text) {
+  check_not_folder(path);
   const fs::path target(path);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  if (target.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) throw Error(path, 0, "cannot create its folder: " + ec.message(), kOtherError);
+  }
+  const std::string temp = sibling(path, ".tmp.");
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(path, 0, std::string("cannot write: ") + std::strerror(errno), kOtherError);
     out << text;
     out.flush();
     if (!out) {
-      std::remove(tmp.c_str());
+      remove_quietly(temp);
       throw Error(path, 0, "write failed", kOtherError);
     }
   }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(path, 0, "cannot rename into place: " + ec.message(), kOtherError);
+  const auto [it, added] = index_.emplace(fs::path(path).lexically_normal().string(), entries_.size());
+  if (added) {
+    entries_.push_back({path, temp});
+  } else {
+    remove_quietly(entries_[it->second].temp);
+    entries_[it->second].temp = temp;
   }
 }
 
+void OutputSet::remove(const std::string& path) {
+  const auto [it, added] = index_.emplace(fs::path(path).lexically_normal().string(), entries_.size());
+  if (added) {
+    entries_.push_back({path, ""});
+  } else {
+    remove_quietly(entries_[it->second].temp);
+    entries_[it->second].temp.clear();
+  }
+}
+
+void OutputSet::commit() {
+  // kept[i]: where entry i's previous file is kept until the end ("" when there was none).
+  std::vector<std::string> kept(entries_.size());
+  std::size_t done = 0;  // entries already put in place
+  try {
+    // 1. Keep every previous version before anything changes: a hard link (a copy where the
+    //    filesystem has none) of each file to replace; a file to remove is moved aside in 2.
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      check_not_folder(e.target);
+      if (!exists_here(e.target)) continue;
+      kept[i] = sibling(e.target, ".old.");
+      if (e.temp.empty()) continue;
+      std::error_code ec;
+      fs::create_hard_link(e.target, kept[i], ec);
+      if (ec) fs::copy_file(e.target, kept[i], ec);
+      if (ec) {
+        kept[i].clear();
+        throw Error(e.target, 0, "cannot keep the previous version while replacing it: " + ec.message(),
+                    kOtherError);
+      }
+    }
+    // 2. Every file into place.
+    for (; done < entries_.size(); ++done) {
+      const Entry& e = entries_[done];
+      std::error_code ec;
+      if (!e.temp.empty()) {
+        fs::rename(e.temp, e.target, ec);
+        if (ec) throw Error(e.target, 0, "cannot rename into place: " + ec.message(), kOtherError);
+      } else if (!kept[done].empty()) {
+        fs::rename(e.target, kept[done], ec);
+        if (ec) throw Error(e.target, 0, "cannot remove: " + ec.message(), kOtherError);
+      }
+    }
+  } catch (...) {
+    // Back as it was: the entries put in place get their previous version back (or go, where
+    // they had none), then the temporary files and kept versions go.
+    for (std::size_t i = done; i-- > 0;) {
+      std::error_code ec;
+      if (!kept[i].empty()) fs::rename(kept[i], entries_[i].target, ec);
+      else if (!entries_[i].temp.empty()) fs::remove(entries_[i].target, ec);
+      kept[i].clear();
+    }
+    for (std::size_t i = done; i < entries_.size(); ++i) {
+      if (!entries_[i].temp.empty()) remove_quietly(kept[i]);  // a link: the file itself stays
+      remove_quietly(entries_[i].temp);
+    }
+    entries_.clear();
+    index_.clear();
+    throw;
+  }
+  for (const std::string& k : kept) remove_quietly(k);
+  entries_.clear();
+  index_.clear();
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+  OutputSet out;
+  out.write(path, text);
+  out.commit();
+}
 void check_output_dir(const std::string& dir, const std::string& option) {
   namespace fs = std::filesystem;
   std::error_code ec;

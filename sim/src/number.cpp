@@ -1,5 +1,7 @@
 #include "hetmap/detail/number.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -27,6 +29,10 @@ std::optional<long long> parse_integer(const std::string& text) {
   }
   if (used != text.size()) return std::nullopt;
   return v;
+}
+
+std::string number_text(double value) {
+  return std::isfinite(value) ? fmt::format("{}", value) : std::string();
 }
 
 }  // namespace hetmap::detail

@@ -1,9 +1,11 @@
 #include "hetmap/platform.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/number.hpp"
 #include "hetmap/detail/yaml.hpp"
 
 namespace hetmap {
@@ -155,6 +157,64 @@ Platform parse_platform(const std::string& yaml_text, const std::string& file) {
 
 Platform load_platform(const std::string& path) {
   return parse_platform(detail::read_file(path), path);
+}
+
+std::string to_yaml(const Platform& pf, const std::vector<std::string>& comments) {
+  using detail::number_text;
+  std::string head;
+  for (std::string c : comments) {
+    std::replace(c.begin(), c.end(), '\n', ' ');
+    head += "# " + c + "\n";
+  }
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << pf.name;
+  out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted
+      << pf.processors.at(static_cast<std::size_t>(pf.host)).name;
+  out << YAML::Key << "processors" << YAML::Value << YAML::BeginSeq;
+  for (const Processor& p : pf.processors) {
+    out << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << p.name;
+    out << YAML::Key << "kind" << YAML::Value << to_string(p.kind);
+    out << YAML::Key << "cores" << YAML::Value << p.cores;
+    if (!p.freqs_mhz.empty()) {
+      out << YAML::Key << "freqs_mhz" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (double f : p.freqs_mhz) out << number_text(f);
+      out << YAML::EndSeq;
+    }
+    if (p.has_power) {
+      out << YAML::Key << "active_w" << YAML::Value;
+      if (std::adjacent_find(p.active_w.begin(), p.active_w.end(), std::not_equal_to<>()) ==
+          p.active_w.end()) {
+        out << number_text(p.active_w.at(0));
+      } else {
+        out << YAML::Flow << YAML::BeginSeq;
+        for (double w : p.active_w) out << number_text(w);
+        out << YAML::EndSeq;
+      }
+    }
+    if (p.has_power || p.idle_w != 0.0) out << YAML::Key << "idle_w" << YAML::Value << number_text(p.idle_w);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  if (!pf.links.empty()) {
+    out << YAML::Key << "links" << YAML::Value << YAML::BeginSeq;
+    for (const Link& l : pf.links) {
+      out << YAML::Flow << YAML::BeginMap;
+      out << YAML::Key << "between" << YAML::Value << YAML::Flow << YAML::BeginSeq
+          << YAML::DoubleQuoted << pf.processors.at(static_cast<std::size_t>(l.a)).name
+          << YAML::DoubleQuoted << pf.processors.at(static_cast<std::size_t>(l.b)).name
+          << YAML::EndSeq;
+      out << YAML::Key << "latency_ms" << YAML::Value << number_text(l.latency_ms);
+      out << YAML::Key << "gbytes_per_s" << YAML::Value << number_text(l.gbytes_per_s);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::Key << "contention" << YAML::Value << number_text(pf.contention);
+  if (!pf.source.empty()) out << YAML::Key << "source" << YAML::Value << YAML::DoubleQuoted << pf.source;
+  out << YAML::EndMap;
+  return head + out.c_str() + "\n";
 }
 
 }  // namespace hetmap

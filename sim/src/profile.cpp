@@ -6,19 +6,46 @@
 
 #include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/number.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap {
 
+using detail::csv_cell;
 using detail::csv_double;
 using detail::csv_int;
 using detail::CsvTable;
+using detail::number_text;
+
+Profile Profile::empty(const Model& model, const Platform& platform) {
+  Profile p;
+  p.processors_ = static_cast<int>(platform.processors.size());
+  p.by_cell_.resize(model.layers.size() * platform.processors.size());
+  return p;
+}
+
+void Profile::add(const ProfileRow& row) {
+  by_cell_.at(static_cast<std::size_t>(row.layer) * processors_ + row.proc)
+      .push_back(static_cast<int>(rows_.size()));
+  rows_.push_back(row);
+}
+
+const std::vector<int>& Profile::cell(int layer, int proc) const {
+  return by_cell_[static_cast<std::size_t>(layer) * processors_ + proc];
+}
+
+std::vector<ProfileRow> Profile::rows_of(int layer, int proc) const {
+  std::vector<ProfileRow> out;
+  for (int i : cell(layer, proc)) out.push_back(rows_[i]);
+  return out;
+}
+
+bool Profile::has_rows(int layer, int proc) const { return !cell(layer, proc).empty(); }
 
 std::optional<Timing> Profile::lookup(int layer, int proc, double freq_mhz, int threads) const {
-  const std::vector<int>& cell = by_cell[static_cast<std::size_t>(layer) * processors + proc];
   const ProfileRow* best = nullptr;
-  for (int i : cell) {
-    const ProfileRow& r = rows[i];
+  for (int i : cell(layer, proc)) {
+    const ProfileRow& r = rows_[i];
     if (r.threads != threads) continue;
     if (r.freq_mhz == freq_mhz) return Timing{r.mean_ms, r.std_ms};
     if (!best || r.freq_mhz > best->freq_mhz) best = &r;
@@ -26,13 +53,6 @@ std::optional<Timing> Profile::lookup(int layer, int proc, double freq_mhz, int 
   if (!best || best->freq_mhz <= 0 || freq_mhz <= 0) return std::nullopt;
   const double scale = best->freq_mhz / freq_mhz;
   return Timing{best->mean_ms * scale, best->std_ms * scale};
-}
-
-Profile Profile::empty(const Model& model, const Platform& platform) {
-  Profile p;
-  p.processors = static_cast<int>(platform.processors.size());
-  p.by_cell.resize(model.layers.size() * platform.processors.size());
-  return p;
 }
 
 namespace {
@@ -77,11 +97,9 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
   const int c_mean = t.require("mean_ms");
   const int c_freq = t.column("freq_mhz"), c_thr = t.column("threads");
   const int c_std = t.column("std_ms"), c_p99 = t.column("p99_ms"), c_n = t.column("samples");
-  Profile p;
+  Profile p = Profile::empty(model, platform);
   p.file = file;
   p.source = t.source().value_or("");
-  p.processors = static_cast<int>(platform.processors.size());
-  p.by_cell.resize(model.layers.size() * platform.processors.size());
   std::set<std::tuple<int, int, double, int>> seen;
   for (const auto& row : t.rows) {
     ProfileRow r;
@@ -90,7 +108,8 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
     r.proc = processor_cell(t, row, c_proc, platform);
     const Processor& proc = platform.processors[r.proc];
     r.freq_mhz = proc.default_freq();
-    if (c_freq >= 0 && !row.cells[c_freq].empty()) {
+    r.default_freq = c_freq < 0 || row.cells[c_freq].empty();
+    if (!r.default_freq) {
       r.freq_mhz = csv_double(t, row, c_freq);
       if (r.freq_mhz <= 0) throw InputError(file, row.line, "column 'freq_mhz': expected > 0");
       if (proc.freqs_mhz.empty())
@@ -114,9 +133,7 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
     if (!seen.insert({r.layer, r.proc, r.freq_mhz, r.threads}).second)
       throw InputError(file, row.line, "duplicate row for layer '" + row.cells[c_layer] +
                                            "' on '" + proc.name + "' at this frequency and threads");
-    p.by_cell[static_cast<std::size_t>(r.layer) * p.processors + r.proc].push_back(
-        static_cast<int>(p.rows.size()));
-    p.rows.push_back(r);
+    p.add(r);
   }
   return p;
 }
@@ -140,13 +157,15 @@ std::optional<std::string> transfers_path_for(const std::string& profile_path) {
   return std::nullopt;
 }
 
-Transfers load_transfers(const std::string& path, const Model& model, const Platform& platform) {
-  const CsvTable t = detail::parse_csv(detail::read_file(path), path);
+Transfers parse_transfers(const std::string& csv_text, const std::string& path, const Model& model,
+                          const Platform& platform) {
+  const CsvTable t = detail::parse_csv(csv_text, path);
   check_columns(t, {"layer", "from", "to", "mean_ms"});
   const int c_layer = t.require("layer"), c_from = t.require("from"), c_to = t.require("to");
   const int c_mean = t.require("mean_ms");
   Transfers tr;
   tr.file = path;
+  tr.source = t.source().value_or("");
   std::set<std::tuple<int, int, int>> seen;
   for (const auto& row : t.rows) {
     TransferRow r;
@@ -161,6 +180,58 @@ Transfers load_transfers(const std::string& path, const Model& model, const Plat
     tr.rows.push_back(r);
   }
   return tr;
+}
+
+Transfers load_transfers(const std::string& path, const Model& model, const Platform& platform) {
+  return parse_transfers(detail::read_file(path), path, model, platform);
+}
+
+namespace {
+
+// A comment line: one line, whatever the text holds.
+std::string comment_line(const std::string& text) {
+  std::string s = text;
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return "# " + s + "\n";
+}
+
+std::string layer_name(const Model& model, int layer) {
+  return layer < 0 ? std::string(kModelInput) : model.layers.at(static_cast<std::size_t>(layer)).name;
+}
+
+// An optional measurement: empty when not measured (0).
+std::string measured(double v) { return v > 0 ? number_text(v) : ""; }
+
+}  // namespace
+
+std::string to_csv(const Profile& profile, const Model& model, const Platform& platform,
+                   const std::vector<std::string>& notes) {
+  std::string s;
+  if (!profile.source.empty()) s += comment_line("source: " + profile.source);
+  for (const std::string& n : notes) s += comment_line(n);
+  s += "layer,processor,freq_mhz,threads,mean_ms,std_ms,p99_ms,samples\n";
+  for (const ProfileRow& r : profile.rows()) {
+    const Processor& p = platform.processors.at(static_cast<std::size_t>(r.proc));
+    s += csv_cell(layer_name(model, r.layer)) + "," + csv_cell(p.name) + ",";
+    s += (r.default_freq || p.freqs_mhz.empty() ? "" : number_text(r.freq_mhz)) + ",";
+    s += (r.threads == p.cores ? "" : std::to_string(r.threads)) + ",";
+    s += number_text(r.mean_ms) + "," + measured(r.std_ms) + "," + measured(r.p99_ms) + ",";
+    s += (r.samples > 0 ? std::to_string(r.samples) : "") + "\n";
+  }
+  return s;
+}
+
+std::string to_csv(const Transfers& transfers, const Model& model, const Platform& platform) {
+  std::string s;
+  if (!transfers.source.empty()) s += comment_line("source: " + transfers.source);
+  s += "layer,from,to,mean_ms\n";
+  for (const TransferRow& r : transfers.rows)
+    s += csv_cell(layer_name(model, r.layer)) + "," +
+         csv_cell(platform.processors.at(static_cast<std::size_t>(r.from)).name) + "," +
+         csv_cell(platform.processors.at(static_cast<std::size_t>(r.to)).name) + "," +
+         number_text(r.mean_ms) + "\n";
+  return s;
 }
 
 }  // namespace hetmap

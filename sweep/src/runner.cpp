@@ -1,4 +1,3 @@
-#include "hetmap/detail/csv.hpp"
 #include "hetmap/sweep/runner.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +16,7 @@
 #include "hetmap/report.hpp"
 #include "hetmap/run.hpp"
 #include "hetmap/sweep/progress.hpp"
+#include "hetmap/sweep/results.hpp"
 
 namespace hetmap::sweep {
 
@@ -109,41 +109,43 @@ Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& di
   s.best_mean = run.mean_latency_ms;
   s.best_worst = run.worst_latency_ms;
   s.best_energy = run.energy_mj;
-  detail::write_file_atomic((dir / "result.json").string(), to_json(pb, run).dump(2) + "\n");
+  // All or none (docs/design.md, "Output files"), as an exploration's files.
+  detail::OutputSet files;
+  files.write((dir / "result.json").string(), to_json(pb, run).dump(2) + "\n");
   if (!run.schedule.tasks.empty())
-    detail::write_file_atomic((dir / "trace.json").string(), chrome_trace(pb, run.schedule).dump() + "\n");
-  if (!latencies.empty()) detail::write_file_atomic((dir / "latencies.csv").string(), latencies);
+    files.write((dir / "trace.json").string(), chrome_trace(pb, run.schedule).dump() + "\n");
+  if (!latencies.empty()) files.write((dir / "latencies.csv").string(), latencies);
+  files.commit();
   return s;
 }
 
-using detail::csv_cell;
-
-std::string csv_number(const Json& v) {
-  if (v.is_null()) return "";
-  if (v.is_number_integer()) return std::to_string(v.get<long long>());
-  return fmt::format("{}", v.get<double>());
-}
+// A number of summary.json (null: none).
+double summary_number(const Json& v) { return v.is_null() ? PointResult::kNone : v.get<double>(); }
 
 // results.csv from every summary.json present.
 void write_results(const fs::path& out, const Experiment& x, const std::vector<Point>& points) {
-  std::string csv;
-  const auto cols = result_columns(x);
-  for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + csv_cell(cols[i]);
-  csv += "\n";
+  ResultsTable t;
+  t.keys = point_keys(x);
   for (const Point& p : points) {
     const fs::path f = out / "points" / p.dir / "summary.json";
     if (!fs::exists(f)) continue;
     const Json s = Json::parse(detail::read_file(f.string()));
-    csv += std::to_string(p.id);
-    for (const std::string& v : p.values) csv += "," + csv_cell(v);
-    csv += "," + s["task"].get<std::string>() + "," + csv_cell(s["status"].get<std::string>());
-    for (const char* k : {"best_mean_latency_ms", "best_worst_latency_ms", "best_energy_mj",
-                          "hypervolume", "front_size"})
-      csv += "," + csv_number(s[k]);
-    csv += "," + s["improvement_objective"].get<std::string>() + "," + csv_number(s["improvement_pct"]);
-    csv += ",points/" + p.dir + "\n";
+    PointResult r;
+    r.id = p.id;
+    r.values = p.values;
+    r.task = s["task"].get<std::string>();
+    r.status = s["status"].get<std::string>();
+    r.best_mean_latency_ms = summary_number(s["best_mean_latency_ms"]);
+    r.best_worst_latency_ms = summary_number(s["best_worst_latency_ms"]);
+    r.best_energy_mj = summary_number(s["best_energy_mj"]);
+    r.hypervolume = summary_number(s["hypervolume"]);
+    r.front_size = s["front_size"].is_null() ? -1 : s["front_size"].get<long>();
+    r.improvement_objective = s["improvement_objective"].get<std::string>();
+    r.improvement_pct = summary_number(s["improvement_pct"]);
+    r.dir = "points/" + p.dir;
+    t.rows.push_back(std::move(r));
   }
-  detail::write_file_atomic((out / "results.csv").string(), csv);
+  detail::write_file_atomic((out / "results.csv").string(), results_csv(t));
 }
 
 bool finished_ok(const fs::path& summary) {
@@ -157,15 +159,7 @@ bool finished_ok(const fs::path& summary) {
 
 }  // namespace
 
-std::vector<std::string> result_columns(const Experiment& x) {
-  std::vector<std::string> cols = {"id"};
-  for (const std::string& k : point_keys(x)) cols.push_back(k);
-  for (const char* c : {"task", "status", "best_mean_latency_ms", "best_worst_latency_ms",
-                        "best_energy_mj", "hypervolume", "front_size", "improvement_objective",
-                        "improvement_pct", "dir"})
-    cols.push_back(c);
-  return cols;
-}
+std::vector<std::string> result_columns(const Experiment& x) { return results_columns(point_keys(x)); }
 
 void validate_sweep(const Experiment& x, const std::vector<Point>& points) {
   for (const Point& p : points) {

@@ -55,4 +55,11 @@ struct Platform {
 Platform load_platform(const std::string& path);
 Platform parse_platform(const std::string& yaml_text, const std::string& file);
 
+/// The platform's YAML text, which parse_platform reads back into the same platform: a `#` line
+/// per comment (line breaks become spaces), then name, host, processors (one flow mapping each:
+/// active_w one number when every level draws the same, idle_w when it has power or is not 0),
+/// links, contention and source, in the order of docs/formats.md. Names are double-quoted;
+/// numbers are written exactly (the shortest text that reads back as the same double).
+std::string to_yaml(const Platform& platform, const std::vector<std::string>& comments = {});
+
 }  // namespace hetmap

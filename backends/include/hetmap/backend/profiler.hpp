@@ -240,6 +240,9 @@ struct ProfileResult {
 /// Measures `model` on every processor of `backend`.
 ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions& options);
 
+// The files' texts come from the formats' own writers (hetmap/platform.hpp, hetmap/profile.hpp:
+// what they write, their readers read back), with measurements kept to six significant digits.
+
 /// docs/formats.md platform.yaml text: active_w/idle_w for the processors whose power was measured,
 /// comment lines on how, and which processors have none and why.
 std::string platform_yaml(const ProfileResult& result);
@@ -263,7 +266,8 @@ struct ProfileFiles {
   std::string dvfs;                          // MODEL.dvfs.csv, empty without a DVFS sweep
 };
 /// Writes DIR/platform.yaml, DIR/MODEL.csv (and DIR/MODEL.transfers.csv, DIR/MODEL.device.csv,
-/// DIR/MODEL.dvfs.csv), each atomically.
+/// DIR/MODEL.dvfs.csv; removes those this run has nothing for), all or none (detail::OutputSet,
+/// docs/design.md "Output files"): on failure every file of DIR is left as it was.
 ProfileFiles write_profile(const ProfileResult& result, const Model& model, const std::string& dir);
 
 /// The current time as "YYYY-MM-DD HH:MM UTC", for `source:` lines.

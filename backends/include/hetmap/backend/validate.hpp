@@ -129,9 +129,29 @@ ValidationReport validate(Backend& backend, const Problem& problem,
 
 /// validation.csv: mapping,predicted_mean_ms,measured_mean_ms,predicted_p99_ms,measured_p99_ms,
 /// error_pct,predicted_energy_mj,measured_energy_mj,energy_scope,predicted_worst_ms,
-/// measured_worst_ms,predicted_max_ms,measured_max_ms, then predicted_mean_ms_NAME per variant (an energy cell is empty when not
-/// available).
+/// measured_worst_ms,predicted_max_ms,measured_max_ms, then predicted_mean_ms_NAME per variant (an
+/// energy cell is empty when not available). Times and energies to six significant digits,
+/// error_pct to three decimals; `source_comment` (e.g. "source: ...") becomes the first line,
+/// after a '#'.
 std::string validation_csv(const ValidationReport& report, const std::string& source_comment = "");
+
+/// What validation.csv holds, as parse_validation_csv reads it back: the rows (to the digits
+/// written; energies NaN where empty), the variants' names, the `# source:` line.
+struct ValidationTable {
+  std::string source;
+  std::vector<std::string> variant_names;
+  std::vector<ValidationRow> rows;
+};
+/// Reads validation.csv text; InputError naming the file and line on a missing column or a bad
+/// number. Files written before the worst/max columns existed read with those at 0.
+ValidationTable parse_validation_csv(const std::string& csv_text, const std::string& file);
+ValidationTable load_validation_csv(const std::string& path);
+
+/// Writes DIR/validation.csv and each of `new_mappings` as DIR/mappings/NAME, all or none
+/// (detail::OutputSet, docs/design.md "Output files"); returns validation.csv's path.
+std::string write_validation(const std::string& dir, const ValidationReport& report,
+                             const std::vector<NamedMapping>& new_mappings,
+                             const std::string& source_comment);
 
 /// The slowest result's mean latency: inputs grouped by first confident result (`first`, one
 /// per latency), the largest group mean.

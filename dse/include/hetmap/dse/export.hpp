@@ -1,8 +1,8 @@
 #pragma once
 // Writing an exploration's results (docs/design.md, "Command line"): DIR/front.csv, DIR/front.json,
 // DIR/mappings/*.yaml (each loads back into `hetmap simulate` and reproduces its row exactly),
-// DIR/baselines.csv and DIR/trace.json (the Chrome trace of front point 0). Every file is
-// written atomically.
+// DIR/baselines.csv and DIR/trace.json (the Chrome trace of front point 0), all or none
+// (docs/design.md, "Output files"); and reading front.csv back.
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -37,7 +37,24 @@ struct Improvement {
 };
 std::vector<Improvement> improvements(const Exploration& exploration, const ObjectiveSet& set);
 
-/// Writes every result file into `dir` (created if needed; stale mappings removed).
+/// front.csv: `id`, one column per objective (its raw value, written exactly; empty when not
+/// finite), `mapping` (the YAML's path relative to the folder).
+struct FrontTable {
+  std::vector<std::string> objectives;  // column names: the objectives' names
+  struct Row {
+    int id = 0;
+    std::vector<double> values;  // one per objective (NaN where empty)
+    std::string mapping;
+  };
+  std::vector<Row> rows;
+};
+std::string front_csv(const FrontTable& front);
+/// Reads front.csv text back (InputError naming the file and line when it is not one).
+FrontTable parse_front_csv(const std::string& csv_text, const std::string& file);
+FrontTable load_front_csv(const std::string& path);
+
+/// Writes every result file into `dir` (created if needed; stale mappings removed), all or
+/// none: on failure every file of `dir` is left as it was.
 void write_exploration(const std::string& dir, const Problem& problem, const ObjectiveSet& set,
                        const std::vector<Constraint>& constraints, const Exploration& exploration);
 

@@ -1,7 +1,8 @@
 #pragma once
 // A small CSV reader (RFC 4180 quoting, `#` comment lines) that keeps line numbers for error
-// messages, and the one cell writer every CSV hetmap writes goes through. Hand-written: Debian ships no maintained C++ CSV library, and the formats here are
-// flat tables of numbers and names. Internal to hetmap.
+// messages, and the one cell writer every CSV hetmap writes goes through. Hand-written: Debian
+// ships no maintained C++ CSV library, and the formats here are flat tables of numbers and
+// names. Internal to hetmap.
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,7 +32,8 @@ struct CsvTable {
 CsvTable parse_csv(const std::string& text, const std::string& file);
 
 /// One cell as RFC 4180 writes it: as is, or quoted (quotes doubled) when it holds a comma, a
-/// quote or a line break, so that any name reads back as written.
+/// quote or a line break, starts with '#' or has blanks at either end, so that any name reads
+/// back as written.
 std::string csv_cell(const std::string& value);
 
 /// Cell conversions that name the file, line and column on error.

@@ -1,6 +1,6 @@
 #pragma once
 // Strict text-to-number conversion shared by every reader (YAML, CSV, experiment grids,
-// constraints). Internal to hetmap.
+// constraints), and its inverse for the writers. Internal to hetmap.
 #include <optional>
 #include <string>
 
@@ -13,5 +13,9 @@ std::optional<double> parse_number(const std::string& text);
 /// `text` as an integer, or nothing if any of it is not part of one ("3.5") or it does not fit
 /// in a long long.
 std::optional<long long> parse_integer(const std::string& text);
+
+/// The shortest text that parse_number reads back as the same double ("1800", "0.1", "1e-05");
+/// "" for inf and nan (an empty cell: no value).
+std::string number_text(double value);
 
 }  // namespace hetmap::detail

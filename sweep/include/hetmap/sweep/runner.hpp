@@ -1,8 +1,9 @@
 #pragma once
 // Running a sweep: every point validated first (nothing is written for a bad experiment), then
-// run in parallel (oneTBB). Each point writes its own folder DIR/points/ID/ and, last, its
-// summary.json, atomically: a killed sweep loses at most the points in flight, and --resume
-// skips the points whose summary says ok. DIR/results.csv is rebuilt from the summaries after
+// run in parallel (oneTBB). Each point writes its own folder DIR/points/ID/ (its files all or
+// none, docs/design.md "Output files") and, last, its summary.json, atomically: a killed sweep
+// loses at most the points in flight, and --resume skips the points whose summary says ok.
+// DIR/results.csv (hetmap/sweep/results.hpp) is rebuilt from the summaries after
 // every point. The points may be spread over several processes (MPI ranks, see
 // hetmap/sweep/distributed.hpp) through a Group; then rank 0 writes results.csv once, after
 // every rank is done. Without a group, this process runs them all.
