@@ -30,6 +30,8 @@ TEST(Install, TheInstalledBinaryPlotsWithTheScriptsInstalledBesideIt) {
   const std::string bin = prefix + "/bin/hetmap";
   ASSERT_TRUE(fs::exists(bin));
   ASSERT_TRUE(fs::exists(prefix + "/share/hetmap/plots/plot_dir.py"));
+  // The internals' headers (hetmap/detail/, docs/design.md "Targets") are never installed.
+  EXPECT_FALSE(fs::exists(prefix + "/include/hetmap/detail"));
 
   // From a folder outside the source tree, with the inputs given by absolute paths.
   const std::string work = test::temp_dir();

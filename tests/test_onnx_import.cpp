@@ -632,6 +632,16 @@ TEST(OnnxImport, UnsupportedAttributesNameTheNode) {
   }
 }
 
+TEST(OnnxImport, ACycleIsRefusedNamingItsNodes) {
+  OnnxBuilder b({1, 3, 8, 8});
+  b.node("Add", "a", {"x", "c"});
+  b.unary("Relu", "b", "a");
+  b.output(b.unary("Relu", "c", "b"));
+  const std::string file = b.save("cycle.onnx");
+  expect_refused(file, file + ": the graph has a cycle (ONNX graphs must be acyclic): "
+                              "'a' -> 'b' -> 'c' -> 'a'");
+}
+
 TEST(OnnxImport, CorruptOrMissingFile) {
   const std::string dir = temp_dir();
   const std::string junk = write_file(dir, "junk.onnx", std::string("\x0a\xff\xff\xff\x0f garbage", 14));

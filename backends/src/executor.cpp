@@ -34,6 +34,7 @@
 #include <thread>
 #include <utility>
 
+#include "hetmap/detail/random.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/exits.hpp"
 #include "hetmap/profile.hpp"

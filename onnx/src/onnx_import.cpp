@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <queue>
 #include <set>
 #include <sstream>
 
 #include "convert_ops.hpp"
+#include "hetmap/detail/graph.hpp"
 #include "hetmap/error.hpp"
 #include "onnx_graph.hpp"
 
@@ -105,36 +105,26 @@ class Importer {
   }
 
   // Node indices in a topological order, the file's order where it already is one (ONNX
-  // requires it, but not every writer keeps to it).
+  // requires it, but not every writer keeps to it). A cycle is an error naming its nodes.
   std::vector<int> topological_order() const {
     const auto& nodes = g_.graph().node();
     std::map<std::string, int> producer;
     for (int i = 0; i < nodes.size(); ++i)
       for (const auto& out : nodes[i].output())
         if (!out.empty()) producer[out] = i;
-    std::vector<std::vector<int>> users(nodes.size());
-    std::vector<int> pending(nodes.size(), 0);
+    detail::Producers reads(nodes.size());
     for (int i = 0; i < nodes.size(); ++i)
       for (const auto& in : nodes[i].input()) {
         auto it = producer.find(in);
-        if (it == producer.end() || it->second == i) continue;
-        users[it->second].push_back(i);
-        ++pending[i];
+        if (it != producer.end() && it->second != i) reads[i].push_back(it->second);
       }
-    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-    for (int i = 0; i < nodes.size(); ++i)
-      if (pending[i] == 0) ready.push(i);
-    std::vector<int> order;
-    while (!ready.empty()) {
-      const int i = ready.top();
-      ready.pop();
-      order.push_back(i);
-      for (int u : users[i])
-        if (--pending[u] == 0) ready.push(u);
+    if (const std::vector<int> cycle = detail::find_cycle(reads); !cycle.empty()) {
+      std::string path;
+      for (int i : cycle) path += "'" + node_label(nodes[i]) + "' -> ";
+      fail("the graph has a cycle (ONNX graphs must be acyclic): " + path + "'" +
+           node_label(nodes[cycle.front()]) + "'");
     }
-    if (order.size() != static_cast<std::size_t>(nodes.size()))
-      fail("the graph has a cycle (ONNX graphs must be acyclic)");
-    return order;
+    return detail::topological_order(reads, detail::Ties::lowest_index);
   }
 
   std::string unique_name(const onnx::NodeProto& node, int index) {
@@ -218,19 +208,11 @@ class Importer {
     return it->second;
   }
 
-  // Every layer `layer` depends on, itself included.
+  // Per layer: 1 where `layer` depends on it, itself included.
   std::vector<char> needed_by(int layer) const {
-    std::vector<char> need(layers_.size(), 0);
-    std::vector<int> stack{layer};
-    while (!stack.empty()) {
-      const int l = stack.back();
-      stack.pop_back();
-      if (need[l]) continue;
-      need[l] = 1;
-      for (int s : layers_[l].sources)
-        if (s >= 0) stack.push_back(s);
-    }
-    return need;
+    detail::Producers sources;
+    for (const Built& b : layers_) sources.push_back(b.sources);
+    return detail::upstream(sources, layer);
   }
 
   // The final output, and names for the exits: a graph output's name is its exit's (mappings

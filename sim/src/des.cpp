@@ -41,6 +41,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "hetmap/detail/random.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/exits.hpp"
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "hetmap/detail/random.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap {

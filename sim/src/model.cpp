@@ -1,12 +1,11 @@
 #include "hetmap/model.hpp"
 
-#include <boost/graph/depth_first_search.hpp>
-
 #include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "hetmap/detail/graph.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/yaml.hpp"
 
@@ -300,15 +299,6 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
   op.out = out;
 }
 
-struct CycleFinder : boost::default_dfs_visitor {
-  int* back_target;
-  explicit CycleFinder(int* t) : back_target(t) {}
-  template <class Edge, class Graph>
-  void back_edge(Edge e, const Graph& g) {
-    if (*back_target < 0) *back_target = static_cast<int>(boost::target(e, g));
-  }
-};
-
 }  // namespace
 
 const char* to_string(OpKind kind) {
@@ -484,35 +474,27 @@ Model parse_model(const std::string& yaml_text, const std::string& file) {
     }
   }
 
-  // The DAG; a cycle is an error naming a layer on it.
-  m.graph = ModelGraph(m.layers.size());
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    for (int src : m.layers[i].inputs)
-      if (src >= 0) boost::add_edge(static_cast<std::size_t>(src), i, m.graph);
-  int back = -1;
-  std::vector<boost::default_color_type> color(m.layers.size());
-  boost::depth_first_search(
-      m.graph, CycleFinder(&back),
-      boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, m.graph)));
-  if (back >= 0)
-    throw InputError(file, m.layers[back].line,
-                     "layer '" + m.layers[back].name + "': its inputs form a cycle");
-
-  // Shapes, in topological order.
-  std::vector<int> order;
-  std::vector<int> indeg(m.layers.size(), 0);
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    for (int src : m.layers[i].inputs)
-      if (src >= 0) ++indeg[i];
-  for (std::size_t i = 0; i < m.layers.size(); ++i)
-    if (indeg[i] == 0) order.push_back(static_cast<int>(i));
-  for (std::size_t h = 0; h < order.size(); ++h) {
-    auto [it, end] = boost::out_edges(order[h], m.graph);
-    for (; it != end; ++it) {
-      const int t = static_cast<int>(boost::target(*it, m.graph));
-      if (--indeg[t] == 0) order.push_back(t);
-    }
+  // A cycle is an error naming it, from (and at the line of) its first layer in declaration order.
+  detail::Producers producers;
+  for (const Layer& l : m.layers) producers.push_back(l.inputs);
+  if (const std::vector<int> cycle = detail::find_cycle(producers); !cycle.empty()) {
+    std::string path;
+    for (int l : cycle) path += m.layers[l].name + " -> ";
+    throw InputError(file, m.layers[cycle.front()].line,
+                     "layers form a cycle: " + path + m.layers[cycle.front()].name);
   }
+  // The other direction: each layer's consumers, in increasing order (layers visited in order).
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    std::vector<int> from = m.layers[i].inputs;
+    std::sort(from.begin(), from.end());
+    from.erase(std::unique(from.begin(), from.end()), from.end());
+    for (int src : from)
+      (src < 0 ? m.input_consumers : m.layers[src].consumers).push_back(static_cast<int>(i));
+  }
+
+  // Shapes, in topological order. Of several shape errors the first in this order is reported:
+  // first ready, first inferred.
+  const std::vector<int> order = detail::topological_order(producers, detail::Ties::first_ready);
   for (int i : order) {
     Layer& l = m.layers[i];
     std::vector<Shape> in;

@@ -30,23 +30,16 @@ Problem::Problem(Model model, Platform platform, Profile profile,
     max_cores_ = std::max(max_cores_, p.cores);
   }
 
-  // The DAG in flat arrays (duplicate inputs collapse: a tensor arrives once).
-  std::vector<std::vector<int>> succ(n_layers_);
+  // The model's DAG in flat arrays (duplicate inputs collapse: a tensor arrives once).
   pred_begin_.push_back(0);
-  for (int l = 0; l < n_layers_; ++l) {
-    std::vector<int> in = model_.layers[l].inputs;
+  succ_begin_.push_back(0);
+  for (const Layer& layer : model_.layers) {
+    std::vector<int> in = layer.inputs;
     std::sort(in.begin(), in.end());
     in.erase(std::unique(in.begin(), in.end()), in.end());
-    for (int src : in) {
-      pred_.push_back(src);
-      if (src < 0) input_consumers_.push_back(l);
-      else succ[src].push_back(l);
-    }
+    pred_.insert(pred_.end(), in.begin(), in.end());
     pred_begin_.push_back(static_cast<int>(pred_.size()));
-  }
-  succ_begin_.push_back(0);
-  for (int l = 0; l < n_layers_; ++l) {
-    succ_.insert(succ_.end(), succ[l].begin(), succ[l].end());
+    succ_.insert(succ_.end(), layer.consumers.begin(), layer.consumers.end());
     succ_begin_.push_back(static_cast<int>(succ_.size()));
   }
 

@@ -15,7 +15,6 @@
 #include <random>
 #include <vector>
 
-#include "hetmap/detail/random.hpp"
 #include "hetmap/problem.hpp"
 
 namespace hetmap {

@@ -1,8 +1,6 @@
 #pragma once
 // A model: the backbone layers, the early-exit branches, and the DAG that joins them.
 // Loaded from `models/NAME.yaml` (docs/formats.md); output shapes are inferred.
-#include <boost/graph/adjacency_list.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,10 +48,13 @@ struct Op {
 /// The name that refers to the model's input tensor in `inputs:` lists.
 inline constexpr const char* kModelInput = "input";
 
-/// A top-level layer: an Op placed in the model's declaration order.
+/// A top-level layer: an Op placed in the model's declaration order. `inputs` and `consumers`
+/// are the model's DAG, both ways: the one graph hetmap keeps (the Problem compiles it into
+/// flat arrays; the loader checks it for cycles and orders it).
 struct Layer : Op {
-  std::vector<int> inputs;  // layer indices; -1 = the model input
-  int exit = -1;            // index into Model::exits, -1 for the backbone
+  std::vector<int> inputs;     // producers as listed (a repeat is read twice); -1 = the model input
+  std::vector<int> consumers;  // layers reading this one's output, increasing, each once
+  int exit = -1;               // index into Model::exits, -1 for the backbone
 };
 
 struct Exit {
@@ -65,8 +66,6 @@ struct Exit {
   int line = 0;
 };
 
-using ModelGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
-
 struct Model {
   std::string name;
   std::string file;
@@ -74,10 +73,10 @@ struct Model {
   /// Every layer in declaration order: the backbone, each exit's layers right after its
   /// `after` layer (exits sharing an `after` in file order).
   std::vector<Layer> layers;
+  std::vector<int> input_consumers;  // layers reading the model input, increasing, each once
   std::vector<int> backbone;      // backbone layer indices, in order; back() is the final output
   std::vector<Exit> exits;        // ordered along the backbone (by position of `after`)
   std::optional<double> final_accuracy;
-  ModelGraph graph;               // vertex i = layers[i]; edge producer -> consumer
 
   int find_layer(const std::string& name) const;  // -1 if absent
   int find_exit(const std::string& name) const;   // -1 if absent

@@ -55,13 +55,14 @@ class Problem {
   int exits() const { return n_exits_; }
   int host() const { return platform_.host; }
 
-  // --- the DAG, flat. Preds may contain -1 (the model input, on the host at t=0).
+  // --- the model's DAG (Layer::inputs, Layer::consumers), flat. Preds may contain -1 (the
+  // model input, on the host at t=0).
   const int* preds(int layer) const { return &pred_[pred_begin_[layer]]; }
   int n_preds(int layer) const { return pred_begin_[layer + 1] - pred_begin_[layer]; }
   const int* succs(int layer) const { return &succ_[succ_begin_[layer]]; }
   int n_succs(int layer) const { return succ_begin_[layer + 1] - succ_begin_[layer]; }
   /// Layers that read the model input.
-  const std::vector<int>& input_consumers() const { return input_consumers_; }
+  const std::vector<int>& input_consumers() const { return model_.input_consumers; }
   int exit_of(int layer) const { return exit_of_[layer]; }
   /// Exit k's last layer, or the final backbone layer for k == exits().
   int result_layer(int k) const { return result_layer_[k]; }
@@ -173,7 +174,7 @@ class Problem {
   std::optional<Transfers> transfers_;
   std::optional<ExitTrace> trace_;
   int n_layers_ = 0, n_procs_ = 0, n_exits_ = 0, max_levels_ = 1, max_cores_ = 1;
-  std::vector<int> pred_begin_, pred_, succ_begin_, succ_, input_consumers_;
+  std::vector<int> pred_begin_, pred_, succ_begin_, succ_;
   std::vector<int> result_layer_, result_of_, gated_, exit_of_;
   std::vector<std::vector<int>> gate_exits_;
   std::vector<double> dur_, dur_std_, copy_;
