@@ -29,15 +29,13 @@ std::string file_safe(const std::string& name) {
   return s;
 }
 
-bool usable(const Individual& ind) { return ind.feasible && ind.violation == 0.0; }
-
 }  // namespace
 
 void measure(Exploration& x) {
   std::vector<Point> front, base;
   for (const Individual& ind : x.front) front.push_back(ind.f);
   for (const Baseline& b : x.baselines)
-    if (usable(b.individual)) base.push_back(b.individual.f);
+    if (b.individual.satisfies()) base.push_back(b.individual.f);
   if (front.empty() && base.empty()) {
     x.reference.clear();
     x.hypervolume = 0.0;
@@ -47,7 +45,8 @@ void measure(Exploration& x) {
   x.hypervolume = front.empty() ? 0.0 : hypervolume(front, x.reference);
 }
 
-std::vector<Improvement> improvements(const Exploration& x, const ObjectiveSet& set) {
+std::vector<Improvement> improvements(const Exploration& x) {
+  const ObjectiveSet& set = x.objectives;
   std::vector<Improvement> out;
   for (int i = 0; i < set.size(); ++i) {
     Improvement imp;
@@ -56,7 +55,7 @@ std::vector<Improvement> improvements(const Exploration& x, const ObjectiveSet& 
     for (const Individual& ind : x.front) best_front = std::min(best_front, ind.f[i]);
     double best_base = std::numeric_limits<double>::infinity();
     for (const Baseline& b : x.baselines) {
-      if (!usable(b.individual) || !(b.individual.f[i] < best_base)) continue;
+      if (!b.individual.satisfies() || !(b.individual.f[i] < best_base)) continue;
       best_base = b.individual.f[i];
       imp.baseline_name = b.name;
     }
@@ -70,8 +69,8 @@ std::vector<Improvement> improvements(const Exploration& x, const ObjectiveSet& 
   return out;
 }
 
-void write_exploration(const std::string& dir, const Problem& pb, const ObjectiveSet& set,
-                       const std::vector<Constraint>& constraints, const Exploration& x) {
+void write_exploration(const std::string& dir, const Problem& pb, const Exploration& x) {
+  const ObjectiveSet& set = x.objectives;
   const fs::path root(dir);
   fs::create_directories(root / "mappings");
   for (const auto& entry : fs::directory_iterator(root / "mappings"))
@@ -117,11 +116,11 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
     const std::string rel = "mappings/baseline-" + file_safe(b.name) + ".yaml";
     detail::write_file_atomic((root / rel).string(), mapping_yaml(b.individual.config));
     base_csv += detail::csv_cell(b.name) + row_values(b.individual) + "," +
-                (usable(b.individual) ? "true" : "false") + "," + rel + "\n";
+                (b.individual.satisfies() ? "true" : "false") + "," + rel + "\n";
     Json item;
     item["name"] = b.name;
     item["mapping"] = rel;
-    item["satisfies_constraints"] = usable(b.individual);
+    item["satisfies_constraints"] = b.individual.satisfies();
     item["metrics"] = to_json(pb, b.evaluation);
     base_json.push_back(item);
   }
@@ -135,7 +134,7 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
     objs.push_back({{"name", to_string(o)}, {"sense", maximised(o) ? "max" : "min"}});
   doc["objectives"] = objs;
   Json cons = Json::array();
-  for (const Constraint& c : constraints) cons.push_back(c.str());
+  for (const Constraint& c : x.constraints) cons.push_back(c.str());
   doc["constraints"] = cons;
   // The reference point in raw units (maximised objectives negated back).
   Json ref = Json::array();

@@ -13,9 +13,14 @@
 
 namespace hetmap::dse {
 
+/// One exploration's results, with the objectives and constraints its values are measured by
+/// (so that readers of `f` need nothing else).
 struct Exploration {
-  std::string method;                  // "nsga2" or "exhaustive"
-  std::vector<Individual> front;       // non-dominated, satisfying the constraints
+  std::string method;                  // the algorithm: "nsga2" or "exhaustive"
+  ObjectiveSet objectives;             // the columns of every `f` (minimised values)
+  std::vector<Constraint> constraints;
+  std::vector<Individual> front;       // the driver's archive: non-dominated, satisfying the
+                                       // constraints, sorted by f
   std::vector<Baseline> baselines;
   std::vector<double> reference;       // hypervolume reference point (minimised values)
   double hypervolume = 0.0;
@@ -35,10 +40,9 @@ struct Improvement {
   double front = 0.0, baseline = 0.0, percent = 0.0;
   std::string baseline_name;
 };
-std::vector<Improvement> improvements(const Exploration& exploration, const ObjectiveSet& set);
+std::vector<Improvement> improvements(const Exploration& exploration);
 
 /// Writes every result file into `dir` (created if needed; stale mappings removed).
-void write_exploration(const std::string& dir, const Problem& problem, const ObjectiveSet& set,
-                       const std::vector<Constraint>& constraints, const Exploration& exploration);
+void write_exploration(const std::string& dir, const Problem& problem, const Exploration& exploration);
 
 }  // namespace hetmap::dse
