@@ -13,7 +13,6 @@
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/explore.hpp"
 #include "hetmap/dse/export.hpp"
-#include "hetmap/dse/nsga2.hpp"
 
 namespace hetmap::cli {
 
@@ -28,7 +27,8 @@ struct ExploreOptions {
   double exhaustive_limit = dse::kExhaustiveLimit;
 };
 
-void print_summary(const dse::Exploration& x, const dse::ObjectiveSet& set) {
+void print_summary(const dse::Exploration& x) {
+  const dse::ObjectiveSet& set = x.objectives;
   std::cout << fmt::format("{:>4}", "id");
   for (dse::Objective o : set.list()) std::cout << fmt::format(" {:>16}", to_string(o));
   std::cout << "\n";
@@ -48,7 +48,7 @@ void print_summary(const dse::Exploration& x, const dse::ObjectiveSet& set) {
   for (std::size_t k = 0; k < x.reference.size(); ++k)
     std::cout << fmt::format(" {}={:.6g}", to_string(set.list()[k]), set.raw(static_cast<int>(k), x.reference[k]));
   std::cout << ")\n";
-  for (const dse::Improvement& imp : dse::improvements(x, set))
+  for (const dse::Improvement& imp : dse::improvements(x))
     std::cout << fmt::format("best {}: {:.6g} vs {:.6g} for the best baseline ({}): {:+.2f}%\n",
                              to_string(imp.objective), imp.front, imp.baseline, imp.baseline_name,
                              imp.percent);
@@ -77,16 +77,14 @@ int run_explore(const ExploreOptions& o) {
   s.checkpoint = o.checkpoint.empty() ? (std::filesystem::path(o.out) / "checkpoint.json").string()
                                       : o.checkpoint;
   s.resume = o.resume;
-  // Bad settings fail here, before any file is written.
-  const dse::ObjectiveSet set = dse::objective_set(problem, s);
-  const std::vector<dse::Constraint> constraints = dse::constraint_list(problem, s);
 
   std::unique_ptr<detail::ThreadLimit> limit;
   if (o.jobs > 0) limit = std::make_unique<detail::ThreadLimit>(static_cast<std::size_t>(o.jobs));
 
   const bool tty = ::isatty(STDERR_FILENO);
   const int every = std::max(1, o.generations / 10);
-  const dse::Exploration x = dse::explore(problem, s, [&](const dse::Nsga2& n) {
+  // Bad settings fail in explore(), before the search and before any file is written.
+  const dse::Exploration x = dse::explore(problem, s, [&](const dse::Driver& n) {
     const bool last = n.generation() == o.generations;
     if (!tty && !last && n.generation() % every != 0) return;
     std::cerr << fmt::format("{}generation {}/{}: {} evaluations, {} points on the front{}",
@@ -95,11 +93,11 @@ int run_explore(const ExploreOptions& o) {
   });
   if (x.resumed_at > 0)
     std::cerr << fmt::format("hetmap explore: resumed {} at generation {}\n", s.checkpoint, x.resumed_at);
-  dse::write_exploration(o.out, problem, set, constraints, x);
+  dse::write_exploration(o.out, problem, x);
   std::cout << fmt::format("{} on {}: {} points on the front ({}, {} evaluations), written to {}\n\n",
                            problem.model().name, problem.platform().name, x.front.size(),
                            x.method, x.evaluations, o.out);
-  print_summary(x, set);
+  print_summary(x);
   return kOk;
 }
 

@@ -11,7 +11,8 @@
 // time is the mean wall time of one whole search, including its initial population, excluding
 // the problem setup), at two budgets: 100 generations (64 + 100 * 64 = 6,464 evaluations) and
 // 400 generations (25,664 evaluations):
-//  - BM_Hetmap, threads=1        hetmap::dse::Nsga2 limited to one thread (detail::ThreadLimit),
+//  - BM_Hetmap, threads=1        hetmap::dse::Nsga2 run by dse::Driver, limited to one thread
+//                                (detail::ThreadLimit),
 //                                the fair comparison with single-threaded pagmo;
 //  - BM_Hetmap, threads=default  the same with the default thread count (2 on the dev VM);
 //  - BM_Pagmo, m=default         pagmo::nsga2 with its default parameters (cr 0.95, eta_c 10,
@@ -60,6 +61,7 @@
 
 #include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
+#include "hetmap/dse/driver.hpp"
 #include "hetmap/dse/evaluate.hpp"
 #include "hetmap/dse/hypervolume.hpp"
 #include "hetmap/dse/nsga2.hpp"
@@ -142,7 +144,7 @@ struct Run {
 std::vector<Point> feasible_f(const std::vector<dse::Individual>& inds) {
   std::vector<Point> out;
   for (const auto& i : inds)
-    if (i.feasible && i.violation == 0.0) out.push_back(i.f);
+    if (i.satisfies()) out.push_back(i.f);
   return out;
 }
 
@@ -159,10 +161,12 @@ Run run_hetmap(const dse::DesignSpace& space, int generations, std::uint64_t see
   o.population = kPopulation;
   o.generations = generations;
   o.seed = seed;
-  dse::Nsga2 nsga(space, evaluator, o);
-  nsga.initialize({});  // random start, as pagmo's
-  nsga.run();
-  return Run{feasible_f(nsga.archive()), feasible_f(nsga.population()), nsga.evaluations()};
+  dse::Nsga2 nsga(space, o);
+  dse::Driver driver(evaluator, nsga);
+  driver.initialize({});  // random start, as pagmo's
+  driver.run();
+  return Run{feasible_f(driver.archive().points()), feasible_f(driver.population().individuals),
+             driver.evaluations()};
 }
 
 Run run_pagmo(const dse::DesignSpace& space, int generations, std::uint64_t seed, bool one_over_n,
@@ -217,7 +221,7 @@ Setup make_setup(std::string name, std::unique_ptr<Problem> pb) {
   dse::BatchEvaluator evaluator(*s.problem, dse::ObjectiveSet{}, {});
   std::vector<Point> base;
   for (const auto& b : dse::baselines(*s.space, evaluator))
-    if (b.individual.feasible && b.individual.violation == 0.0) base.push_back(b.individual.f);
+    if (b.individual.satisfies()) base.push_back(b.individual.f);
   const Run h = run_hetmap(*s.space, kRefGenerations, kRefSeed);
   const Run p = run_pagmo(*s.space, kRefGenerations, kRefSeed, true, true);
   std::vector<Point> all = base;

@@ -1,7 +1,8 @@
-// The search library (dse/): objectives and constraints, the design space, baselines, NSGA-II
-// (determinism over thread counts, checkpoint/resume), the exhaustive front, and the quality bar
-// of docs/design.md, "Quality bars": the search reaches >= 99% of the exhaustive front's hypervolume
-// wherever that front can be computed.
+// The search library (dse/): objectives and constraints, the design space, baselines, the
+// archive (tie rule, batch offers on any number of threads), NSGA-II (determinism over thread
+// counts, checkpoint/resume), the exhaustive front, random search, the driver's checkpoints for
+// every algorithm, and the quality bar of docs/design.md, "Quality bars": the search reaches
+// >= 99% of the exhaustive front's hypervolume wherever that front can be computed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -23,12 +25,15 @@
 
 #include "fixtures.hpp"
 #include "hetmap/detail/parallel.hpp"
+#include "hetmap/dse/archive.hpp"
 #include "hetmap/dse/baselines.hpp"
+#include "hetmap/dse/driver.hpp"
 #include "hetmap/dse/evaluate.hpp"
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/hypervolume.hpp"
 #include "hetmap/dse/nsga2.hpp"
 #include "hetmap/dse/objectives.hpp"
+#include "hetmap/dse/random_search.hpp"
 #include "hetmap/dse/space.hpp"
 #include "hetmap/evaluator.hpp"
 #include "hetmap/synthetic.hpp"
@@ -678,6 +683,88 @@ void ExpectSameIndividuals(const std::vector<Individual>& a, const std::vector<I
   }
 }
 
+// ---- the archive -------------------------------------------------------------------------------
+
+// An evaluated point told apart from others with the same objectives by `tag`.
+Individual scored(std::vector<double> f, int tag, bool feasible = true, double violation = 0.0) {
+  Individual ind;
+  ind.config.proc = {static_cast<std::uint8_t>(tag)};
+  ind.f = std::move(f);
+  ind.feasible = feasible;
+  ind.violation = violation;
+  return ind;
+}
+
+int tag(const Individual& ind) { return ind.config.proc.at(0); }
+
+TEST(Archive, KeepsTheFirstOfEqualPointsAndOnlyNonDominatedSatisfyingOnes) {
+  Archive a;
+  EXPECT_TRUE(a.offer(scored({3, 3}, 1)));
+  EXPECT_FALSE(a.offer(scored({3, 3}, 2))) << "equal objectives: the first offered stays";
+  EXPECT_FALSE(a.offer(scored({4, 3}, 3))) << "dominated";
+  EXPECT_FALSE(a.offer(scored({0, 0}, 4, false))) << "infeasible";
+  EXPECT_FALSE(a.offer(scored({0, 0}, 5, true, 0.5))) << "violates a constraint";
+  EXPECT_TRUE(a.offer(scored({1, 5}, 6)));
+  EXPECT_TRUE(a.offer(scored({5, 1}, 7)));
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(tag(a.points()[0]), 6);  // sorted by f
+  EXPECT_EQ(tag(a.points()[1]), 1);
+  EXPECT_EQ(tag(a.points()[2]), 7);
+  // A point that dominates two archived ones replaces them, wherever they sit.
+  EXPECT_TRUE(a.offer(scored({1, 3}, 8)));
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(tag(a.points()[0]), 8);
+  EXPECT_EQ(tag(a.points()[1]), 7);
+  // A point equal to a removed one is dominated by its remover.
+  EXPECT_FALSE(a.offer(scored({3, 3}, 9)));
+  a.clear();
+  EXPECT_TRUE(a.empty());
+}
+
+// Random points on a coarse grid (many ties and dominated points, some unsatisfying), offered
+// as one batch (large enough to be screened in parallel), one by one, and on 1 or 2 threads:
+// always the non-dominated satisfying points, each the first of its objective vector, which is
+// also what non_dominated() keeps.
+TEST(Archive, BatchOfferIsOneByOneOfferOnAnyNumberOfThreads) {
+  for (int m : {2, 3, 4}) {
+    SCOPED_TRACE("objectives " + std::to_string(m));
+    std::mt19937_64 rng(static_cast<std::uint64_t>(m));
+    std::vector<Individual> batch;
+    for (int i = 0; i < 5000; ++i) {
+      std::vector<double> f(m);
+      for (double& v : f) v = static_cast<double>(rng() % 12);
+      const std::uint64_t kind = rng() % 10;
+      batch.push_back(scored(f, i % 256, kind != 0, kind == 1 ? 0.25 : 0.0));
+      batch.back().config.proc.push_back(static_cast<std::uint8_t>(i / 256));  // unique config
+    }
+    Archive single;
+    for (const Individual& ind : batch) single.offer(ind);
+    std::vector<Point> satisfying;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].satisfies()) {
+        satisfying.push_back(batch[i].f);
+        where.push_back(i);
+      }
+    std::map<Point, std::size_t> expected;
+    for (std::size_t i : non_dominated(satisfying)) expected.emplace(satisfying[i], where[i]);
+    ASSERT_EQ(single.size(), expected.size());
+    std::size_t k = 0;
+    for (const auto& [f, i] : expected) {
+      EXPECT_EQ(single.points()[k].f, f);
+      EXPECT_EQ(single.points()[k].config, batch[i].config) << "the first of equal points";
+      ++k;
+    }
+    for (std::size_t threads : {1, 2}) {
+      hetmap::detail::ThreadLimit limit(threads);
+      Archive batched;
+      batched.offer(std::vector<Individual>(batch.begin(), batch.begin() + 100));  // small
+      batched.offer(std::vector<Individual>(batch.begin() + 100, batch.end()));    // screened
+      ExpectSameIndividuals(single.points(), batched.points(), std::to_string(threads) + " threads");
+    }
+  }
+}
+
 // detail::parallel_for (oneTBB or the std::thread pool, whichever this build has): every index
 // once, slots in range and never shared by two chunks running at once, nested loops, the first
 // exception rethrown, and a limit of one thread.
@@ -748,15 +835,20 @@ struct SearchRun {
   std::int64_t evaluations = 0;
 };
 
+SearchRun result(const Driver& driver) {
+  return {driver.archive().points(), driver.population().individuals, driver.evaluations()};
+}
+
 SearchRun run_search(const Problem& pb, const SpaceOptions& so, Nsga2Options no,
-                     const std::vector<Constraint>& constraints = {}) {
+                     const std::vector<Constraint>& constraints = {}, DriverOptions dopt = {}) {
   const DesignSpace space(pb, so);
   BatchEvaluator evaluator(pb, ObjectiveSet(), constraints);
-  Nsga2 search(space, evaluator, no);
-  search.initialize(baseline_configs(space, evaluator));
-  search.run();
-  EXPECT_EQ(search.generation(), no.generations);
-  return {search.archive(), search.population(), search.evaluations()};
+  Nsga2 search(space, no);
+  Driver driver(evaluator, search, dopt);
+  driver.initialize(baseline_configs(space, evaluator));
+  driver.run();
+  EXPECT_EQ(driver.generation(), no.generations);
+  return result(driver);
 }
 
 TEST(Nsga2, SameSeedSameArchiveOnAnyNumberOfThreads) {
@@ -804,15 +896,18 @@ TEST(Nsga2, ArchiveIsANonDominatedFeasibleSetOfEverythingEvaluated) {
   Nsga2Options no;
   no.population = 32;
   no.generations = 20;
-  Nsga2 search(space, evaluator, no);
-  search.initialize({});
-  std::vector<Individual> seen = search.population();
+  Nsga2 search(space, no);
+  Driver driver(evaluator, search);
+  driver.initialize({});
+  std::vector<Individual> seen = driver.population().individuals;
   for (int g = 0; g < no.generations; ++g) {
-    search.step();
+    driver.step();
     // The population is what survived from everything seen so far.
-    seen.insert(seen.end(), search.population().begin(), search.population().end());
+    seen.insert(seen.end(), driver.population().individuals.begin(),
+                driver.population().individuals.end());
   }
-  const auto& archive = search.archive();
+  EXPECT_TRUE(driver.done());
+  const auto& archive = driver.archive().points();
   ASSERT_FALSE(archive.empty());
   Evaluator ev(pb);
   for (std::size_t i = 0; i < archive.size(); ++i) {
@@ -830,9 +925,9 @@ TEST(Nsga2, ArchiveIsANonDominatedFeasibleSetOfEverythingEvaluated) {
   // Nothing in the population dominates the archive.
   for (const Individual& p : seen)
     for (const Individual& a : archive) EXPECT_FALSE(dominates(p, a));
-  EXPECT_EQ(search.evaluations(), 32 + 20 * 32);
-  EXPECT_EQ(evaluator.count(), search.evaluations());
-  for (const Individual& p : search.population()) EXPECT_TRUE(InSpace(space, p.config));
+  EXPECT_EQ(driver.evaluations(), 32 + 20 * 32);
+  EXPECT_EQ(evaluator.count(), driver.evaluations());
+  for (const Individual& p : driver.population().individuals) EXPECT_TRUE(InSpace(space, p.config));
 }
 
 TEST(Nsga2, PopulationMustBeEvenAndAtLeastFour) {
@@ -842,19 +937,21 @@ TEST(Nsga2, PopulationMustBeEvenAndAtLeastFour) {
   for (int bad : {-2, 0, 1, 2, 3, 5, 63}) {
     Nsga2Options no;
     no.population = bad;
-    EXPECT_THROW((Nsga2{space, evaluator, no}), InputError) << bad;
+    EXPECT_THROW((Nsga2{space, no}), InputError) << bad;
   }
   for (int good : {4, 6, 64}) {
     Nsga2Options no;
     no.population = good;
-    EXPECT_NO_THROW((Nsga2{space, evaluator, no})) << good;
+    EXPECT_NO_THROW((Nsga2{space, no})) << good;
   }
   Nsga2Options no;
   no.generations = -1;
-  EXPECT_THROW((Nsga2{space, evaluator, no}), InputError);
+  EXPECT_THROW((Nsga2{space, no}), InputError);
   no.generations = 10;
-  no.checkpoint_every = 0;
-  EXPECT_THROW((Nsga2{space, evaluator, no}), InputError);
+  Nsga2 search(space, no);
+  DriverOptions dopt;
+  dopt.checkpoint_every = 0;
+  EXPECT_THROW((Driver{evaluator, search, dopt}), InputError);
 }
 
 TEST(Nsga2, ResumeFromACheckpointGivesTheSameRun) {
@@ -893,10 +990,11 @@ TEST(Nsga2, ResumeFromACheckpointGivesTheSameRun) {
     {
       const DesignSpace space(pb, c.options);
       BatchEvaluator evaluator(pb, ObjectiveSet(), {});
-      Nsga2 search(space, evaluator, no);
-      search.initialize(seeds(space, evaluator));
-      search.run();
-      straight = {search.archive(), search.population(), search.evaluations()};
+      Nsga2 search(space, no);
+      Driver driver(evaluator, search);
+      driver.initialize(seeds(space, evaluator));
+      driver.run();
+      straight = result(driver);
     }
     const std::string path = dir + "/ckpt.json";
     fs::remove(path);
@@ -905,21 +1003,23 @@ TEST(Nsga2, ResumeFromACheckpointGivesTheSameRun) {
       BatchEvaluator evaluator(pb, ObjectiveSet(), {});
       Nsga2Options half = no;
       half.generations = 12;
-      Nsga2 search(space, evaluator, half);
-      EXPECT_FALSE(search.resume(path));  // no file yet: start fresh
-      search.initialize(seeds(space, evaluator));
-      search.run();
-      search.save(path);
+      Nsga2 search(space, half);
+      Driver driver(evaluator, search);
+      EXPECT_FALSE(driver.resume(path));  // no file yet: start fresh
+      driver.initialize(seeds(space, evaluator));
+      driver.run();
+      driver.save(path);
     }
     const DesignSpace space(pb, c.options);
     BatchEvaluator evaluator(pb, ObjectiveSet(), {});
-    Nsga2 resumed(space, evaluator, no);
+    Nsga2 search(space, no);
+    Driver resumed(evaluator, search);
     ASSERT_TRUE(resumed.resume(path));
     EXPECT_EQ(resumed.generation(), 12);
     resumed.run();
     EXPECT_EQ(resumed.generation(), 24);
-    ExpectSameIndividuals(straight.archive, resumed.archive(), "archive");
-    ExpectSameIndividuals(straight.population, resumed.population(), "population");
+    ExpectSameIndividuals(straight.archive, resumed.archive().points(), "archive");
+    ExpectSameIndividuals(straight.population, resumed.population().individuals, "population");
     EXPECT_EQ(straight.evaluations, resumed.evaluations());
   }
 }
@@ -935,19 +1035,21 @@ TEST(Nsga2, CheckpointOptionWritesAResumableFileEveryGeneration) {
   {
     Nsga2Options first = no;
     first.generations = 7;
-    first.checkpoint = path;
-    first.checkpoint_every = 3;  // 3, 6 and the last (7)
-    run_search(pb, rich_options(), first);
+    DriverOptions dopt;
+    dopt.checkpoint = path;
+    dopt.checkpoint_every = 3;  // 3, 6 and the last (7)
+    run_search(pb, rich_options(), first, {}, dopt);
   }
   ASSERT_TRUE(fs::exists(path));
   const DesignSpace space(pb, rich_options());
   BatchEvaluator evaluator(pb, ObjectiveSet(), {});
-  Nsga2 search(space, evaluator, no);
-  ASSERT_TRUE(search.resume(path));
-  EXPECT_EQ(search.generation(), 7);
-  search.run();
-  ExpectSameIndividuals(straight.archive, search.archive(), "archive");
-  EXPECT_EQ(straight.evaluations, search.evaluations());
+  Nsga2 search(space, no);
+  Driver driver(evaluator, search);
+  ASSERT_TRUE(driver.resume(path));
+  EXPECT_EQ(driver.generation(), 7);
+  driver.run();
+  ExpectSameIndividuals(straight.archive, driver.archive().points(), "archive");
+  EXPECT_EQ(straight.evaluations, driver.evaluations());
 }
 
 TEST(Nsga2, RefusesCheckpointsOfAnotherRun) {
@@ -961,15 +1063,17 @@ TEST(Nsga2, RefusesCheckpointsOfAnotherRun) {
   no.generations = 2;
   no.seed = 1;
   {
-    Nsga2 search(space, evaluator, no);
-    search.initialize({});
-    search.run();
-    search.save(path);
+    Nsga2 search(space, no);
+    Driver driver(evaluator, search);
+    driver.initialize({});
+    driver.run();
+    driver.save(path);
   }
   auto refused = [&](Nsga2Options o, const DesignSpace& s, BatchEvaluator& ev) {
-    Nsga2 search(s, ev, o);
+    Nsga2 search(s, o);
+    Driver driver(ev, search);
     try {
-      search.resume(path);
+      driver.resume(path);
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
       return true;
@@ -996,13 +1100,23 @@ TEST(Nsga2, RefusesCheckpointsOfAnotherRun) {
   dvfs.search_dvfs = true;
   const DesignSpace dvfs_space(pb, dvfs);
   EXPECT_TRUE(refused(no, dvfs_space, evaluator)) << "another design space";
+  // Another algorithm: a random search of the same problem, seed and size.
+  {
+    RandomSearchOptions ro;
+    ro.batch = 16;
+    ro.generations = 2;
+    RandomSearch random(space, ro);
+    Driver driver(evaluator, random);
+    EXPECT_THROW(driver.resume(path), InputError) << "another algorithm";
+  }
   // The same settings resume.
-  Nsga2 same(space, evaluator, no);
+  Nsga2 search(space, no);
+  Driver same(evaluator, search);
   EXPECT_TRUE(same.resume(path));
 
   // Not a checkpoint at all.
   write_file(dir, "junk.json", "{\"format\": 1");
-  Nsga2 junk(space, evaluator, no);
+  Driver junk(evaluator, search);
   EXPECT_THROW(junk.resume(dir + "/junk.json"), InputError);
   write_file(dir, "other.json", "{\"format\": \"something-else\"}");
   EXPECT_THROW(junk.resume(dir + "/other.json"), InputError);
@@ -1021,12 +1135,13 @@ TEST(Nsga2, EveryArchivePointSatisfiesTheConstraints) {
     Nsga2Options no;
     no.population = 32;
     no.generations = 30;
-    Nsga2 search(space, evaluator, no);
-    search.initialize(baseline_configs(space, evaluator));
-    search.run();
-    ASSERT_FALSE(search.archive().empty()) << text;
+    Nsga2 search(space, no);
+    Driver driver(evaluator, search);
+    driver.initialize(baseline_configs(space, evaluator));
+    driver.run();
+    ASSERT_FALSE(driver.archive().empty()) << text;
     Evaluator ev(tiny);
-    for (const Individual& ind : search.archive()) {
+    for (const Individual& ind : driver.archive().points()) {
       const Metrics& e = ev.evaluate(ind.config);
       EXPECT_GE(e.accuracy, c.bound) << text;
       EXPECT_EQ(c.violation(e), 0.0);
@@ -1097,21 +1212,33 @@ TEST(Exhaustive, FrontIsTheExactNonDominatedSetAndThreadIndependent) {
       EXPECT_EQ(one.evaluated, static_cast<std::uint64_t>(space.size()));
       ExpectSameIndividuals(one.front, two.front, "1 vs 2 threads");
 
-      // Brute force: every point, then the non-dominated distinct objective vectors.
+      // Brute force: every point, then the non-dominated distinct objective vectors, each
+      // with the lowest space index among the points that share it (the archive's tie rule;
+      // non_dominated() keeps the first of equal points too).
       Evaluator ev(pb);
       std::vector<Point> all;
+      std::vector<std::uint64_t> index;
       for (std::uint64_t i = 0; i < one.evaluated; ++i) {
         const Metrics& e = ev.evaluate(space.point(i));
         if (!e.feasible) continue;
         Point f(set.size());
         set.minimised(e, f.data());
         all.push_back(f);
+        index.push_back(i);
       }
-      std::set<Point> expected;
-      for (std::size_t i : non_dominated(all)) expected.insert(all[i]);
+      std::map<Point, std::uint64_t> expected;
+      for (std::size_t i : non_dominated(all)) expected.emplace(all[i], index[i]);
       const std::vector<Point> got = points(one.front);
-      EXPECT_EQ(std::set<Point>(got.begin(), got.end()), expected);
-      EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+      ASSERT_EQ(got.size(), expected.size());
+      std::size_t k = 0;
+      for (const auto& [f, i] : expected) {  // std::map: sorted by f, as the front
+        EXPECT_EQ(got[k], f);
+        EXPECT_EQ(one.front[k].config, space.point(i)) << "front point " << k;
+        ++k;
+      }
+      if (&pb != &problems.front()) {  // the synthetic spaces span several blocks
+        EXPECT_GT(space.size(), 2.0 * static_cast<double>(Exhaustive::kBlock));
+      }
       for (const Individual& ind : one.front) {
         EXPECT_TRUE(ind.feasible);
         EXPECT_EQ(ind.violation, 0.0);
@@ -1140,6 +1267,153 @@ TEST(Exhaustive, EveryFrontPointSatisfiesTheConstraints) {
   // Unsatisfiable constraints: an empty front, not an error.
   BatchEvaluator impossible(pb, ObjectiveSet(), {Constraint::parse("mean_latency <= 0.1", "t")});
   EXPECT_TRUE(exhaustive_front(space, impossible).front.empty());
+}
+
+// ---- random search and the driver --------------------------------------------------------------
+
+TEST(RandomSearch, EvaluatesSeedsThenUniformPointsAndArchivesThem) {
+  const Problem pb = search_problem();
+  const DesignSpace space(pb, rich_options());
+  BatchEvaluator evaluator(pb, ObjectiveSet::parse("energy,accuracy,throughput", "t"), {});
+  RandomSearchOptions ro;
+  ro.batch = 24;
+  ro.generations = 10;
+  ro.seed = 7;
+  RandomSearch random(space, ro);
+  EXPECT_STREQ(random.name(), "random");
+  Driver driver(evaluator, random);
+  const std::vector<Config> seeds = baseline_configs(space, evaluator);
+  ASSERT_LT(seeds.size(), 24u);
+  driver.initialize(seeds);
+  int reports = 0;
+  driver.run([&](const Driver& d) {
+    ++reports;
+    EXPECT_EQ(d.generation(), reports);
+  });
+  EXPECT_EQ(reports, 10);
+  EXPECT_EQ(driver.evaluations(), 24 * 11);
+  EXPECT_TRUE(driver.population().individuals.empty()) << "memoryless";
+
+  // The same draws by hand: the seeds, then DesignSpace::random (repaired) from the seed.
+  std::mt19937_64 rng(7);
+  Archive expected;
+  for (int i = 0; i < 24 * 11; ++i) {
+    Individual ind;
+    ind.config = i < static_cast<int>(seeds.size()) ? seeds[i] : space.random(rng);
+    space.repair(ind.config);
+    EXPECT_TRUE(InSpace(space, ind.config));
+    evaluator.evaluate_one(ind);
+    expected.offer(ind);
+  }
+  ASSERT_GT(expected.size(), 3u);
+  ExpectSameIndividuals(expected.points(), driver.archive().points(), "archive");
+
+  // Another thread count, the same run; another seed, another one.
+  {
+    hetmap::detail::ThreadLimit limit(1);
+    RandomSearch again(space, ro);
+    Driver d(evaluator, again);
+    d.initialize(seeds);
+    d.run();
+    ExpectSameIndividuals(driver.archive().points(), d.archive().points(), "1 thread");
+  }
+  ro.seed = 8;
+  RandomSearch other(space, ro);
+  Driver d(evaluator, other);
+  d.initialize(seeds);
+  d.run();
+  bool differs = d.archive().size() != driver.archive().size();
+  for (std::size_t i = 0; !differs && i < d.archive().size(); ++i)
+    differs = !(d.archive().points()[i].config == driver.archive().points()[i].config);
+  EXPECT_TRUE(differs);
+
+  for (int bad : {0, -1}) {
+    RandomSearchOptions b;
+    b.batch = bad;
+    EXPECT_THROW((RandomSearch{space, b}), InputError) << bad;
+  }
+  RandomSearchOptions b;
+  b.generations = -1;
+  EXPECT_THROW((RandomSearch{space, b}), InputError);
+}
+
+// Any algorithm, stopped after a few steps and resumed from its checkpoint, ends with the
+// result of an uninterrupted run.
+TEST(Driver, ResumesEveryAlgorithmToTheSameResult) {
+  const Problem pb = search_problem();
+  SyntheticSpec spec;
+  spec.backbone = 6;
+  spec.exits = 1;
+  spec.exit_layers = 1;
+  spec.processors = 3;
+  spec.seed = 21;
+  const Problem enumerable = synthetic_problem(spec);
+  SpaceOptions dvfs;
+  dvfs.search_dvfs = true;
+  const std::string path = temp_dir() + "/state.json";
+  struct Case {
+    std::string name;
+    const Problem* problem;
+    SpaceOptions options;
+    std::function<std::unique_ptr<Algorithm>(const DesignSpace&)> make;
+  };
+  const std::vector<Case> cases = {
+      {"nsga2", &pb, rich_options(),
+       [](const DesignSpace& s) {
+         Nsga2Options o;
+         o.population = 16;
+         o.generations = 9;
+         o.seed = 2;
+         return std::make_unique<Nsga2>(s, o);
+       }},
+      {"random", &pb, rich_options(),
+       [](const DesignSpace& s) {
+         RandomSearchOptions o;
+         o.batch = 20;
+         o.generations = 9;
+         o.seed = 3;
+         return std::make_unique<RandomSearch>(s, o);
+       }},
+      {"exhaustive", &enumerable, dvfs,
+       [](const DesignSpace& s) { return std::make_unique<Exhaustive>(s); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const DesignSpace space(*c.problem, c.options);
+    BatchEvaluator evaluator(*c.problem, ObjectiveSet(), {});
+    const std::vector<Config> seeds = baseline_configs(space, evaluator);
+    SearchRun straight;
+    int steps = 0;
+    {
+      auto algorithm = c.make(space);
+      EXPECT_EQ(algorithm->name(), c.name);
+      Driver driver(evaluator, *algorithm);
+      driver.initialize(seeds);
+      driver.run();
+      steps = driver.generation();
+      straight = result(driver);
+    }
+    ASSERT_GE(steps, 3);
+    fs::remove(path);
+    {
+      auto algorithm = c.make(space);
+      Driver driver(evaluator, *algorithm);
+      driver.initialize(seeds);
+      driver.step();
+      driver.step();
+      driver.save(path);
+      driver.step();  // lost: the checkpoint is of generation 2
+    }
+    auto algorithm = c.make(space);
+    Driver resumed(evaluator, *algorithm);
+    ASSERT_TRUE(resumed.resume(path));
+    EXPECT_EQ(resumed.generation(), 2);
+    resumed.run();
+    EXPECT_EQ(resumed.generation(), steps);
+    ExpectSameIndividuals(straight.archive, resumed.archive().points(), "archive");
+    ExpectSameIndividuals(straight.population, resumed.population().individuals, "population");
+    EXPECT_EQ(straight.evaluations, resumed.evaluations());
+  }
 }
 
 // ---- quality: >= 99% of the exhaustive hypervolume (docs/design.md, "Quality bars") -----------------------
@@ -1206,18 +1480,19 @@ TEST(Quality, SearchReaches99PercentOfTheExhaustiveHypervolume) {
       std::vector<Point> base_points;
       for (const Baseline& b : base) {
         seeds.push_back(b.individual.config);
-        if (b.individual.feasible && b.individual.violation == 0.0) base_points.push_back(b.individual.f);
+        if (b.individual.satisfies()) base_points.push_back(b.individual.f);
       }
       Nsga2Options no;  // the CLI's defaults
       no.population = 64;
       no.generations = 100;
       no.seed = 1;
-      Nsga2 search(space, evaluator, no);
+      Nsga2 algorithm(space, no);
+      Driver search(evaluator, algorithm);
       search.initialize(seeds);
       search.run();
-      const Point ref = reference_point({points(exact.front), points(search.archive()), base_points});
+      const Point ref = reference_point({points(exact.front), points(search.archive().points()), base_points});
       const double hv_exact = hypervolume(points(exact.front), ref);
-      const double hv_search = hypervolume(points(search.archive()), ref);
+      const double hv_search = hypervolume(points(search.archive().points()), ref);
       ASSERT_GT(hv_exact, 0.0);
       EXPECT_LE(hv_search, hv_exact * (1 + 1e-12)) << "the search cannot beat the exact front";
       const double ratio = hv_search / hv_exact;
@@ -1227,7 +1502,7 @@ TEST(Quality, SearchReaches99PercentOfTheExhaustiveHypervolume) {
                 << " evaluations: hypervolume ratio " << ratio << "\n";
       EXPECT_GE(ratio, 0.99);
       // Every search point is dominated by or equal to an exact front point.
-      for (const Individual& s : search.archive()) {
+      for (const Individual& s : search.archive().points()) {
         bool covered = false;
         for (const Individual& e : exact.front) covered = covered || e.f == s.f || dominates(e, s);
         EXPECT_TRUE(covered);

@@ -7,8 +7,8 @@
 namespace hetmap::dse {
 
 bool dominates(const Individual& a, const Individual& b) {
-  const bool a_ok = a.feasible && a.violation == 0.0;
-  const bool b_ok = b.feasible && b.violation == 0.0;
+  const bool a_ok = a.satisfies();
+  const bool b_ok = b.satisfies();
   if (a_ok != b_ok) return a_ok;
   if (!a_ok) {
     if (a.feasible != b.feasible) return a.feasible;

@@ -1,6 +1,10 @@
 #include "hetmap/dse/explore.hpp"
 
+#include <algorithm>
+#include <memory>
+
 #include "hetmap/dse/exhaustive.hpp"
+#include "hetmap/dse/nsga2.hpp"
 
 namespace hetmap::dse {
 
@@ -50,46 +54,47 @@ SpaceOptions space_options(const Problem& problem, const ExploreSettings& s) {
 
 Exploration explore(const Problem& problem, const ExploreSettings& s,
                     const ExploreProgress& progress) {
-  const ObjectiveSet set = objective_set(problem, s);
-  const std::vector<Constraint> constraints = constraint_list(problem, s);
+  Exploration x;
+  x.objectives = objective_set(problem, s);
+  x.constraints = constraint_list(problem, s);
   const DesignSpace space(problem, space_options(problem, s));
 
-  BatchEvaluator evaluator(problem, set, constraints);
-  Exploration x;
+  BatchEvaluator evaluator(problem, x.objectives, x.constraints);
   x.baselines = baselines(space, evaluator);
   x.settings = {{"space_points", space.size()}, {"policy", s.policy}, {"dvfs", s.dvfs},
                 {"threads", s.threads},         {"exits", !s.fixed_exits}};
   if (!s.processors.empty()) x.settings["processors"] = s.processors;
+  // The exhaustive front is one pass over the space: no checkpoint, no progress report.
+  std::unique_ptr<Algorithm> algorithm;
+  DriverOptions dopt;
   if (s.exhaustive) {
-    x.method = "exhaustive";
-    ExhaustiveResult r = exhaustive_front(space, evaluator, s.exhaustive_limit, s.what);
-    x.front = std::move(r.front);
-    x.evaluations = static_cast<std::int64_t>(r.evaluated);
+    algorithm = std::make_unique<Exhaustive>(space, s.exhaustive_limit, s.what);
   } else {
-    x.method = "nsga2";
     Nsga2Options no;
     no.population = s.population;
     no.generations = s.generations;
     no.seed = s.seed;
-    no.checkpoint = s.checkpoint;
+    algorithm = std::make_unique<Nsga2>(space, no);
+    dopt.checkpoint = s.checkpoint;
     // Saving is JSON work worth many generations: every 2 s and at the end is enough (a killed
     // run redoes at most 2 s, and resumes to the same result).
-    no.checkpoint_every = std::max(1, s.generations);
-    no.checkpoint_seconds = 2.0;
+    dopt.checkpoint_every = std::max(1, s.generations);
+    dopt.checkpoint_seconds = 2.0;
     x.settings["generations"] = s.generations;
     x.settings["population"] = s.population;
     x.settings["seed"] = s.seed;
-    Nsga2 search(space, evaluator, no);
-    if (!(s.resume && !s.checkpoint.empty() && search.resume(s.checkpoint))) {
-      std::vector<Config> seeds;
-      for (const Baseline& b : x.baselines) seeds.push_back(b.individual.config);
-      search.initialize(seeds);
-    }
-    x.resumed_at = search.generation();
-    search.run(progress);
-    x.front = search.archive();
-    x.evaluations = search.evaluations();
   }
+  Driver driver(evaluator, *algorithm, dopt);
+  if (!(s.resume && !dopt.checkpoint.empty() && driver.resume(dopt.checkpoint))) {
+    std::vector<Config> seeds;  // the baselines start the search
+    for (const Baseline& b : x.baselines) seeds.push_back(b.individual.config);
+    driver.initialize(seeds);
+  }
+  x.resumed_at = driver.generation();
+  driver.run(s.exhaustive ? ExploreProgress{} : progress);
+  x.method = algorithm->name();
+  x.front = driver.archive().points();
+  x.evaluations = driver.evaluations();
   measure(x);
   return x;
 }

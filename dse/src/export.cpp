@@ -25,15 +25,13 @@ std::string file_safe(const std::string& name) {
   return s;
 }
 
-bool usable(const Individual& ind) { return ind.feasible && ind.violation == 0.0; }
-
 }  // namespace
 
 void measure(Exploration& x) {
   std::vector<Point> front, base;
   for (const Individual& ind : x.front) front.push_back(ind.f);
   for (const Baseline& b : x.baselines)
-    if (usable(b.individual)) base.push_back(b.individual.f);
+    if (b.individual.satisfies()) base.push_back(b.individual.f);
   if (front.empty() && base.empty()) {
     x.reference.clear();
     x.hypervolume = 0.0;
@@ -43,7 +41,8 @@ void measure(Exploration& x) {
   x.hypervolume = front.empty() ? 0.0 : hypervolume(front, x.reference);
 }
 
-std::vector<Improvement> improvements(const Exploration& x, const ObjectiveSet& set) {
+std::vector<Improvement> improvements(const Exploration& x) {
+  const ObjectiveSet& set = x.objectives;
   std::vector<Improvement> out;
   for (int i = 0; i < set.size(); ++i) {
     Improvement imp;
@@ -52,7 +51,7 @@ std::vector<Improvement> improvements(const Exploration& x, const ObjectiveSet& 
     for (const Individual& ind : x.front) best_front = std::min(best_front, ind.f[i]);
     double best_base = std::numeric_limits<double>::infinity();
     for (const Baseline& b : x.baselines) {
-      if (!usable(b.individual) || !(b.individual.f[i] < best_base)) continue;
+      if (!b.individual.satisfies() || !(b.individual.f[i] < best_base)) continue;
       best_base = b.individual.f[i];
       imp.baseline_name = b.name;
     }
@@ -101,8 +100,8 @@ FrontTable load_front_csv(const std::string& path) {
   return parse_front_csv(detail::read_file(path), path);
 }
 
-void write_exploration(const std::string& dir, const Problem& pb, const ObjectiveSet& set,
-                       const std::vector<Constraint>& constraints, const Exploration& x) {
+void write_exploration(const std::string& dir, const Problem& pb, const Exploration& x) {
+  const ObjectiveSet& set = x.objectives;
   const fs::path root(dir);
   // All or none (docs/design.md, "Output files"), the stale mappings' removal included.
   detail::OutputSet out;
@@ -148,11 +147,11 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
     out.write((root / rel).string(), mapping_yaml(b.individual.config));
     base_csv += detail::csv_cell(b.name);
     for (double v : row_values(b.individual)) base_csv += "," + detail::number_text(v);
-    base_csv += std::string(",") + (usable(b.individual) ? "true" : "false") + "," + rel + "\n";
+    base_csv += std::string(",") + (b.individual.satisfies() ? "true" : "false") + "," + rel + "\n";
     Json item;
     item["name"] = b.name;
     item["mapping"] = rel;
-    item["satisfies_constraints"] = usable(b.individual);
+    item["satisfies_constraints"] = b.individual.satisfies();
     item["metrics"] = to_json(pb, b.evaluation);
     base_json.push_back(item);
   }
@@ -166,7 +165,7 @@ void write_exploration(const std::string& dir, const Problem& pb, const Objectiv
     objs.push_back({{"name", to_string(o)}, {"sense", maximised(o) ? "max" : "min"}});
   doc["objectives"] = objs;
   Json cons = Json::array();
-  for (const Constraint& c : constraints) cons.push_back(c.str());
+  for (const Constraint& c : x.constraints) cons.push_back(c.str());
   doc["constraints"] = cons;
   // The reference point in raw units (maximised objectives negated back).
   Json ref = Json::array();

@@ -8,7 +8,6 @@ namespace hetmap::dse {
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
-bool usable(const Individual& ind) { return ind.feasible && ind.violation == 0.0; }
 }  // namespace
 
 bool Sorter::dominates(int a, int b) const {
@@ -43,11 +42,11 @@ void Sorter::load(const std::vector<Individual>& pop, const std::vector<int>& su
 
 void Sorter::sort(std::vector<Individual>& pop, const std::vector<int>& subset) {
   load(pop, subset);
-  // Lexicographic order: usable points by objectives, then the others by (feasible first,
+  // Lexicographic order: satisfying points by objectives, then the others by (feasible first,
   // violation); the index breaks ties so the order is total and deterministic.
   order_.assign(subset_.begin(), subset_.end());
   std::sort(order_.begin(), order_.end(), [&](int a, int b) {
-    const bool ua = usable(pop[a]), ub = usable(pop[b]);
+    const bool ua = pop[a].satisfies(), ub = pop[b].satisfies();
     if (ua != ub) return ua;
     if (!ua) {
       if (pop[a].feasible != pop[b].feasible) return pop[a].feasible;
@@ -78,7 +77,7 @@ void Sorter::rank(std::vector<Individual>& pop) {
     return fronts_[n_fronts_++];
   };
   int i = 0;
-  for (; i < n && usable(pop[order_[i]]); ++i) {
+  for (; i < n && pop[order_[i]].satisfies(); ++i) {
     const int s = order_[i];
     int k = 0;
     for (; k < n_fronts_; ++k) {
@@ -103,7 +102,7 @@ void Sorter::rank(std::vector<Individual>& pop) {
   for (; i < n; ++i) {
     const int s = order_[i];
     const int prev = i > 0 ? order_[i - 1] : -1;
-    if (prev < 0 || usable(pop[prev]) || pop[prev].feasible != pop[s].feasible ||
+    if (prev < 0 || pop[prev].satisfies() || pop[prev].feasible != pop[s].feasible ||
         pop[prev].violation != pop[s].violation)
       open_front();
     fronts_[n_fronts_ - 1].push_back(s);

@@ -60,8 +60,7 @@ Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir
   settings.checkpoint = (dir / "checkpoint.json").string();
   settings.resume = resume;
   const dse::Exploration x = dse::explore(pb, settings);
-  const dse::ObjectiveSet set = dse::objective_set(pb, settings);
-  dse::write_exploration(dir.string(), pb, set, dse::constraint_list(pb, settings), x);
+  dse::write_exploration(dir.string(), pb, x);
   Summary s;
   Evaluator ev(pb);
   auto take_min = [](double& best, double v) {
@@ -75,7 +74,7 @@ Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir
   }
   s.hypervolume = x.hypervolume;
   s.front_size = static_cast<long>(x.front.size());
-  const auto imps = dse::improvements(x, set);
+  const auto imps = dse::improvements(x);
   if (!imps.empty()) {
     s.improvement_objective = dse::to_string(imps[0].objective);
     s.improvement_pct = imps[0].percent;

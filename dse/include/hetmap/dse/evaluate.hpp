@@ -19,6 +19,8 @@ struct Individual {
   bool feasible = false;    // the profile lets every enabled layer run where it is placed
   int rank = 0;             // non-domination rank (0 = first front)
   double crowding = 0.0;
+  /// Feasible and within every constraint: what an archive keeps and a front reports.
+  bool satisfies() const { return feasible && violation == 0.0; }
 };
 
 /// Constraint-domination (Deb 2000): a feasible point beats an infeasible one; of two

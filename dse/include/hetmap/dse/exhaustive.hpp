@@ -1,24 +1,53 @@
 #pragma once
-// The exact Pareto front by enumerating every point of a (small) design space, in parallel.
-// Used to measure the search (docs/design.md, "Quality bars": >= 99% of the exhaustive hypervolume) and by
-// `hetmap explore --exhaustive`.
+// The exact Pareto front by enumerating every point of a (small) design space, as an Algorithm
+// (algorithm.hpp): generation g is the block of points [g * block, (g + 1) * block) in index
+// order (DesignSpace::point), built and evaluated in parallel; the driver's archive is the
+// front, and of equal objective vectors it keeps the point of lowest index (archive.hpp).
+// Used to measure the search (docs/design.md, "Quality bars": >= 99% of the exhaustive
+// hypervolume) and by `hetmap explore --exhaustive`.
 #include <cstdint>
+#include <string>
 #include <vector>
 
-#include "hetmap/dse/evaluate.hpp"
-#include "hetmap/dse/space.hpp"
+#include "hetmap/dse/algorithm.hpp"
 
 namespace hetmap::dse {
 
 /// Spaces above this many points are refused (about a second per million points and core).
 inline constexpr double kExhaustiveLimit = 4e6;
 
+class Exhaustive final : public Algorithm {
+ public:
+  /// Points evaluated per generation: enough to keep every core busy and make the start of
+  /// each parallel loop negligible, few enough that a batch takes a few megabytes.
+  static constexpr std::uint64_t kBlock = 16384;
+
+  /// Throws InputError (naming `what`) when the space has more than `limit` points.
+  explicit Exhaustive(const DesignSpace& space, double limit = kExhaustiveLimit,
+                      const std::string& what = "--exhaustive");
+  std::uint64_t points() const { return points_; }
+
+  const char* name() const override { return "exhaustive"; }
+  /// Nothing: the seeds are points of the space, which the generations cover anyway.
+  void initialize(const std::vector<Config>& seeds, std::vector<Individual>& batch) override;
+  bool done(const Population& population) const override;
+  void ask(const Population& population, std::vector<Individual>& batch) override;
+  void tell(Population&, std::vector<Individual>&) override {}
+  std::string fingerprint() const override { return ""; }  // the space says it all
+  void save(nlohmann::json&) const override {}
+  void restore(const nlohmann::json&) override {}
+
+ private:
+  std::uint64_t points_;
+};
+
 struct ExhaustiveResult {
   std::vector<Individual> front;  // non-dominated points satisfying the constraints, sorted by f
   std::uint64_t evaluated = 0;
 };
 
-/// Throws InputError (naming `what`) when the space has more than `limit` points.
+/// The exact front in one call: Exhaustive run by a Driver (no checkpoint). Throws InputError
+/// (naming `what`) when the space has more than `limit` points.
 ExhaustiveResult exhaustive_front(const DesignSpace& space, BatchEvaluator& evaluator,
                                   double limit = kExhaustiveLimit,
                                   const std::string& what = "--exhaustive");

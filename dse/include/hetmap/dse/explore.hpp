@@ -1,12 +1,13 @@
 #pragma once
 // One exploration from settings to results: the design space, baselines, then NSGA-II (or the
-// exhaustive front), and the hypervolume. Shared by `hetmap explore` and `hetmap sweep`.
+// exhaustive front) run by the Driver, and the hypervolume. Shared by `hetmap explore` and
+// `hetmap sweep`.
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "hetmap/dse/driver.hpp"
 #include "hetmap/dse/export.hpp"
-#include "hetmap/dse/nsga2.hpp"
 
 namespace hetmap::dse {
 
@@ -34,8 +35,8 @@ std::vector<Constraint> constraint_list(const Problem& problem, const ExploreSet
 /// against the problem.
 SpaceOptions space_options(const Problem& problem, const ExploreSettings& settings);
 
-/// Called after each generation (never for an exhaustive run).
-using ExploreProgress = std::function<void(const Nsga2&)>;
+/// Called after each NSGA-II generation (never for an exhaustive run).
+using ExploreProgress = Driver::Progress;
 
 /// Runs the exploration. Throws InputError for bad settings.
 Exploration explore(const Problem& problem, const ExploreSettings& settings,

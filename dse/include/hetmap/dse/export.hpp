@@ -13,9 +13,14 @@
 
 namespace hetmap::dse {
 
+/// One exploration's results, with the objectives and constraints its values are measured by
+/// (so that readers of `f` need nothing else).
 struct Exploration {
-  std::string method;                  // "nsga2" or "exhaustive"
-  std::vector<Individual> front;       // non-dominated, satisfying the constraints
+  std::string method;                  // the algorithm: "nsga2" or "exhaustive"
+  ObjectiveSet objectives;             // the columns of every `f` (minimised values)
+  std::vector<Constraint> constraints;
+  std::vector<Individual> front;       // the driver's archive: non-dominated, satisfying the
+                                       // constraints, sorted by f
   std::vector<Baseline> baselines;
   std::vector<double> reference;       // hypervolume reference point (minimised values)
   double hypervolume = 0.0;
@@ -35,7 +40,7 @@ struct Improvement {
   double front = 0.0, baseline = 0.0, percent = 0.0;
   std::string baseline_name;
 };
-std::vector<Improvement> improvements(const Exploration& exploration, const ObjectiveSet& set);
+std::vector<Improvement> improvements(const Exploration& exploration);
 
 /// front.csv: `id`, one column per objective (its raw value, written exactly; empty when not
 /// finite), `mapping` (the YAML's path relative to the folder).
@@ -55,7 +60,6 @@ FrontTable load_front_csv(const std::string& path);
 
 /// Writes every result file into `dir` (created if needed; stale mappings removed), all or
 /// none: on failure every file of `dir` is left as it was.
-void write_exploration(const std::string& dir, const Problem& problem, const ObjectiveSet& set,
-                       const std::vector<Constraint>& constraints, const Exploration& exploration);
+void write_exploration(const std::string& dir, const Problem& problem, const Exploration& exploration);
 
 }  // namespace hetmap::dse

@@ -51,7 +51,9 @@ double hypervolume_wfg(std::vector<Point> points, const Point& ref);
 
 /// Indices, in increasing order, of the points no other point dominates (a dominates b when a
 /// is <= b in every objective and < in at least one). Of several equal points only the first
-/// is kept, so the result is a set of distinct, mutually non-dominated points.
+/// is kept, so the result is a set of distinct, mutually non-dominated points: the rule of
+/// dse::Archive (archive.hpp), which keeps searches' results incrementally; this is the
+/// stateless filter over plain objective vectors.
 /// O(n log n) for up to 3 objectives, O(n * k * d) for more (k: size of the result).
 /// Throws std::invalid_argument if the points differ in size or any coordinate is NaN.
 std::vector<std::size_t> non_dominated(const std::vector<Point>& points);

@@ -1,20 +1,18 @@
 #pragma once
-// NSGA-II (Deb et al. 2002) over mappings, with operators that know the domain: good mappings
-// are blocky (every processor switch costs a copy), so crossover exchanges contiguous segments
-// of the layer order and mutation moves contiguous runs of layers; exits toggle, DVFS levels
-// step. Offspring are evaluated in parallel (oneTBB) but every random choice is made on one
-// thread, so a seed gives the same result on any number of threads. The whole state can be
-// checkpointed and resumed to the same result.
-#include <chrono>
+// NSGA-II (Deb et al. 2002) over mappings, as an Algorithm (algorithm.hpp) run by the Driver
+// (driver.hpp), with operators that know the domain: good mappings are blocky (every processor
+// switch costs a copy), so crossover exchanges contiguous segments of the layer order and
+// mutation moves contiguous runs of layers; exits toggle, DVFS levels step. Binary tournaments
+// on (rank, crowding distance), elitist (mu + lambda) survival over parents and offspring,
+// duplicates removed before ranking (docs/search.md). Every random choice is made in
+// initialize() and ask(), so a seed gives the same run on any number of threads.
 #include <cstdint>
-#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "hetmap/dse/evaluate.hpp"
+#include "hetmap/dse/algorithm.hpp"
 #include "hetmap/dse/sorting.hpp"
-#include "hetmap/dse/space.hpp"
 
 namespace hetmap::dse {
 
@@ -23,58 +21,42 @@ struct Nsga2Options {
   int generations = 100;
   std::uint64_t seed = 1;
   double crossover = 0.9;  // probability that two parents exchange segments
-  std::string checkpoint;  // file to save the state to after every `checkpoint_every` generations,
-  int checkpoint_every = 1;        // or once `checkpoint_seconds` passed since the last save
-  double checkpoint_seconds = 0;   // 0: by generations only; the last generation always saves
 };
 
-class Nsga2 {
+class Nsga2 final : public Algorithm {
  public:
-  Nsga2(const DesignSpace& space, BatchEvaluator& evaluator, Nsga2Options options);
-
-  /// Generation 0: `seeds` (e.g. the baselines, repaired) and then random points.
-  void initialize(const std::vector<Config>& seeds);
-  /// Restores a checkpoint written by this configuration; false if `path` does not exist.
-  /// A checkpoint of another problem, objective set, seed or population is an InputError.
-  bool resume(const std::string& path);
-  /// One generation: variation, parallel evaluation, elitist survival, archive update.
-  void step();
-  using Progress = std::function<void(const Nsga2&)>;
-  /// Steps until `options.generations`, checkpointing and reporting after each generation.
-  void run(const Progress& progress = {});
-  void save(const std::string& path) const;
-
-  int generation() const { return generation_; }
+  /// Throws InputError for a population that is odd or below 4, or negative generations.
+  Nsga2(const DesignSpace& space, Nsga2Options options);
   const Nsga2Options& options() const { return options_; }
-  const std::vector<Individual>& population() const { return population_; }
-  /// Every non-dominated point that satisfies the constraints among all evaluated so far,
-  /// unique by objective values, sorted by the first objective.
-  const std::vector<Individual>& archive() const { return archive_; }
-  std::int64_t evaluations() const { return evaluations_; }
+
+  const char* name() const override { return "nsga2"; }
+  /// Generation 0: `seeds` (repaired; at most `population` of them) and then random points.
+  void initialize(const std::vector<Config>& seeds, std::vector<Individual>& batch) override;
+  bool done(const Population& population) const override {
+    return population.generation >= options_.generations;
+  }
+  /// Offspring: binary tournaments, crossover, mutation, repair.
+  void ask(const Population& population, std::vector<Individual>& batch) override;
+  /// Generation 0 becomes the population (ranked); later, survival of parents + offspring.
+  void tell(Population& population, std::vector<Individual>& batch) override;
+  std::string fingerprint() const override;  // seed and population
+  void save(nlohmann::json& checkpoint) const override;
+  void restore(const nlohmann::json& checkpoint) override;
 
  private:
   Individual make(Config c) const;
-  const Individual& tournament();
+  const Individual& tournament(const std::vector<Individual>& parents);
   void crossover(Config& a, Config& b);
   void mutate(Config& c);
-  void survive();
-  void update_archive(const std::vector<Individual>& candidates);
-  std::string fingerprint() const;
+  void survive(std::vector<Individual>& population);
 
-  const DesignSpace& space_;
-  BatchEvaluator& evaluator_;
   Nsga2Options options_;
   std::mt19937_64 rng_;
-  int generation_ = 0;
-  std::int64_t evaluations_ = 0;
-  std::vector<Individual> population_;
-  std::vector<Individual> archive_;
   // Buffers reused from one generation to the next.
   Sorter sorter_;
-  std::vector<Individual> offspring_, merged_, next_;
+  std::vector<Individual> merged_, next_;
   std::vector<char> dup_;
   std::vector<int> order_, keep_;
 };
-
 
 }  // namespace hetmap::dse
