@@ -29,4 +29,10 @@ std::optional<long long> parse_integer(const std::string& text) {
   return v;
 }
 
+std::optional<bool> parse_bool(const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return std::nullopt;
+}
+
 }  // namespace hetmap::detail

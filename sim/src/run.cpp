@@ -17,7 +17,7 @@ SimulationRun run_simulation(const Problem& problem, const Config& config,
   if (run.des) {
     DesOptions d;
     d.inputs = std::max(settings.inputs, 1);
-    d.arrival = parse_arrival(settings.arrival.value_or("closed"), settings.arrival_key);
+    d.arrival = settings.arrival.value_or(Arrival{});
     d.jitter = settings.jitter;
     d.seed = settings.seed;
     d.record_schedule = settings.record_schedule;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "hetmap/des.hpp"
 #include "hetmap/problem.hpp"
 #include "hetmap/report.hpp"
 #include "hetmap/schedule.hpp"
@@ -15,11 +16,10 @@ namespace hetmap {
 
 struct RunSettings {
   int inputs = 0;                      // 0: not asked for (one input if the DES runs)
-  std::optional<std::string> arrival;  // "closed", "periodic:HZ", "poisson:HZ"; nullopt: not given
+  std::optional<Arrival> arrival;      // parse_arrival's; nullopt: not given (closed if the DES runs)
   bool jitter = false;
   std::uint64_t seed = 1;
   bool record_schedule = false;
-  std::string arrival_key = "--arrival";  // names the setting in errors
 };
 
 /// Whether `settings` need the DES: inputs asked for, an arrival process given, or jitter
@@ -37,8 +37,7 @@ struct SimulationRun {
 };
 
 /// Runs `config` with the simulator `settings` call for. Throws InfeasibleError naming
-/// `mapping_file` when the mapping puts a layer where it cannot run, InputError for a bad
-/// arrival.
+/// `mapping_file` when the mapping puts a layer where it cannot run.
 SimulationRun run_simulation(const Problem& problem, const Config& config,
                              const RunSettings& settings, const std::string& mapping_file);
 

@@ -1,6 +1,6 @@
 #pragma once
-// Strict text-to-number conversion shared by every reader (YAML, CSV, experiment grids,
-// constraints). Internal to hetmap.
+// Strict text-to-number and text-to-boolean conversion shared by every reader (YAML, CSV,
+// experiment files and grids, constraints, command-line flags). Internal to hetmap.
 #include <optional>
 #include <string>
 
@@ -13,5 +13,12 @@ std::optional<double> parse_number(const std::string& text);
 /// `text` as an integer, or nothing if any of it is not part of one ("3.5") or it does not fit
 /// in a long long.
 std::optional<long long> parse_integer(const std::string& text);
+
+/// `text` as a boolean: exactly `true` or `false`, nothing else (docs/formats.md, "Booleans").
+/// The one rule for every boolean hetmap reads: model and mapping YAML, experiment keys, the
+/// exit trace's cells and command-line flags. yaml-cpp's own as<bool>() would also take y, n,
+/// yes, no, on, off and their capitalised forms: one spelling per value keeps files greppable
+/// and a typo (`ture`, `no` meant as a name) an error.
+std::optional<bool> parse_bool(const std::string& text);
 
 }  // namespace hetmap::detail
