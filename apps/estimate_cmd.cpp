@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "output.hpp"
 #include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
@@ -192,8 +193,8 @@ Action add_estimate(CLI::App& app) {
   cmd->add_option("--min-samples", o->min_samples,
                   "fit an operating point only with this many rows (default: terms + 1)")
       ->check(CLI::Range(1, 1000000));
-  cmd->add_flag("--cross-validate", o->cross_validate,
-                "print the leave-one-network-out error per network and processor");
+  add_bool_flag(cmd, "--cross-validate", o->cross_validate,
+                     "print the leave-one-network-out error per network and processor");
   return [o, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     return run_estimate(*o);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
@@ -54,17 +55,14 @@ void print_summary(const dse::Exploration& x) {
                              imp.percent);
 }
 
-int run_explore(const ExploreOptions& o) {
-  detail::check_output_dir(o.out, "--out");  // before the search, not after it
-  const std::optional<std::string> trace =
-      o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
-  const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
-
+// The settings the options ask for, each text through hetmap's one parser for its kind (the
+// ones experiment files use too); errors name the option.
+dse::ExploreSettings settings_of(const ExploreOptions& o) {
   dse::ExploreSettings s;
   s.what = "hetmap explore";
-  s.objectives = o.objectives;
-  s.constraints = o.constraints;
-  s.policy = o.policy;
+  s.objectives = dse::parse_objectives(o.objectives, "--objectives");
+  for (const std::string& c : o.constraints) s.constraints.push_back(dse::Constraint::parse(c, "--constraint"));
+  s.policy = dse::parse_policy_choice(o.policy, "--policy");
   s.processors = o.processors;
   s.dvfs = o.dvfs;
   s.threads = o.threads;
@@ -77,6 +75,15 @@ int run_explore(const ExploreOptions& o) {
   s.checkpoint = o.checkpoint.empty() ? (std::filesystem::path(o.out) / "checkpoint.json").string()
                                       : o.checkpoint;
   s.resume = o.resume;
+  return s;
+}
+
+int run_explore(const ExploreOptions& o) {
+  const dse::ExploreSettings s = settings_of(o);
+  detail::check_output_dir(o.out, "--out");  // before the search, not after it
+  const std::optional<std::string> trace =
+      o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
+  const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
 
   std::unique_ptr<detail::ThreadLimit> limit;
   if (o.jobs > 0) limit = std::make_unique<detail::ThreadLimit>(static_cast<std::size_t>(o.jobs));
@@ -120,13 +127,13 @@ Action add_explore(CLI::App& app) {
   cmd->add_option("--policy", o->policy, "search | parallel | sequential");
   cmd->add_option("--processors", o->processors, "processors layers may use, e.g. big,gpu (default: all)")
       ->delimiter(',');
-  cmd->add_flag("--dvfs", o->dvfs, "search a frequency level per processor");
-  cmd->add_flag("--threads", o->threads, "search a thread count per CPU processor");
-  cmd->add_flag("--fixed-exits", o->fixed_exits, "keep every exit enabled");
-  cmd->add_flag("--exhaustive", o->exhaustive, "enumerate the whole space instead of searching");
+  add_bool_flag(cmd, "--dvfs", o->dvfs, "search a frequency level per processor");
+  add_bool_flag(cmd, "--threads", o->threads, "search a thread count per CPU processor");
+  add_bool_flag(cmd, "--fixed-exits", o->fixed_exits, "keep every exit enabled");
+  add_bool_flag(cmd, "--exhaustive", o->exhaustive, "enumerate the whole space instead of searching");
   cmd->add_option("--exhaustive-limit", o->exhaustive_limit, "largest space --exhaustive accepts");
   cmd->add_option("--checkpoint", o->checkpoint, "checkpoint file (default OUT/checkpoint.json)");
-  cmd->add_flag("--resume", o->resume, "continue from the checkpoint if it exists");
+  add_bool_flag(cmd, "--resume", o->resume, "continue from the checkpoint if it exists");
   cmd->add_option("--jobs", o->jobs, "worker threads (default: all cores)")->check(CLI::Range(0, 4096));
   cmd->add_option("--out", o->out, "result folder")->required();
   return [o, cmd]() -> int {

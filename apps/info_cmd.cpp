@@ -8,6 +8,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "hetmap/model.hpp"
 #include "hetmap/report.hpp"
 
@@ -44,7 +45,7 @@ Action add_info(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("info", "Show a model's layers, output shapes and tensor sizes");
   cmd->add_option("-m,--model", *model_path, "model YAML")->required();
-  cmd->add_flag("--json", *json, "print JSON instead of a table");
+  add_bool_flag(cmd, "--json", *json, "print JSON instead of a table");
   return [=]() -> int {
     if (!cmd->parsed()) return -1;
     const Model model = load_model(*model_path);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "backend_options.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/backend/backend.hpp"
@@ -115,7 +116,7 @@ Action add_profile(CLI::App& app) {
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: split the CPUs into K processors (default min(2, cores))")
       ->check(CLI::Range(1, 64));
-  cmd->add_flag("--quick", o->quick, "small repetition caps: a first look in seconds, noisier");
+  add_bool_flag(cmd, "--quick", o->quick, "small repetition caps: a first look in seconds, noisier");
   cmd->add_option("--rel-ci", o->rel_ci,
                   "stop once the 95% CI half-width is within this share of the mean (0.02)")
       ->check(CLI::Range(1e-4, 1.0));
@@ -124,24 +125,24 @@ Action add_profile(CLI::App& app) {
   cmd->add_option("--warmup", o->warmup, "warm-up runs per layer (3)")->check(CLI::Range(0, 1000000));
   cmd->add_option("--time-cap-ms", o->time_cap_ms, "measuring time at most per layer and processor (2000)")
       ->check(CLI::Range(1.0, 1e9));
-  cmd->add_flag("--no-transfers", o->no_transfers, "do not write MODEL.transfers.csv");
-  cmd->add_flag("--isolated", o->isolated,
-                "time each layer alone in a hot loop (default: inside passes of the whole model)");
-  cmd->add_flag("--direct-links", o->direct_links,
-                "time Backend::copy alone (default: as the executor issues copies, thread hand-over included)");
-  cmd->add_flag("--no-contention", o->no_contention, "do not measure contention (write 1.0)");
+  add_bool_flag(cmd, "--no-transfers", o->no_transfers, "do not write MODEL.transfers.csv");
+  add_bool_flag(cmd, "--isolated", o->isolated,
+                     "time each layer alone in a hot loop (default: inside passes of the whole model)");
+  add_bool_flag(cmd, "--direct-links", o->direct_links,
+                     "time Backend::copy alone (default: as the executor issues copies, thread hand-over included)");
+  add_bool_flag(cmd, "--no-contention", o->no_contention, "do not measure contention (write 1.0)");
   cmd->add_option("--power-window", o->power_window_s,
                   "seconds of each idle and active power window (2; --quick: 0.5); NVML's counter "
                   "moves every 0.1 s")
       ->check(CLI::Range(0.05, 600.0));
   add_power_meter_option(cmd, o->power_meter);
-  cmd->add_flag("--no-power", o->no_power,
-                "do not measure idle_w/active_w with the backend's power meters (energy stays unpredicted)");
-  cmd->add_flag("--dvfs", o->dvfs,
-                "measure every layer at every frequency level (cpufreq/devfreq through sysfs; GPU "
-                "layers at every host-CPU level too, in MODEL.dvfs.csv); every processor's "
-                "frequency must be settable (root, userspace governor), else exit 2. Without it, "
-                "processors with freqs_mhz are held at their highest level where settable");
+  add_bool_flag(cmd, "--no-power", o->no_power,
+                     "do not measure idle_w/active_w with the backend's power meters (energy stays unpredicted)");
+  add_bool_flag(cmd, "--dvfs", o->dvfs,
+                     "measure every layer at every frequency level (cpufreq/devfreq through sysfs; GPU "
+                     "layers at every host-CPU level too, in MODEL.dvfs.csv); every processor's "
+                     "frequency must be settable (root, userspace governor), else exit 2. Without it, "
+                     "processors with freqs_mhz are held at their highest level where settable");
   cmd->add_option("--dvfs-settle-ms", o->dvfs_settle_ms,
                   "wait after each frequency change before timing (50)")
       ->check(CLI::Range(0, 60000));

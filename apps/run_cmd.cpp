@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "backend_options.hpp"
 #include "output.hpp"
 #include "hetmap/backend/backend.hpp"
@@ -85,7 +86,7 @@ int run_run(const RunCmdOptions& o) {
   const Mapping mapping = load_mapping(o.mapping);
   backend::ExecuteOptions x;
   x.inputs = o.inputs;
-  x.arrival = parse_arrival(o.arrival);
+  x.arrival = parse_arrival(o.arrival, "--arrival");
   x.seed = o.seed;
   x.record_schedule = !o.chrome_trace.empty();
   x.power = !o.no_power;
@@ -158,12 +159,12 @@ Action add_run(CLI::App& app) {
                   "reference backend: split the CPUs into K processors (default min(2, cores))")
       ->check(CLI::Range(1, 64));
   add_power_meter_option(cmd, o->power_meter);
-  cmd->add_flag("--no-power", o->no_power,
-                "do not sample the backend's power meters (energy_mj stays null)");
-  cmd->add_flag("--no-dvfs", o->no_dvfs,
-                "do not set the mapping's freq_mhz (cpufreq/devfreq): leave frequencies to the "
-                "governor, with a warning (by default they are set, and a processor whose "
-                "frequency cannot be set is an error)");
+  add_bool_flag(cmd, "--no-power", o->no_power,
+                     "do not sample the backend's power meters (energy_mj stays null)");
+  add_bool_flag(cmd, "--no-dvfs", o->no_dvfs,
+                     "do not set the mapping's freq_mhz (cpufreq/devfreq): leave frequencies to the "
+                     "governor, with a warning (by default they are set, and a processor whose "
+                     "frequency cannot be set is an error)");
   cmd->add_option("--json", o->json, "write the result as JSON to FILE, or - for stdout");
   cmd->add_option("--chrome-trace", o->chrome_trace,
                   "write a Chrome trace-event JSON of the measured schedule (Perfetto)");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "output.hpp"
 #include "hetmap/des.hpp"
 #include "hetmap/detail/io.hpp"
@@ -27,6 +28,13 @@ struct SimulateOptions {
 };
 
 int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
+  RunSettings settings;
+  settings.inputs = o.inputs;
+  if (cmd.count("--arrival")) settings.arrival = parse_arrival(o.arrival, "--arrival");
+  settings.jitter = o.jitter;
+  settings.seed = o.seed;
+  settings.record_schedule = !o.chrome_trace.empty();
+
   detail::check_output_file(o.json, "--json");
   detail::check_output_file(o.chrome_trace, "--chrome-trace");
   const std::optional<std::string> trace =
@@ -34,12 +42,6 @@ int run_simulate(const SimulateOptions& o, const CLI::App& cmd) {
   const Problem problem = load_problem(o.model, o.platform, o.profile, trace);
   const Config config = problem.resolve(load_mapping(o.mapping));
 
-  RunSettings settings;
-  settings.inputs = o.inputs;
-  if (cmd.count("--arrival")) settings.arrival = parse_arrival(o.arrival, "--arrival");
-  settings.jitter = o.jitter;
-  settings.seed = o.seed;
-  settings.record_schedule = !o.chrome_trace.empty();
   const Metrics run = run_simulation(problem, config, settings, o.mapping);
   const Json result = to_json(problem, run);
   const Schedule& schedule = run.schedule;
@@ -73,7 +75,7 @@ Action add_simulate(CLI::App& app) {
   cmd->add_option("--inputs", o->inputs, "simulate N inputs with the discrete-event simulator")
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--arrival", o->arrival, "closed | periodic:RATE_HZ | poisson:RATE_HZ (DES)");
-  cmd->add_flag("--jitter", o->jitter, "draw durations from a log-normal with the profiled std (DES)");
+  add_bool_flag(cmd, "--jitter", o->jitter, "draw durations from a log-normal with the profiled std (DES)");
   cmd->add_option("--seed", o->seed, "seed for exits, arrivals and jitter (DES)");
   cmd->add_option("--json", o->json, "write the result as JSON to FILE, or - for stdout");
   cmd->add_option("--chrome-trace", o->chrome_trace, "write a Chrome trace-event JSON (Perfetto)");

@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "flags.hpp"
+#include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/dse/export.hpp"
 #include "hetmap/sweep/results.hpp"
@@ -123,7 +125,7 @@ Action add_sweep(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("sweep", "Run a grid of explorations or simulations");
   cmd->add_option("experiment", a->experiment, "experiment YAML")->required();
   cmd->add_option("--out", a->out, "result folder (default out/NAME)");
-  cmd->add_flag("--resume", a->resume, "skip the points already finished in --out");
+  add_bool_flag(cmd, "--resume", a->resume, "skip the points already finished in --out");
   return [a, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     return run(*a);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "backend_options.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/executor.hpp"
@@ -243,12 +244,12 @@ Action add_validate(CLI::App& app) {
                   "reference backend: processors to split the CPUs into (default: as the profile)")
       ->check(CLI::Range(1, 64));
   add_power_meter_option(cmd, o->power_meter);
-  cmd->add_flag("--no-power", o->no_power,
-                "do not sample the backend's power meters (no measured energy)");
-  cmd->add_flag("--no-dvfs", o->no_dvfs,
-                "do not set each mapping's freq_mhz (cpufreq/devfreq): leave frequencies to the "
-                "governor, with a warning (by default they are set, and a processor whose "
-                "frequency cannot be set is an error)");
+  add_bool_flag(cmd, "--no-power", o->no_power,
+                     "do not sample the backend's power meters (no measured energy)");
+  add_bool_flag(cmd, "--no-dvfs", o->no_dvfs,
+                     "do not set each mapping's freq_mhz (cpufreq/devfreq): leave frequencies to the "
+                     "governor, with a warning (by default they are set, and a processor whose "
+                     "frequency cannot be set is an error)");
   cmd->add_option("--out", o->out, "output folder")->required();
   return [o, cmd, maps, rnd]() -> int {
     if (!cmd->parsed()) return -1;

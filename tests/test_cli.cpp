@@ -280,6 +280,47 @@ TEST(Cli, DesModeReportsPercentiles) {
   EXPECT_LE(j["p99_latency_ms"].get<double>(), j["max_latency_ms"].get<double>());
 }
 
+// Boolean flags follow the one boolean rule (docs/formats.md, "Booleans"): alone or `=true`
+// they are on, `=false` off, and any other spelling is bad input naming the flag.
+TEST(Cli, BooleanFlagsTakeTrueOrFalseOnly) {
+  const std::string des = " --inputs 20 --seed 3 --json -";
+  const auto plain = run_hetmap(args() + des);
+  const auto on = run_hetmap(args() + des + " --jitter");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  ASSERT_NE(plain.out, on.out) << "jitter changes the simulated latencies";
+  EXPECT_EQ(run_hetmap(args() + des + " --jitter=true").out, on.out);
+  EXPECT_EQ(run_hetmap(args() + des + " --jitter=false").out, plain.out);
+  for (const char* bad : {"yes", "no", "on", "off", "1", "0", "True", "FALSE", "y"}) {
+    const std::string v = bad;
+    expect_failure(args() + " --jitter=" + v, 2, "hetmap: error: --jitter: ",
+                   "expected true or false, got '" + v + "'");
+  }
+  // Every verb's flags, not only simulate's.
+  for (const std::string& cmd : {"info -m " + quote(kModel) + " --json=yes",
+                                 "sweep experiments/quickstart.yaml --out " + quote(temp_dir() + "/o") + " --resume=on",
+                                 "explore -m " + quote(kModel) + " -p " + quote(kPlatform) + " --profile " +
+                                     quote(kProfile) + " --out " + quote(temp_dir() + "/o") + " --exhaustive=1"}) {
+    const auto r = run_hetmap(cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find("expected true or false"), std::string::npos) << cmd << "\n" << r.err;
+  }
+}
+
+// --arrival goes through parse_arrival (the one arrival parser, shared with experiment files)
+// before any input is read.
+TEST(Cli, BadArrivalNamesTheOption) {
+  for (const char* bad : {"open", "poisson:0", "periodic:-5", "poisson:", "periodic:10hz", "Closed"}) {
+    const std::string v = bad;
+    expect_failure(args() + " --inputs 5 --arrival " + quote(v), 2, "hetmap: error: --arrival: ",
+                   "expected closed, periodic:RATE_HZ or poisson:RATE_HZ with RATE_HZ > 0, got '" + v + "'");
+  }
+  // Given alone, an arrival makes the DES run (docs/semantics.md, "Which simulator runs").
+  const auto r = run_hetmap(args() + " --arrival closed");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("DES, 1 inputs, closed"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace hetmap
 

@@ -30,6 +30,7 @@
 #include "hetmap/dse/driver.hpp"
 #include "hetmap/dse/evaluate.hpp"
 #include "hetmap/dse/exhaustive.hpp"
+#include "hetmap/dse/explore.hpp"
 #include "hetmap/dse/hypervolume.hpp"
 #include "hetmap/dse/nsga2.hpp"
 #include "hetmap/dse/objectives.hpp"
@@ -273,6 +274,65 @@ int layer(const Problem& pb, const std::string& name) {
   const int l = pb.model().find_layer(name);
   EXPECT_GE(l, 0) << name;
   return l;
+}
+
+// ---- typed settings (explore.hpp) ---------------------------------------------------------------
+
+// The policy setting's one parser: the command line's --policy and experiment files' `policy`.
+TEST(Settings, PolicyChoiceParsesThreeNamesOnly) {
+  EXPECT_EQ(parse_policy_choice("search", "--policy"), PolicyChoice::search);
+  EXPECT_EQ(parse_policy_choice("parallel", "--policy"), PolicyChoice::parallel);
+  EXPECT_EQ(parse_policy_choice("sequential", "--policy"), PolicyChoice::sequential);
+  for (PolicyChoice c : {PolicyChoice::search, PolicyChoice::parallel, PolicyChoice::sequential})
+    EXPECT_EQ(parse_policy_choice(to_string(c), "t"), c);
+  EXPECT_FALSE(fixed_policy(PolicyChoice::search).has_value());
+  EXPECT_EQ(fixed_policy(PolicyChoice::parallel), std::optional<Policy>(Policy::parallel));
+  EXPECT_EQ(fixed_policy(PolicyChoice::sequential), std::optional<Policy>(Policy::sequential));
+  for (const char* bad : {"Search", "both", "", "parallel,sequential", " parallel"}) {
+    try {
+      parse_policy_choice(bad, "--policy");
+      ADD_FAILURE() << bad;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("--policy: expected search, parallel or sequential, got '") + bad + "'");
+    }
+  }
+}
+
+// An empty objectives text is the default set, which depends on the problem's data.
+TEST(Settings, ObjectivesDefaultFromTheProblem) {
+  EXPECT_FALSE(parse_objectives("", "--objectives").has_value());
+  ASSERT_TRUE(parse_objectives("energy, accuracy", "--objectives").has_value());
+  EXPECT_EQ(parse_objectives("energy, accuracy", "--objectives")->list(),
+            (std::vector<Objective>{Objective::energy, Objective::accuracy}));
+  EXPECT_THROW(parse_objectives(",", "--objectives"), InputError);
+  const Problem with_power = hand_problem();
+  ExploreSettings s;
+  EXPECT_EQ(objective_set(with_power, s).list(),
+            (std::vector<Objective>{Objective::mean_latency, Objective::worst_latency, Objective::energy}));
+  const Problem no_power = make_problem(kHandModel, R"(
+name: np
+host: A
+processors:
+  - {name: A, kind: cpu, cores: 2, freqs_mhz: [500, 1000]}
+  - {name: B, kind: gpu}
+  - {name: C, kind: cpu, cores: 2}
+)", kHandProfile);
+  EXPECT_EQ(objective_set(no_power, s).list(),
+            (std::vector<Objective>{Objective::mean_latency, Objective::worst_latency}));
+  s.objectives = ObjectiveSet({Objective::energy});
+  s.what = "point 3";
+  try {
+    objective_set(no_power, s);
+    FAIL() << "energy without power data";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("point 3: objectives: objective 'energy' needs active_w", 0), 0u) << e.what();
+  }
+  // The policy choice reaches the design space.
+  s = ExploreSettings{};
+  EXPECT_TRUE(space_options(with_power, s).search_policy);
+  s.policy = PolicyChoice::sequential;
+  EXPECT_FALSE(space_options(with_power, s).search_policy);
+  EXPECT_EQ(space_options(with_power, s).policy, Policy::sequential);
 }
 
 // ---- the design space --------------------------------------------------------------------------

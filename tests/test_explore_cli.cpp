@@ -426,6 +426,50 @@ TEST(ExploreCli, SameSeedSameFrontOnAnyNumberOfJobs) {
   EXPECT_NE(slurp(other + "/front.csv"), front);
 }
 
+// ---- settings --------------------------------------------------------------------------------
+
+// `hetmap explore` and an experiment file read their settings through the same parsers (one per
+// kind: objectives, constraints, policy, booleans): the same settings are the same typed values,
+// hence the same exploration, file for file.
+TEST(ExploreCli, SameSettingsAsAnExperimentFileSameExploration) {
+  const std::string out = temp_dir() + "/cli";
+  const auto r = explore(out, "--objectives 'mean_latency, energy' --constraint 'energy <= 20' "
+                              "--policy parallel --processors big,gpu --dvfs --threads=false "
+                              "--fixed-exits=true --generations 6 --population 8 --seed 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string dir = temp_dir();
+  const std::string exp = write_file(
+      dir, "exp.yaml",
+      "name: same\nmodel: " + source_path(kModel) + "\nplatform: " + source_path(kPlatform) +
+          "\nprofile: " + source_path(kProfile) +
+          "\ntask: explore\npolicy: parallel\nsearch:\n  objectives: [mean_latency, energy]\n"
+          "  constraints: ['energy <= 20']\n  processors: [big, gpu]\n  dvfs: true\n"
+          "  threads: false\n  fixed_exits: true\n  generations: 6\n  population: 8\n  seed: 3\n");
+  const auto s = run_hetmap("sweep " + quote(exp) + " --out " + quote(dir + "/out"));
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  for (const char* f : {"front.csv", "front.json", "baselines.csv"}) {
+    EXPECT_FALSE(slurp(out + "/" + f).empty()) << f;
+    EXPECT_EQ(slurp(dir + "/out/points/000/" + f), slurp(out + "/" + f)) << f;
+  }
+}
+
+// A boolean flag alone or `=true` is on, `=false` off (docs/formats.md, "Booleans"); an empty
+// --objectives is the default set, as an empty `objectives:` is in an experiment file.
+TEST(ExploreCli, FlagValuesAndEmptyObjectivesMeanWhatTheySay) {
+  const std::string common = "--generations 4 --population 8 --seed 5 ";
+  const std::string plain = temp_dir(), on = temp_dir(), on_true = temp_dir(), off = temp_dir(),
+                    empty = temp_dir();
+  ASSERT_EQ(explore(plain, common).exit_code, 0);
+  ASSERT_EQ(explore(on, common + "--dvfs").exit_code, 0);
+  ASSERT_EQ(explore(on_true, common + "--dvfs=true").exit_code, 0);
+  ASSERT_EQ(explore(off, common + "--dvfs=false").exit_code, 0);
+  ASSERT_EQ(explore(empty, common + "--objectives ''").exit_code, 0);
+  EXPECT_NE(slurp(on + "/front.json"), slurp(plain + "/front.json"));
+  EXPECT_EQ(slurp(on_true + "/front.json"), slurp(on + "/front.json"));
+  EXPECT_EQ(slurp(off + "/front.json"), slurp(plain + "/front.json"));
+  EXPECT_EQ(slurp(empty + "/front.json"), slurp(plain + "/front.json"));
+}
+
 // ---- bad input -------------------------------------------------------------------------------
 
 // Every result file of a folder with its text (the search's checkpoint aside: it is the
@@ -478,6 +522,11 @@ TEST(ExploreCli, BadInputExitsWithTwoAndWritesNothing) {
       {"--exhaustive", kPlatform, "exhaustive"},  // 1.1e8 points, over the default limit
       {"--policy sometimes", kPlatform, "policy"},
       {"--generations -1", kPlatform, "generations"},
+      {"--dvfs=yes", kPlatform, "--dvfs: expected true or false, got 'yes'"},
+      {"--fixed-exits=on", kPlatform, "--fixed-exits: expected true or false, got 'on'"},
+      {"--exhaustive=1", kPlatform, "--exhaustive: expected true or false, got '1'"},
+      {"--threads=True", kPlatform, "--threads: expected true or false, got 'True'"},
+      {"--policy Parallel", kPlatform, "--policy: expected search, parallel or sequential, got 'Parallel'"},
   };
   for (const Case& c : cases) {
     const std::string out = temp_dir() + "/out";

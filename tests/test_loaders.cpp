@@ -13,6 +13,7 @@
 
 #include "fixtures.hpp"
 #include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/number.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/mapping.hpp"
 #include "hetmap/model.hpp"
@@ -1010,7 +1011,7 @@ TEST(TraceLoader, ValuesAndErrors) {
       "sample,x2_conf,x2_ok,x1_conf,x1_ok,final_ok",  // 1
       "0,0.9,1,0.2,0,1",                              // 2
       "1,0.1,0,0.95,1,0",                             // 3
-      "2,0.5,true,0.5,false,true",                    // 4
+      "2,0.5,true,0.5,false,true",                    // 4: the boolean rule's spellings
   };
   const std::string path = write_file(dir, "trace.csv", join(tr));
   const ExitTrace t = load_trace(path, m);
@@ -1036,6 +1037,9 @@ TEST(TraceLoader, ValuesAndErrors) {
   EXPECT_TRUE(err({"sample,x2_conf,x2_ok,x1_conf,x1_ok", "0,1,1,1,1"}, 1,
                   "missing column 'final_ok'"));
   EXPECT_TRUE(err({tr[0], tr[1], "1,0.1,0,0.95,2,0"}, 3, "column 'x1_ok': expected 0 or 1, got '2'"));
+  for (const char* bad : {"yes", "True", "on"})
+    EXPECT_TRUE(err({tr[0], tr[1], std::string("1,0.1,0,0.95,") + bad + ",0"}, 3,
+                    std::string("column 'x1_ok': expected 0 or 1, got '") + bad + "'"));
   EXPECT_TRUE(err({tr[0], tr[1], "1,high,0,0.95,1,0"}, 3,
                   "column 'x2_conf': expected a number, got 'high'"));
   EXPECT_TRUE(err({tr[0], tr[1], "1,0.1,0,0.95,1"}, 3, "expected 6 cells"));
@@ -1127,6 +1131,36 @@ TEST_F(MappingFixture, Values) {
   EXPECT_EQ(ex.proc[m.find_layer("fc")], gpu);
   EXPECT_EQ(pb.resolve(parse_mapping(to_yaml(pb.to_mapping(ex)), "rt.yaml")), ex);
   EXPECT_NO_THROW(pb.resolve(load_mapping(source_path("examples/tiny-ee-sequential-big.yaml"))));
+}
+
+// One boolean rule for every file (docs/formats.md, "Booleans"): exactly `true` or `false`.
+// yaml-cpp's as<bool>() would take the YAML 1.1 spellings too; hetmap refuses them.
+TEST_F(MappingFixture, BooleansAreExactlyTrueOrFalse) {
+  EXPECT_EQ(detail::parse_bool("true"), std::optional<bool>(true));
+  EXPECT_EQ(detail::parse_bool("false"), std::optional<bool>(false));
+  const std::vector<std::string> refused = {"yes", "no", "on", "off", "y", "n", "Y", "True", "TRUE",
+                                            "False", "1", "0", "", " true", "true ", "tru"};
+  for (const std::string& v : refused) {
+    EXPECT_FALSE(detail::parse_bool(v).has_value()) << "'" << v << "'";
+    if (v.empty() || v.front() == ' ' || v.back() == ' ') continue;  // YAML trims plain scalars
+    EXPECT_TRUE(input_error(edit(kMapping, {{8, "exits: {exit1: " + v + ", exit2: false}"}}), 8,
+                            "mapping.exits.exit1: expected true or false, got '" + v + "'"))
+        << v;
+    EXPECT_TRUE(model_error(edit(kModel, {{6, "  - {name: p1, op: maxpool, global: " + v + "}"}}), 6,
+                            "global: expected true or false, got '" + v + "'"))
+        << v;
+  }
+  EXPECT_NO_THROW(resolve(edit(kMapping, {{8, "exits: {exit1: false, exit2: true}"}})));
+  EXPECT_TRUE(model_of(edit(kModel, {{6, "  - {name: p1, op: maxpool, global: true}"}})).layers[2].global);
+}
+
+// The policy a mapping names goes through policy_named, the one policy parser.
+TEST(PolicyNames, OnlyTheTwoPolicies) {
+  EXPECT_EQ(policy_named("sequential"), std::optional<Policy>(Policy::sequential));
+  EXPECT_EQ(policy_named("parallel"), std::optional<Policy>(Policy::parallel));
+  for (const char* bad : {"search", "Parallel", "par", "", "sequential "})
+    EXPECT_FALSE(policy_named(bad).has_value()) << bad;
+  for (Policy p : {Policy::sequential, Policy::parallel}) EXPECT_EQ(policy_named(to_string(p)), p);
 }
 
 TEST_F(MappingFixture, ParseErrors) {

@@ -26,14 +26,16 @@ using test::source_path;
 using test::temp_dir;
 using test::write_file;
 
-// An experiment in a temp folder whose paths point at the shipped example.
-std::string experiment(const std::string& body) {
-  const std::string dir = temp_dir();
+// An experiment `dir`/exp.yaml whose paths point at the shipped example (four lines), then `body`.
+std::string experiment_in(const std::string& dir, const std::string& body) {
   const std::string head = "name: t\nmodel: " + source_path("models/tiny-ee.yaml") +
                            "\nplatform: " + source_path("profiles/example/platform.yaml") +
                            "\nprofile: " + source_path("profiles/example/tiny-ee.csv") + "\n";
   return write_file(dir, "exp.yaml", head + body);
 }
+
+// The same in a temp folder of its own.
+std::string experiment(const std::string& body) { return experiment_in(temp_dir(), body); }
 
 detail::CsvTable results(const std::string& out) {
   const std::string f = out + "/results.csv";
@@ -49,7 +51,7 @@ TEST(Experiment, GridExpandsEveryCombinationLastKeyFastest) {
   EXPECT_EQ(points[0].values, (std::vector<std::string>{"sequential", "1.0"}));
   EXPECT_EQ(points[1].values, (std::vector<std::string>{"sequential", "1.2"}));
   EXPECT_EQ(points[5].values, (std::vector<std::string>{"parallel", "1.5"}));
-  EXPECT_EQ(points[5].spec.search.policy, "parallel");
+  EXPECT_EQ(points[5].spec.search.policy, dse::PolicyChoice::parallel);
   EXPECT_DOUBLE_EQ(*points[5].spec.contention, 1.5);
   EXPECT_EQ(points[3].dir, "003");
   EXPECT_EQ(points[0].spec.search.generations, 2);
@@ -77,8 +79,13 @@ TEST(Experiment, SearchAndModelOverrides) {
   const auto points = sweep::expand(x);
   ASSERT_EQ(points.size(), 4u);
   EXPECT_EQ(points[0].spec.search.seed, 1u);
-  EXPECT_EQ(points[0].spec.search.objectives, "mean_latency,energy");
-  EXPECT_EQ(points[3].spec.search.objectives, "mean_latency,worst_latency");
+  using dse::Objective;
+  ASSERT_TRUE(points[0].spec.search.objectives.has_value());
+  EXPECT_EQ(points[0].spec.search.objectives->list(),
+            (std::vector<Objective>{Objective::mean_latency, Objective::energy}));
+  ASSERT_TRUE(points[3].spec.search.objectives.has_value());
+  EXPECT_EQ(points[3].spec.search.objectives->list(),
+            (std::vector<Objective>{Objective::mean_latency, Objective::worst_latency}));
   EXPECT_EQ(points[3].spec.search.seed, 2u);
 }
 
@@ -172,6 +179,176 @@ TEST(Experiment, BadInputNamesFileAndLine) {
             std::string::npos);
   EXPECT_NE(error_of("task: explore\ncases: 3\n").find("cases: expected a non-empty list"), std::string::npos);
   EXPECT_EQ(error_of("task: explore\n"), "");
+}
+
+// The error of loading and expanding `body` (after the helper's four header lines), or "".
+std::string load_error(const std::string& body) {
+  try {
+    sweep::expand(sweep::load_experiment(experiment(body)));
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.exit_code(), kBadInput);
+    return e.what();
+  }
+  return "";
+}
+
+// `key: value` as experiment YAML: `search.dvfs` goes into its section.
+std::string yaml_entry(const std::string& key, const std::string& value) {
+  const std::size_t dot = key.find('.');
+  if (dot == std::string::npos) return key + ": " + value + "\n";
+  return key.substr(0, dot) + ": {" + key.substr(dot + 1) + ": " + value + "}\n";
+}
+
+// An experiment `dir`/exp.yaml setting `key` (a base key) to `value` over the shipped example's
+// inputs and `task: explore` (where `key` is not one of those), then `tail`.
+std::string experiment_setting(const std::string& dir, const std::string& key,
+                               const std::string& value, const std::string& tail) {
+  std::string text = "name: t\n";
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"model", source_path("models/tiny-ee.yaml")},
+           {"platform", source_path("profiles/example/platform.yaml")},
+           {"profile", source_path("profiles/example/tiny-ee.csv")},
+           {"mapping", source_path("examples/tiny-ee-parallel.yaml")},
+           {"task", "explore"}})
+    if (k != key) text += k + ": " + v + "\n";
+  if (!key.empty()) text += yaml_entry(key, value);
+  return write_file(dir, "exp.yaml", text + tail);
+}
+
+// One boolean rule everywhere (docs/formats.md, "Booleans"): exactly `true` or `false`. yaml-cpp's
+// as<bool>() would also take y/n, yes/no, on/off and their capitalised forms.
+TEST(Experiment, BooleansAreExactlyTrueOrFalse) {
+  using Get = bool (*)(const sweep::RunSpec&);
+  const std::vector<std::pair<std::string, Get>> keys = {
+      {"search.dvfs", [](const sweep::RunSpec& r) { return r.search.dvfs; }},
+      {"search.threads", [](const sweep::RunSpec& r) { return r.search.threads; }},
+      {"search.fixed_exits", [](const sweep::RunSpec& r) { return r.search.fixed_exits; }},
+      {"search.exhaustive", [](const sweep::RunSpec& r) { return r.search.exhaustive; }},
+      {"simulate.jitter", [](const sweep::RunSpec& r) { return r.simulate.jitter; }}};
+  for (const auto& [key, get] : keys) {
+    for (const bool v : {true, false}) {
+      const std::string text = v ? "true" : "false";
+      const auto x = sweep::load_experiment(experiment("task: explore\n" + yaml_entry(key, text)));
+      EXPECT_EQ(get(x.base), v) << key << ": " << text;
+      const auto grid = sweep::expand(sweep::load_experiment(
+          experiment("task: explore\ngrid:\n  " + key + ": [" + text + "]\n")));
+      EXPECT_EQ(get(grid[0].spec), v) << key << ": [" << text << "]";
+    }
+    for (const std::string bad : {"yes", "no", "on", "off", "y", "n", "True", "FALSE", "1", "0", "'true '"}) {
+      const std::string shown = bad == "'true '" ? "true " : bad;
+      EXPECT_NE(load_error("task: explore\n" + yaml_entry(key, bad))
+                    .find("exp.yaml:6: " + key + ": expected true or false, got '" + shown + "'"),
+                std::string::npos)
+          << key << ": " << bad;
+      EXPECT_NE(load_error("task: explore\ngrid:\n  " + key + ": [true, " + bad + "]\n")
+                    .find("exp.yaml:7: " + key + ": expected true or false, got '" + shown + "'"),
+                std::string::npos)
+          << key << ": [" << bad << "]";
+    }
+  }
+}
+
+// Objectives, constraints, policies and arrivals go through hetmap's one parser for each (the
+// command line's too); a bad value names the file, the key's line and the key.
+TEST(Experiment, BadSettingsNameFileLineAndKey) {
+  const std::string mapping = "mapping: " + source_path("examples/tiny-ee-parallel.yaml") + "\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"task: explore\nsearch: {objectives: [mean_latency, speed]}\n",
+       "exp.yaml:6: search.objectives: unknown objective 'speed'"},
+      {"task: explore\nsearch: {objectives: 'energy,energy'}\n",
+       "exp.yaml:6: search.objectives: objective 'energy' given twice"},
+      {"task: explore\nsearch: {constraints: ['accuracy > 3']}\n",
+       "exp.yaml:6: search.constraints: constraint 'accuracy > 3': expected OBJECTIVE <= NUMBER"},
+      {"task: explore\npolicy: sometimes\n",
+       "exp.yaml:6: policy: expected search, parallel or sequential, got 'sometimes'"},
+      {"task: explore\ngrid:\n  search.policy: [search, often]\n",
+       "exp.yaml:7: search.policy: expected search, parallel or sequential, got 'often'"},
+      {"task: simulate\n" + mapping + "simulate: {arrival: 'poisson:0'}\n",
+       "exp.yaml:7: simulate.arrival: expected closed, periodic:RATE_HZ or poisson:RATE_HZ"},
+      {"task: simulate\n" + mapping + "cases: [{simulate.arrival: open}]\n",
+       "exp.yaml:7: simulate.arrival: expected closed, periodic:RATE_HZ or poisson:RATE_HZ"},
+      {"task: simulate\n" + mapping + "policy: search\n",
+       "policy: a simulate task takes parallel or sequential"},
+      {"task: explore\nsearch: {dvfs: [true]}\n", "exp.yaml:6: search.dvfs: expected a value"},
+      {"task: explore\nsearch: {generation: 3}\n",
+       "exp.yaml:6: search: unknown key 'generation' (expected one of objectives, constraints, policy, "
+       "processors, generations, population, seed, dvfs, threads, fixed_exits, exhaustive, "
+       "exhaustive_limit)"},
+      {"task: explore\nsimulate: {input: 3}\n",
+       "exp.yaml:6: simulate: unknown key 'input' (expected one of inputs, arrival, jitter, seed)"},
+      {"task: explore\nmodle: x.yaml\n",
+       "exp.yaml:6: experiment: unknown key 'modle' (expected one of name, description, task, model, "
+       "platform, profile, trace, mapping, policy, contention, search, simulate, cases, grid)"},
+      {"task: explore\ngrid:\n  search.nope: [1]\n",
+       "exp.yaml:7: unknown key 'search.nope' (expected one of task, model,"},
+      {"task: explore\ngrid:\n  exits.exit1: [0.1]\n", "exp.yaml:7: exits.exit1: expected exits.EXIT.taken"},
+      {"task: explore\ngrid:\n  links.big-gpu.speed: [1]\n",
+       "exp.yaml:7: links.big-gpu.speed: expected links.A-B.gbytes_per_s or links.A-B.latency_ms"},
+  };
+  for (const auto& [body, expected] : cases)
+    EXPECT_NE(load_error(body).find(expected), std::string::npos) << body << "\n" << load_error(body);
+}
+
+// Parsed once, on loading: the typed value; experiment.yaml records its resolved form.
+TEST(Experiment, ArrivalIsTypedAndRecordedInItsResolvedForm) {
+  const auto x = sweep::load_experiment(experiment(
+      "task: simulate\nmapping: " + source_path("examples/tiny-ee-parallel.yaml") +
+      "\nsimulate: {arrival: 'periodic:1e2'}\n"));
+  ASSERT_TRUE(x.base.simulate.arrival.has_value());
+  EXPECT_EQ(x.base.simulate.arrival->kind, ArrivalKind::periodic);
+  EXPECT_DOUBLE_EQ(x.base.simulate.arrival->rate_hz, 100.0);
+  const std::string y = sweep::resolved_yaml(x, sweep::expand(x));
+  EXPECT_NE(y.find("\n  arrival: periodic:100\n"), std::string::npos) << y;
+  EXPECT_FALSE(sweep::load_experiment(experiment("task: explore\n")).base.simulate.arrival.has_value());
+}
+
+// The keys table drives the resolved experiment.yaml, and a resume compares that file: every
+// base key set to another value changes it. A key added to the table is in the resume check
+// with nothing else to write (exhaustive_limit once was not).
+TEST(Experiment, EveryKeyIsPartOfTheResumeFingerprint) {
+  // A case lets `task: simulate` load without a mapping (each point is checked on expansion).
+  const std::string dir = temp_dir();
+  auto resolved = [&](const std::string& key, const std::string& value) {
+    return sweep::resolved_yaml(sweep::load_experiment(experiment_setting(dir, key, value, "")), {});
+  };
+  const std::string base = resolved("", "");
+  int checked = 0;
+  for (const sweep::ExperimentKey& k : sweep::experiment_keys()) {
+    if (!k.base) continue;
+    EXPECT_NE(resolved(k.name, "'" + k.example + "'"), base) << k.name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 24);
+  for (const char* k : {"search.exhaustive_limit", "simulate.arrival", "search.processors"}) {
+    bool listed = false;
+    for (const sweep::ExperimentKey& e : sweep::experiment_keys()) listed = listed || (e.name == k && e.base);
+    EXPECT_TRUE(listed) << k;
+  }
+}
+
+// The same key, set at the top level (or in its section), in a case or on the grid, is the same
+// typed setting: one parser per key, whoever reads it.
+TEST(Experiment, BaseCaseAndGridGiveTheSameSettings) {
+  auto printed = [](const sweep::RunSpec& spec) {
+    sweep::Experiment e;
+    e.name = "p";
+    e.base = spec;
+    return sweep::resolved_yaml(e, {});
+  };
+  // One folder: relative paths resolve alike. The mapping lets `task: simulate` expand.
+  const std::string dir = temp_dir();
+  auto spec = [&](const std::string& key, const std::string& value, const std::string& tail) {
+    return sweep::expand(sweep::load_experiment(experiment_setting(dir, key, value, tail)))[0].spec;
+  };
+  const std::string plain = printed(spec("", "", ""));
+  for (const sweep::ExperimentKey& k : sweep::experiment_keys()) {
+    if (!k.base) continue;
+    const std::string v = "'" + k.example + "'";
+    const std::string expected = printed(spec(k.name, v, ""));
+    EXPECT_NE(expected, plain) << k.name;
+    EXPECT_EQ(printed(spec("", "", "cases: [{" + k.name + ": " + v + "}]\n")), expected) << k.name;
+    EXPECT_EQ(printed(spec("", "", "grid: {" + k.name + ": [" + v + "]}\n")), expected) << k.name;
+  }
 }
 
 TEST(Sweep, SimulateTaskWritesResultsAndMatchesTheEvaluator) {

@@ -5,37 +5,58 @@
 
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/nsga2.hpp"
+#include "hetmap/error.hpp"
 
 namespace hetmap::dse {
 
+const char* to_string(PolicyChoice choice) {
+  switch (choice) {
+    case PolicyChoice::search: return "search";
+    case PolicyChoice::parallel: return hetmap::to_string(Policy::parallel);
+    case PolicyChoice::sequential: return hetmap::to_string(Policy::sequential);
+  }
+  return "?";
+}
+
+std::optional<Policy> fixed_policy(PolicyChoice choice) {
+  if (choice == PolicyChoice::search) return std::nullopt;
+  return choice == PolicyChoice::parallel ? Policy::parallel : Policy::sequential;
+}
+
+PolicyChoice parse_policy_choice(const std::string& text, const std::string& what) {
+  if (text == to_string(PolicyChoice::search)) return PolicyChoice::search;
+  if (const std::optional<Policy> p = policy_named(text))
+    return *p == Policy::parallel ? PolicyChoice::parallel : PolicyChoice::sequential;
+  throw InputError(what, 0, "expected search, parallel or sequential, got '" + text + "'");
+}
+
+std::optional<ObjectiveSet> parse_objectives(const std::string& text, const std::string& what) {
+  if (text.empty()) return std::nullopt;
+  return ObjectiveSet::parse(text, what);
+}
+
+ObjectiveSet default_objectives(const Problem& problem) {
+  if (problem.has_power())
+    return ObjectiveSet({Objective::mean_latency, Objective::worst_latency, Objective::energy});
+  return ObjectiveSet({Objective::mean_latency, Objective::worst_latency});
+}
+
 ObjectiveSet objective_set(const Problem& problem, const ExploreSettings& s) {
-  const std::string text = !s.objectives.empty() ? s.objectives
-                           : problem.has_power() ? "mean_latency,worst_latency,energy"
-                                                 : "mean_latency,worst_latency";
-  ObjectiveSet set = ObjectiveSet::parse(text, s.what + ": objectives");
+  const ObjectiveSet set = s.objectives ? *s.objectives : default_objectives(problem);
   set.check(problem, s.what + ": objectives");
   return set;
 }
 
 std::vector<Constraint> constraint_list(const Problem& problem, const ExploreSettings& s) {
-  std::vector<Constraint> out;
-  for (const std::string& c : s.constraints) {
-    out.push_back(Constraint::parse(c, s.what + ": constraint"));
-    out.back().check(problem, s.what + ": constraint");
-  }
-  return out;
+  for (const Constraint& c : s.constraints) c.check(problem, s.what + ": constraint");
+  return s.constraints;
 }
 
 SpaceOptions space_options(const Problem& problem, const ExploreSettings& s) {
   SpaceOptions so;
-  if (s.policy == "search") {
-    so.search_policy = true;
-  } else if (s.policy == "parallel" || s.policy == "sequential") {
-    so.search_policy = false;
-    so.policy = s.policy == "parallel" ? Policy::parallel : Policy::sequential;
-  } else {
-    throw InputError(s.what, 0, "policy: expected search, parallel or sequential, got '" + s.policy + "'");
-  }
+  const std::optional<Policy> fixed = fixed_policy(s.policy);
+  so.search_policy = !fixed;
+  if (fixed) so.policy = *fixed;
   for (const std::string& name : s.processors) {
     const int p = problem.platform().find(name);
     if (p < 0) {
@@ -61,7 +82,7 @@ Exploration explore(const Problem& problem, const ExploreSettings& s,
 
   BatchEvaluator evaluator(problem, x.objectives, x.constraints);
   x.baselines = baselines(space, evaluator);
-  x.settings = {{"space_points", space.size()}, {"policy", s.policy}, {"dvfs", s.dvfs},
+  x.settings = {{"space_points", space.size()}, {"policy", to_string(s.policy)}, {"dvfs", s.dvfs},
                 {"threads", s.threads},         {"exits", !s.fixed_exits}};
   if (!s.processors.empty()) x.settings["processors"] = s.processors;
   // The exhaustive front is one pass over the space: no checkpoint, no progress report.

@@ -16,6 +16,12 @@ const char* to_string(Policy policy) {
   return policy == Policy::parallel ? "parallel" : "sequential";
 }
 
+std::optional<Policy> policy_named(const std::string& name) {
+  for (Policy p : {Policy::sequential, Policy::parallel})
+    if (name == to_string(p)) return p;
+  return std::nullopt;
+}
+
 namespace {
 
 // Reads a `{name: value}` mapping, keeping each entry's line.
@@ -43,9 +49,9 @@ Mapping parse_mapping(const std::string& yaml_text, const std::string& file) {
   m.platform = r.str("platform");
   m.line_platform = detail::line_of(r.get("platform"));
   if (auto p = r.opt_str("policy")) {
-    if (*p == "sequential") m.policy = Policy::sequential;
-    else if (*p == "parallel") m.policy = Policy::parallel;
-    else fail(file, r.get("policy"), "mapping.policy: expected sequential or parallel, got '" + *p + "'");
+    const std::optional<Policy> policy = policy_named(*p);
+    if (!policy) fail(file, r.get("policy"), "mapping.policy: expected sequential or parallel, got '" + *p + "'");
+    m.policy = *policy;
   }
   m.default_proc = r.opt_str("default");
   m.line_default = detail::line_of(r.get("default"));

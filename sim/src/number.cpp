@@ -35,4 +35,10 @@ std::string number_text(double value) {
   return std::isfinite(value) ? fmt::format("{}", value) : std::string();
 }
 
+std::optional<bool> parse_bool(const std::string& text) {
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return std::nullopt;
+}
+
 }  // namespace hetmap::detail

@@ -4,6 +4,7 @@
 
 #include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/number.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap {
@@ -23,8 +24,9 @@ ExitTrace load_trace(const std::string& path, const Model& model) {
                        "exits of model " + model.name + ", final_ok)");
   auto bit = [&](const CsvTable::Row& row, int col) -> unsigned char {
     const std::string& s = row.cells[col];
-    if (s == "1" || s == "true") return 1;
-    if (s == "0" || s == "false") return 0;
+    if (s == "1") return 1;
+    if (s == "0") return 0;
+    if (const std::optional<bool> b = detail::parse_bool(s)) return *b ? 1 : 0;
     throw InputError(path, row.line, "column '" + t.header[col] + "': expected 0 or 1, got '" + s + "'");
   };
   ExitTrace tr;

@@ -52,12 +52,11 @@ long long as_int(const std::string& file, const YAML::Node& node, const std::str
 }
 
 bool as_bool(const std::string& file, const YAML::Node& node, const std::string& what) {
-  if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    if (s == "true" || s == "True" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "False" || s == "no" || s == "off") return false;
-  }
-  fail(file, node, what + ": expected true or false");
+  if (!node.IsScalar()) fail(file, node, what + ": expected true or false");
+  const std::string& s = node.Scalar();
+  const std::optional<bool> v = parse_bool(s);
+  if (!v) fail(file, node, what + ": expected true or false, got '" + s + "'");
+  return *v;
 }
 
 std::vector<double> as_double_list(const std::string& file, const YAML::Node& node,

@@ -8,7 +8,6 @@
 #include <limits>
 #include <mutex>
 
-#include "hetmap/des.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/parallel.hpp"
 #include "hetmap/error.hpp"
@@ -84,18 +83,14 @@ Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir
 
 Config resolve_mapping(const Problem& pb, const RunSpec& r) {
   Mapping m = load_mapping(r.mapping);
-  if (r.policy) m.policy = *r.policy == "parallel" ? Policy::parallel : Policy::sequential;
+  if (r.policy)
+    if (const std::optional<Policy> p = dse::fixed_policy(*r.policy)) m.policy = *p;
   return pb.resolve(m);
 }
 
 Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& dir) {
   const Config c = resolve_mapping(pb, p.spec);
-  RunSettings settings;
-  settings.inputs = p.spec.simulate.inputs;
-  if (p.spec.simulate.arrival_given)
-    settings.arrival = parse_arrival(p.spec.simulate.arrival, "simulate.arrival");
-  settings.jitter = p.spec.simulate.jitter;
-  settings.seed = p.spec.simulate.seed;
+  RunSettings settings = p.spec.simulate;
   settings.record_schedule = settings.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
   const Metrics run = run_simulation(pb, c, settings, p.spec.mapping);
   std::string latencies;
@@ -160,12 +155,11 @@ bool finished_ok(const fs::path& summary) {
 
 std::vector<std::string> result_columns(const Experiment& x) { return results_columns(point_keys(x)); }
 
-void validate_sweep(const Experiment& x, const std::vector<Point>& points) {
+void validate_sweep(const Experiment& /*experiment*/, const std::vector<Point>& points) {
   for (const Point& p : points) {
     const Problem pb = build_problem(p.spec);
     if (p.spec.task == Task::simulate) {
       resolve_mapping(pb, p.spec);
-      if (p.spec.simulate.inputs > 0) parse_arrival(p.spec.simulate.arrival, x.file + ": simulate.arrival");
     } else {
       dse::objective_set(pb, p.spec.search);
       dse::constraint_list(pb, p.spec.search);

@@ -9,6 +9,10 @@ namespace hetmap {
 
 enum class Policy { sequential, parallel };
 const char* to_string(Policy policy);
+/// The policy named `sequential` or `parallel`; nothing for any other text. The one policy
+/// parser: mapping files, and through dse::parse_policy_choice the search's setting on the
+/// command line and in experiment files.
+std::optional<Policy> policy_named(const std::string& name);
 
 struct Mapping {
   std::string file;

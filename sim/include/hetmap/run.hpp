@@ -14,8 +14,8 @@
 namespace hetmap {
 
 struct RunSettings {
-  int inputs = 0;                 // 0: not asked for (one input if the DES runs)
-  std::optional<Arrival> arrival; // nullopt: not given (closed if the DES runs)
+  int inputs = 0;                      // 0: not asked for (one input if the DES runs)
+  std::optional<Arrival> arrival;      // parse_arrival's; nullopt: not given (closed if the DES runs)
   bool jitter = false;
   std::uint64_t seed = 1;
   bool record_schedule = false;

@@ -26,6 +26,7 @@ int line_of(const YAML::Node& node);
 std::string as_string(const std::string& file, const YAML::Node& node, const std::string& what);
 double as_double(const std::string& file, const YAML::Node& node, const std::string& what);
 long long as_int(const std::string& file, const YAML::Node& node, const std::string& what);
+/// A boolean scalar by the one rule (parse_bool in number.hpp): `true` or `false`.
 bool as_bool(const std::string& file, const YAML::Node& node, const std::string& what);
 std::vector<double> as_double_list(const std::string& file, const YAML::Node& node,
                                    const std::string& what);

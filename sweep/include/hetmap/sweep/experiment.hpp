@@ -1,36 +1,42 @@
 #pragma once
 // Experiment files (docs/experiments.md): one model, platform and profile, a task (explore or
 // simulate) with its settings, and a grid of overrides whose every combination is one point.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "hetmap/dse/explore.hpp"
 #include "hetmap/problem.hpp"
+#include "hetmap/run.hpp"
 
 namespace hetmap::sweep {
 
 enum class Task { explore, simulate };
 const char* to_string(Task task);
 
-/// DES settings of a simulate task; inputs == 0 means the analytical evaluator only.
-struct SimulateSettings {
-  int inputs = 0;
-  std::string arrival = "closed";
-  bool arrival_given = false;  // `arrival` was set: the DES runs (run.hpp: needs_des)
-  bool jitter = false;
-  std::uint64_t seed = 1;
+struct RunSpec;
+
+/// One key set to one value, e.g. `search.dvfs: true` under `cases:` or `grid:`. Parsed once,
+/// when the experiment is loaded (a bad value is an error naming the file and line then);
+/// `apply` sets the parsed value on a run.
+struct Override {
+  std::string key;
+  std::string value;  // as written (lists joined), for results.csv and experiment.yaml
+  int line = 0;
+  std::function<void(RunSpec&)> apply;
 };
 
-/// Every input of one run, after the grid's overrides.
+/// Every input of one run, after the grid's overrides. The settings are typed: the experiment's
+/// text went through the same parsers as the command line's.
 struct RunSpec {
   std::string file;                   // the experiment file, for error messages
   std::string label;                  // "point 003" once expanded
   std::string model, platform, profile, trace, mapping;  // paths; trace/mapping may be empty
   Task task = Task::explore;
   dse::ExploreSettings search;
-  SimulateSettings simulate;
-  std::optional<std::string> policy;  // simulate: overrides the mapping's policy
+  RunSettings simulate;               // the simulate task's (the runner picks record_schedule)
+  std::optional<dse::PolicyChoice> policy;  // simulate: overrides the mapping's policy
   std::optional<double> contention;
   struct Taken {
     std::string exit;
@@ -47,9 +53,10 @@ struct RunSpec {
   std::vector<LinkOverride> links;
 };
 
+/// One key of the grid and its values, in order.
 struct GridAxis {
-  std::string key;                  // dotted path, e.g. links.big-gpu.gbytes_per_s
-  std::vector<std::string> values;  // as written (scalars; lists joined with ',')
+  std::string key;               // dotted path, e.g. links.big-gpu.gbytes_per_s
+  std::vector<Override> values;  // one per value, all of `key`
   int line = 0;
 };
 
@@ -57,13 +64,24 @@ struct GridAxis {
 /// profile), crossed with every grid combination.
 struct Case {
   std::string name;
-  struct Override {
-    std::string key, value;
-    int line;
-  };
   std::vector<Override> overrides;
   int line = 0;
 };
+
+/// A settings key as the experiment keys table declares it (docs/experiments.md): that one
+/// table drives loading, overrides, the resolved experiment.yaml and with it the resume check.
+struct ExperimentKey {
+  std::string name;     // dotted; a pattern for override-only keys (exits.EXIT.taken)
+  std::string type;     // what a value looks like
+  std::string example;  // a valid value that is not the default
+  /// Settable at the top level or in its section and then written into the resolved
+  /// experiment.yaml, the record `--resume` compares; false for keys that exist only as
+  /// overrides (cases and grid, which experiment.yaml records as written).
+  bool base = true;
+};
+
+/// Every settings key, in the order experiment.yaml lists them.
+std::vector<ExperimentKey> experiment_keys();
 
 struct Experiment {
   std::string file;
@@ -95,7 +113,9 @@ std::vector<Point> expand(const Experiment& experiment);
 /// line of the override.
 Problem build_problem(const RunSpec& spec);
 
-/// The resolved experiment as YAML text (provenance), with hetmap's version.
+/// The resolved experiment as YAML text, with hetmap's version: every base key's value (in
+/// the table's order), the cases and the grid as written. Provenance, and the fingerprint a
+/// resume compares byte for byte.
 std::string resolved_yaml(const Experiment& experiment, const std::vector<Point>& points);
 
 }  // namespace hetmap::sweep

@@ -1,0 +1,16 @@
+#pragma once
+// Boolean command-line flags, by the one boolean rule hetmap reads everywhere (docs/formats.md,
+// "Booleans"): `--dvfs` alone is true, `--dvfs=true` and `--dvfs=false` say it outright, and any
+// other spelling (`--dvfs=yes`, `--dvfs=1`) exits 2 naming the flag, as `dvfs: yes` does in an
+// experiment file. CLI11's own flags would take yes/no/on/off/1/0/enable/disable and more.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace hetmap::cli {
+
+/// Adds the flag `name` (CLI11 names, e.g. "--dvfs") that sets `value`.
+CLI::Option* add_bool_flag(CLI::App* cmd, const std::string& name, bool& value,
+                           const std::string& help);
+
+}  // namespace hetmap::cli
