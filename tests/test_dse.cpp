@@ -634,7 +634,7 @@ TEST(Baselines, NamesAndPlacements) {
     // The evaluation matches the individual's objectives.
     Evaluator ev(pb);
     const Metrics& e = ev.evaluate(b.individual.config);
-    EXPECT_EQ(b.evaluation.mean_latency_ms, e.mean_latency_ms);
+    EXPECT_EQ(b.metrics.mean_latency_ms, e.mean_latency_ms);
     EXPECT_EQ(b.individual.f, (std::vector<double>{e.mean_latency_ms, e.worst_latency_ms,
                                                    e.energy_mj}));
   }
@@ -649,7 +649,7 @@ TEST(Baselines, NamesAndPlacements) {
   const Baseline* best = find(list, "best-single");
   ASSERT_TRUE(best);
   const Baseline* expected =
-      a->evaluation.mean_latency_ms <= b->evaluation.mean_latency_ms ? a : b;
+      a->metrics.mean_latency_ms <= b->metrics.mean_latency_ms ? a : b;
   EXPECT_EQ(best->individual.config, expected->individual.config);
   EXPECT_EQ(best->individual.f, expected->individual.f);
 

@@ -338,19 +338,17 @@ std::vector<int> reference_draws(const Problem& pb, const Config& c, std::uint64
 }
 
 TEST_F(Executor, TheSameSeedGivesTheDesExitSequence) {
-  // The same model on a simulated twin of the reference platform, with a profile.
-  const char* platform = R"(
-name: host-cpu
-host: cpu0
-processors:
-  - {name: cpu0, kind: cpu, cores: 1}
-  - {name: cpu1, kind: cpu, cores: 1}
-contention: 1.0
-source: test
-)";
+  // The same model on a simulated twin of the reference platform, with a profile. The twin's
+  // clusters have the backend's core counts: a config's default thread count is its cores.
+  const auto& procs = backend_->platform().processors;
+  const std::string platform = "name: host-cpu\nhost: cpu0\nprocessors:\n"
+                               "  - {name: cpu0, kind: cpu, cores: " + std::to_string(procs[0].cores) +
+                               "}\n  - {name: cpu1, kind: cpu, cores: " + std::to_string(procs[1].cores) +
+                               "}\ncontention: 1.0\nsource: test\n";
   std::string profile = "layer,processor,freq_mhz,threads,mean_ms,std_ms\n";
   for (const Layer& l : model_.layers)
-    for (const char* p : {"cpu0", "cpu1"}) profile += l.name + "," + p + ",,,0.1,0\n";
+    for (int q = 0; q < 2; ++q)
+      profile += l.name + ",cpu" + std::to_string(q) + ",," + std::to_string(procs[q].cores) + ",0.1,0\n";
   const Problem sim = test::make_problem(kModel, platform, profile);
   const std::string m = mapping("parallel", kSpread);
   const Config sc = test::make_config(sim, m);

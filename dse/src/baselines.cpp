@@ -66,14 +66,14 @@ std::vector<Baseline> baselines(const DesignSpace& space, BatchEvaluator& evalua
     base.name = name;
     base.individual.config = c;
     evaluator.evaluate_one(base.individual);
-    base.evaluation = ev.evaluate(c);
+    base.metrics = ev.evaluate(c);
     out.push_back(std::move(base));
   }
   // best-single: the single-processor baseline with the lowest mean latency.
   int best = -1;
   for (std::size_t i = 0; i < out.size(); ++i)
     if (out[i].name.rfind("single:", 0) == 0 &&
-        (best < 0 || out[i].evaluation.mean_latency_ms < out[best].evaluation.mean_latency_ms))
+        (best < 0 || out[i].metrics.mean_latency_ms < out[best].metrics.mean_latency_ms))
       best = static_cast<int>(i);
   if (best >= 0) {
     Baseline b = out[best];

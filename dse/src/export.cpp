@@ -152,7 +152,7 @@ void write_exploration(const std::string& dir, const Problem& pb, const Explorat
     item["name"] = b.name;
     item["mapping"] = rel;
     item["satisfies_constraints"] = b.individual.satisfies();
-    item["metrics"] = to_json(pb, b.evaluation);
+    item["metrics"] = to_json(pb, b.metrics);
     base_json.push_back(item);
   }
 

@@ -18,7 +18,7 @@ namespace hetmap::dse {
 struct Baseline {
   std::string name;
   Individual individual;  // evaluated with the run's objectives and constraints
-  Metrics evaluation;  // every number, for reports
+  Metrics metrics;  // every number, for reports (front.json)
 };
 
 /// Every baseline the problem allows (a processor that cannot run every layer has no single
