@@ -68,7 +68,7 @@ dse::ExploreSettings settings_of(const ExploreOptions& o) {
   s.threads = o.threads;
   s.fixed_exits = o.fixed_exits;
   s.exhaustive = o.exhaustive;
-  s.exhaustive_limit = o.exhaustive_limit;
+  s.exhaustive_limit = dse::checked_exhaustive_limit(o.exhaustive_limit, "--exhaustive-limit");
   s.generations = o.generations;
   s.population = o.population;
   s.seed = o.seed;
@@ -123,7 +123,7 @@ Action add_explore(CLI::App& app) {
   cmd->add_option("--constraint", o->constraints, "e.g. 'accuracy >= 0.75' (repeatable)");
   cmd->add_option("--generations", o->generations, "NSGA-II generations")->check(CLI::Range(0, 1000000));
   cmd->add_option("--population", o->population, "NSGA-II population (even)")->check(CLI::Range(4, 100000));
-  cmd->add_option("--seed", o->seed, "random seed");
+  add_seed_option(cmd, "--seed", o->seed, "random seed");
   cmd->add_option("--policy", o->policy, "search | parallel | sequential");
   cmd->add_option("--processors", o->processors, "processors layers may use, e.g. big,gpu (default: all)")
       ->delimiter(',');

@@ -1,5 +1,8 @@
 #include "flags.hpp"
 
+#include <optional>
+#include <string>
+
 #include "hetmap/detail/number.hpp"
 
 namespace hetmap::cli {
@@ -14,6 +17,19 @@ CLI::Option* add_bool_flag(CLI::App* cmd, const std::string& name, bool& value,
       },
       "", "boolean");
   return cmd->add_flag(name, value, help)->check(rule);
+}
+
+CLI::Option* add_seed_option(CLI::App* cmd, const std::string& name, std::uint64_t& seed,
+                             const std::string& help) {
+  // CLI11 would read "-1" into an unsigned as 2^64 - 1; the experiment key's range applies.
+  const CLI::Validator rule(
+      [](std::string& text) -> std::string {
+        const std::optional<long long> v = detail::parse_integer(text);
+        if (v && *v >= 0 && *v <= kMaxSeed) return "";
+        return "expected an integer in 0.." + std::to_string(kMaxSeed) + ", got '" + text + "'";
+      },
+      "", "seed");
+  return cmd->add_option(name, seed, help)->check(rule);
 }
 
 }  // namespace hetmap::cli

@@ -5,6 +5,7 @@
 // experiment file. CLI11's own flags would take yes/no/on/off/1/0/enable/disable and more.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace hetmap::cli {
@@ -12,5 +13,14 @@ namespace hetmap::cli {
 /// Adds the flag `name` (CLI11 names, e.g. "--dvfs") that sets `value`.
 CLI::Option* add_bool_flag(CLI::App* cmd, const std::string& name, bool& value,
                            const std::string& help);
+
+/// Seeds, on the command line as in experiment files (`search.seed`, `simulate.seed`): integers
+/// in 0..2^62.
+inline constexpr long long kMaxSeed = 1LL << 62;
+
+/// Adds the option `name` (e.g. "--seed") that sets `seed`; anything but an integer in
+/// 0..kMaxSeed exits 2 naming the option.
+CLI::Option* add_seed_option(CLI::App* cmd, const std::string& name, std::uint64_t& seed,
+                             const std::string& help);
 
 }  // namespace hetmap::cli

@@ -146,7 +146,7 @@ Action add_profile(CLI::App& app) {
   cmd->add_option("--dvfs-settle-ms", o->dvfs_settle_ms,
                   "wait after each frequency change before timing (50)")
       ->check(CLI::Range(0, 60000));
-  cmd->add_option("--seed", o->seed, "seed of the random weights and inputs");
+  add_seed_option(cmd, "--seed", o->seed, "seed of the random weights and inputs");
   return [o, cmd]() -> int {
     if (!cmd->parsed()) return -1;
     return run_profile(*o);

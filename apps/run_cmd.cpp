@@ -154,7 +154,7 @@ Action add_run(CLI::App& app) {
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--arrival", o->arrival, "closed | periodic:RATE_HZ | poisson:RATE_HZ");
   cmd->add_option("--trace", o->trace, "exit trace CSV (per-sample confidences)");
-  cmd->add_option("--seed", o->seed, "seed for exits, arrivals and input tensors");
+  add_seed_option(cmd, "--seed", o->seed, "seed for exits, arrivals and input tensors");
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: split the CPUs into K processors (default min(2, cores))")
       ->check(CLI::Range(1, 64));

@@ -76,7 +76,7 @@ Action add_simulate(CLI::App& app) {
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--arrival", o->arrival, "closed | periodic:RATE_HZ | poisson:RATE_HZ (DES)");
   add_bool_flag(cmd, "--jitter", o->jitter, "draw durations from a log-normal with the profiled std (DES)");
-  cmd->add_option("--seed", o->seed, "seed for exits, arrivals and jitter (DES)");
+  add_seed_option(cmd, "--seed", o->seed, "seed for exits, arrivals and jitter (DES)");
   cmd->add_option("--json", o->json, "write the result as JSON to FILE, or - for stdout");
   cmd->add_option("--chrome-trace", o->chrome_trace, "write a Chrome trace-event JSON (Perfetto)");
   return [o, cmd]() -> int {

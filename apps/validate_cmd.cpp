@@ -239,7 +239,7 @@ Action add_validate(CLI::App& app) {
   cmd->add_option("--warmup-inputs", o->warmup_inputs, "inputs run first per mapping, not measured")
       ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "seed of the exit draws (and of --random)")->capture_default_str();
+  add_seed_option(cmd, "--seed", o->seed, "seed of the exit draws (and of --random)")->capture_default_str();
   cmd->add_option("--clusters", o->clusters,
                   "reference backend: processors to split the CPUs into (default: as the profile)")
       ->check(CLI::Range(1, 64));

@@ -270,6 +270,10 @@ TEST(Experiment, BadSettingsNameFileLineAndKey) {
       {"task: simulate\n" + mapping + "policy: search\n",
        "policy: a simulate task takes parallel or sequential"},
       {"task: explore\nsearch: {dvfs: [true]}\n", "exp.yaml:6: search.dvfs: expected a value"},
+      {"task: explore\nsearch: {exhaustive_limit: 1e300}\n",
+       "exp.yaml:6: search.exhaustive_limit: expected a number of points in 1..1e+10, got '1e300'"},
+      {"task: explore\nsearch: {exhaustive_limit: 0.5}\n",
+       "exp.yaml:6: search.exhaustive_limit: expected a number of points in 1..1e+10, got '0.5'"},
       {"task: explore\nsearch: {generation: 3}\n",
        "exp.yaml:6: search: unknown key 'generation' (expected one of objectives, constraints, policy, "
        "processors, generations, population, seed, dvfs, threads, fixed_exits, exhaustive, "

@@ -10,8 +10,18 @@
 
 namespace hetmap::dse {
 
+bool valid_exhaustive_limit(double limit) { return limit >= 1.0 && limit <= kMaxExhaustiveLimit; }
+
+double checked_exhaustive_limit(double limit, const std::string& what) {
+  if (!valid_exhaustive_limit(limit))
+    throw InputError(what, 0, fmt::format("exhaustive limit: expected a number of points in 1..{:g}, "
+                                          "got {}", kMaxExhaustiveLimit, limit));
+  return limit;
+}
+
 Exhaustive::Exhaustive(const DesignSpace& space, double limit, const std::string& what)
     : Algorithm(space), points_(0) {
+  checked_exhaustive_limit(limit, what);
   const double size = space.size();
   if (size > limit)
     throw InputError(what, 0, fmt::format("the design space has {:.3g} points, more than the "

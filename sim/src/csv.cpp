@@ -1,4 +1,5 @@
 #include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/io.hpp"
 
 #include <limits>
 #include <set>
@@ -82,9 +83,11 @@ std::optional<std::string> CsvTable::source() const {
 }
 
 CsvTable parse_csv(const std::string& text, const std::string& file) {
+  check_utf8(text, file);
   CsvTable t;
   t.file = file;
-  std::size_t pos = 0;
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first column's name.
+  std::size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   int line = 1;
   while (pos < text.size()) {
     const int this_line = line;

@@ -31,6 +31,8 @@
 // they surface, which is why nothing but a per-input state byte is needed after retirement.
 #include "hetmap/des.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -344,7 +346,10 @@ void Des::build_tasks() {
     const double s = pb_.duration_std(l, p, cfg_.freq_level[p], cfg_.threads[p]);
     mean_[l] = m;
     if (m > 0.0 && s > 0.0) {  // log-normal with mean m and standard deviation s
-      const double var = std::log1p((s / m) * (s / m));
+      // var = log(1 + r^2), r = s / m, without squaring a huge r: for r > 1 it is
+      // 2 log r + log1p(1 / r^2), finite for every finite s and m.
+      const double r = s / m;
+      const double var = r <= 1.0 ? std::log1p(r * r) : 2.0 * std::log(r) + std::log1p(1.0 / (r * r));
       sigma_[l] = std::sqrt(var);
       mu_[l] = std::log(m) - var / 2.0;
     }
@@ -628,7 +633,20 @@ void Des::start_copies(double t) {
 
 double Des::draw_duration(int layer) {
   if (!opt_.jitter || sigma_[layer] == 0.0) return mean_[layer];
-  return std::exp(mu_[layer] + sigma_[layer] * normal_(jitter_rng_));
+  const double d = std::exp(mu_[layer] + sigma_[layer] * normal_(jitter_rng_));
+  // A std_ms many orders above the mean can draw a duration beyond any double: no time after
+  // it could be simulated, so the run stops here instead of producing infinite latencies.
+  if (!std::isfinite(d)) {
+    const int p = cfg_.proc[layer];
+    throw Error("", 0,
+                fmt::format("jitter: layer '{}' on {} drew a duration beyond any number (profiled "
+                            "mean {:g} ms, std {:g} ms): the std is too large to simulate",
+                            pb_.model().layers[layer].name, pb_.platform().processors[p].name,
+                            mean_[layer],
+                            pb_.duration_std(layer, p, cfg_.freq_level[p], cfg_.threads[p])),
+                kOtherError);
+  }
+  return d;
 }
 
 // Every idle processor picks its oldest input's first ready task; durations are computed only

@@ -66,7 +66,13 @@ Mapping parse_mapping(const std::string& yaml_text, const std::string& file) {
                  return static_cast<int>(detail::as_int(file, n, w));
                });
   read_entries(file, r.get("thresholds"), "mapping.thresholds", m.thresholds,
-               [&](const YAML::Node& n, const std::string& w) { return detail::as_double(file, n, w); });
+               [&](const YAML::Node& n, const std::string& w) {
+                 // A confidence threshold (docs/formats.md, "Exit traces"): outside 0..1 every
+                 // sample would pass, or none, whatever the trace says.
+                 const double t = detail::as_double(file, n, w);
+                 if (t < 0.0 || t > 1.0) detail::fail(file, n, w + ": expected a threshold in 0..1");
+                 return t;
+               });
   r.finish();
   return m;
 }

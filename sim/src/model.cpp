@@ -50,6 +50,20 @@ void read_pair(const std::string& file, const YAML::Node& n, const std::string& 
     fail(file, n, what + ": expected a value >= " + std::to_string(min));
 }
 
+// Why `s` is too large for hetmap's tensors (kMaxDimension, kMaxElements), or "" if it is not.
+// The product is checked before it is formed, so that no arithmetic on a shape can overflow.
+std::string too_large(const Shape& s) {
+  std::int64_t n = 1;
+  for (std::int64_t d : s.dims) {
+    if (d > kMaxDimension)
+      return "tensor " + s.str() + " has a dimension above 2^31 - 1";
+    if (d > 0 && n > kMaxElements / d)
+      return "tensor " + s.str() + " has more than 2^40 elements";
+    n *= d;
+  }
+  return "";
+}
+
 Shape read_shape(const std::string& file, const YAML::Node& n, const std::string& what) {
   if (!n.IsSequence() || n.size() == 0) fail(file, n, what + ": expected a list of dimensions");
   Shape s;
@@ -58,6 +72,7 @@ Shape read_shape(const std::string& file, const YAML::Node& n, const std::string
     if (v < 1) fail(file, d, what + ": dimensions must be >= 1");
     s.dims.push_back(v);
   }
+  if (const std::string why = too_large(s); !why.empty()) fail(file, n, what + ": " + why);
   return s;
 }
 
@@ -155,13 +170,15 @@ Op parse_op(const std::string& file, const YAML::Node& node, const std::string& 
   return op;
 }
 
-int pooled(std::int64_t in, int k, int s, int p, bool ceil_mode) {
-  const std::int64_t span = in + 2 * p - k;
+// In 64 bits: `in` is at most 2^31 - 1 and k, s, p are ints, so nothing here overflows; the
+// caller bounds the result with the rest of the shape (too_large).
+std::int64_t pooled(std::int64_t in, int k, int s, int p, bool ceil_mode) {
+  const std::int64_t span = in + 2 * std::int64_t{p} - k;
   if (span < 0) return 0;
   std::int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
   // Caffe: the last window must start inside the (left-padded) input.
   if (ceil_mode && p > 0 && (out - 1) * s >= in + p) --out;
-  return static_cast<int>(out);
+  return out;
 }
 
 // Infers `op.out` from the shapes of its inputs; a declared `out` must agree.
@@ -193,8 +210,8 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
       }
       if (c % groups != 0 || filters % groups != 0)
         err("groups must divide the input channels and the filters");
-      const int h = pooled(x.dims[1], op.kernel_h, op.stride_h, op.pad_h, false);
-      const int w = pooled(x.dims[2], op.kernel_w, op.stride_w, op.pad_w, false);
+      const std::int64_t h = pooled(x.dims[1], op.kernel_h, op.stride_h, op.pad_h, false);
+      const std::int64_t w = pooled(x.dims[2], op.kernel_w, op.stride_w, op.pad_w, false);
       if (h < 1 || w < 1) err("kernel larger than the padded input " + x.str());
       out.dims = {filters, h, w};
       break;
@@ -211,8 +228,8 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
         out.dims = {x.dims[0], 1, 1};
         break;
       }
-      const int h = pooled(x.dims[1], op.kernel_h, op.stride_h, op.pad_h, op.ceil);
-      const int w = pooled(x.dims[2], op.kernel_w, op.stride_w, op.pad_w, op.ceil);
+      const std::int64_t h = pooled(x.dims[1], op.kernel_h, op.stride_h, op.pad_h, op.ceil);
+      const std::int64_t w = pooled(x.dims[2], op.kernel_w, op.stride_w, op.pad_w, op.ceil);
       if (h < 1 || w < 1) err("pooling window larger than the padded input " + x.str());
       out.dims = {x.dims[0], h, w};
       break;
@@ -292,8 +309,11 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
       break;
     }
     case OpKind::opaque:
-      return;  // `out` is given
+      return;  // `out` is given (and bounded by read_shape)
   }
+  // Every input was bounded, so `out` was computed without overflow; it may still be too large
+  // (a concat of many wide inputs, a large pad or upsampling scale).
+  if (const std::string why = too_large(out); !why.empty()) err(why);
   if (!op.out.dims.empty() && !(op.out == out))
     err("declared out " + op.out.str() + " disagrees with the inferred " + out.str());
   op.out = out;

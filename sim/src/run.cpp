@@ -1,6 +1,7 @@
 #include "hetmap/run.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "hetmap/error.hpp"
 #include "hetmap/evaluator.hpp"
@@ -8,6 +9,26 @@
 namespace hetmap {
 
 bool needs_des(const RunSettings& s) { return s.inputs > 0 || s.arrival.has_value() || s.jitter; }
+
+namespace {
+
+// A result beyond any number (durations near the largest double, summed) is an error naming the
+// quantity, never a silent null in the JSON. NaN energy without power data means "unknown" and
+// stays (docs/design.md, "Command line").
+void check_finite(const Problem& problem, const Metrics& m, const std::string& mapping_file) {
+  auto require = [&](double v, const char* what) {
+    if (!std::isfinite(v))
+      throw Error(mapping_file, 0,
+                  std::string("the ") + what +
+                      " is not a finite number: the profile's durations are too large to add up",
+                  kOtherError);
+  };
+  require(m.mean_latency_ms, "mean latency");
+  require(m.worst_latency_ms, "worst latency");
+  if (problem.has_power()) require(m.energy_mj, "energy");
+}
+
+}  // namespace
 
 Metrics run_simulation(const Problem& problem, const Config& config, const RunSettings& settings,
                        const std::string& mapping_file) {
@@ -21,10 +42,13 @@ Metrics run_simulation(const Problem& problem, const Config& config, const RunSe
     d.jitter = settings.jitter;
     d.seed = settings.seed;
     d.record_schedule = settings.record_schedule;
-    return simulate_des(problem, config, d);
+    Metrics m = simulate_des(problem, config, d);
+    check_finite(problem, m, mapping_file);
+    return m;
   }
   Evaluator evaluator(problem);
   Metrics m = evaluator.evaluate(config);
+  check_finite(problem, m, mapping_file);
   if (settings.record_schedule) m.schedule = evaluator.schedule();
   return m;
 }

@@ -1,6 +1,7 @@
 #include "hetmap/detail/yaml.hpp"
 
 #include <limits>
+#include <vector>
 
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/number.hpp"
@@ -8,11 +9,20 @@
 namespace hetmap::detail {
 
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  check_utf8(text, file);
+  std::vector<YAML::Node> docs;
   try {
-    return YAML::Load(text);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw InputError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "invalid YAML: " + e.msg);
   }
+  // hetmap's files are one document each: a second one would otherwise be silently ignored.
+  // An empty document (a trailing '---') says nothing and is allowed.
+  for (std::size_t i = 1; i < docs.size(); ++i)
+    if (!docs[i].IsNull())
+      throw InputError(file, line_of(docs[i]),
+                       "a second YAML document: expected one document per file (remove the '---')");
+  return docs.empty() ? YAML::Node() : docs[0];
 }
 
 YAML::Node load_yaml_file(const std::string& path) { return parse_yaml(read_file(path), path); }

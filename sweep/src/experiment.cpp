@@ -86,6 +86,12 @@ Experiment load_experiment(const std::string& path) {
   x.file = path;
   const fs::path dir = fs::path(path).parent_path();
   x.name = r.str("name");
+  // The name is the default output folder's last component (out/NAME): a path would write
+  // outside it.
+  if (x.name.empty() || x.name == "." || x.name == ".." ||
+      x.name.find_first_of("/\\") != std::string::npos)
+    throw InputError(path, detail::line_of(r.get("name")),
+                     "name: expected a plain name (no '/', '\\', '.' or '..'), got '" + x.name + "'");
   r.opt_str("description");
   // The base run: the top level first, then the sections (so search.policy wins over policy).
   for (const std::string section : {"", "search", "simulate"}) {
@@ -151,11 +157,19 @@ std::vector<std::string> point_keys(const Experiment& x) {
 }
 
 std::vector<Point> expand(const Experiment& x) {
+  // Counted with a bound at every step: 64 axes of 2 values would wrap a plain product to 0.
+  constexpr std::size_t kMaxPoints = 1000000;
   std::size_t combos = 1;
-  for (const GridAxis& a : x.grid) combos *= a.values.size();
   const std::size_t cases = std::max<std::size_t>(1, x.cases.size());
+  for (const GridAxis& a : x.grid) {
+    if (a.values.empty()) throw InputError(x.file, 0, "grid: " + a.key + ": expected at least one value");
+    if (combos > kMaxPoints / a.values.size())
+      throw InputError(x.file, 0, fmt::format("the grid has more than {} points", kMaxPoints));
+    combos *= a.values.size();
+  }
+  if (combos > kMaxPoints / cases)
+    throw InputError(x.file, 0, fmt::format("the grid has more than {} points", kMaxPoints));
   const std::size_t n = combos * cases;
-  if (n > 1000000) throw InputError(x.file, 0, fmt::format("the grid has {} points; at most 1000000", n));
   const int width = std::max<int>(3, static_cast<int>(std::to_string(n - 1).size()));
   std::vector<Point> points;
   for (std::size_t i = 0; i < n; ++i) {

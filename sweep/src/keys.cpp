@@ -4,6 +4,7 @@
 
 #include "hetmap/des.hpp"
 #include "hetmap/detail/number.hpp"
+#include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::sweep::keys {
@@ -231,6 +232,8 @@ std::vector<Key> build() {
   Key limit = make("search.exhaustive_limit", "a number", "1000");
   limit.parse = [](const std::string& v, const Source& at) -> Apply {
     const double l = number(v, at);
+    if (!dse::valid_exhaustive_limit(l))
+      bad(at, fmt::format("a number of points in 1..{:g}", dse::kMaxExhaustiveLimit), v);
     return [l](RunSpec& r) { r.search.exhaustive_limit = l; };
   };
   limit.record = [](YAML::Emitter& out, const RunSpec& r) {

@@ -14,6 +14,12 @@ enum class OpKind {
 };
 const char* to_string(OpKind kind);
 
+/// Bounds on every tensor (docs/formats.md, "Models"): each dimension at most kMaxDimension (so
+/// that kernels may index it with an int) and at most kMaxElements elements (so that byte counts,
+/// copy times and work estimates stay exact). The loader refuses larger shapes, inferred or given.
+inline constexpr std::int64_t kMaxDimension = 2147483647;    // 2^31 - 1
+inline constexpr std::int64_t kMaxElements = std::int64_t{1} << 40;
+
 /// A tensor shape, outermost first (C, H, W for images; one dimension after `fc`/`flatten`).
 struct Shape {
   std::vector<std::int64_t> dims;

@@ -15,6 +15,14 @@ namespace hetmap::dse {
 
 /// Spaces above this many points are refused (about a second per million points and core).
 inline constexpr double kExhaustiveLimit = 4e6;
+/// The largest limit a user may set: about three hours of evaluation per core. A larger, infinite
+/// or NaN limit would let a mistyped setting enumerate a huge space for ever.
+inline constexpr double kMaxExhaustiveLimit = 1e10;
+
+/// Whether `limit` is a limit a user may set: a number of points in 1..kMaxExhaustiveLimit.
+bool valid_exhaustive_limit(double limit);
+/// `limit` if valid_exhaustive_limit, else InputError naming `what`.
+double checked_exhaustive_limit(double limit, const std::string& what);
 
 class Exhaustive final : public Algorithm {
  public:

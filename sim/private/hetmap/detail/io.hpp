@@ -10,6 +10,10 @@ namespace hetmap::detail {
 /// The whole file; a file that cannot be read is an InputError naming it.
 std::string read_file(const std::string& path);
 
+/// Throws InputError naming `file` and the line of the first byte sequence that is not UTF-8
+/// (docs/formats.md): names end up in JSON and CSV outputs, which must be valid text.
+void check_utf8(const std::string& text, const std::string& file);
+
 /// The output files of one command, written all or none (docs/design.md, "Output files").
 /// write() stages each file's text in a temporary file beside its target (creating its
 /// folder), remove() marks a stale file for removal; commit() then puts every staged file in
