@@ -1047,6 +1047,16 @@ TEST(TraceLoader, ValuesAndErrors) {
   // A repeated column would be read once and the copy ignored.
   EXPECT_TRUE(err({"sample,x2_conf,x2_ok,x1_conf,x1_ok,final_ok,x1_conf", "0,1,1,1,1,1,0"}, 1,
                   "duplicate column 'x1_conf'"));
+  // Confidences are compared with thresholds in 0..1; sample ids name rows (docs/reliability.md).
+  EXPECT_TRUE(err({tr[0], tr[1], "1,-0.5,0,0.95,1,0"}, 3,
+                  "column 'x2_conf': expected a confidence in 0..1, got '-0.5'"));
+  EXPECT_TRUE(err({tr[0], tr[1], "1,0.1,0,1e300,1,0"}, 3,
+                  "column 'x1_conf': expected a confidence in 0..1, got '1e300'"));
+  EXPECT_TRUE(err({tr[0], tr[1], "0,0.1,0,0.95,1,0"}, 3, "column 'sample': sample 0 appears twice"));
+  EXPECT_TRUE(err({tr[0], tr[1], "one,0.1,0,0.95,1,0"}, 3,
+                  "column 'sample': expected a non-negative integer id, got 'one'"));
+  EXPECT_TRUE(err({tr[0], tr[1], "-3,0.1,0,0.95,1,0"}, 3,
+                  "column 'sample': expected a non-negative integer id, got '-3'"));
 }
 
 // ---------------------------------------------------------------------------------------------
