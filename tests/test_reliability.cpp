@@ -169,6 +169,19 @@ TEST(Reliability, CsvByteOrderMarkIsNotPartOfTheHeader) {
   EXPECT_DOUBLE_EQ(pb.duration(0, 0, 0, 1), 2.5);
 }
 
+// A row at a level the platform does not offer could never be chosen: it used to be accepted.
+TEST(Reliability, ProfileFrequenciesAreLevelsOfTheirProcessor) {
+  const Model m = parse_model("name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n", "m.yaml");
+  const Platform pf = parse_platform(
+      "name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu, freqs_mhz: [600, 1800]}\nsource: t\n",
+      "p.yaml");
+  EXPECT_EQ(error_of([&] { parse_profile("layer,processor,freq_mhz,mean_ms\na,cpu,1800,1\na,cpu,1000,2\n",
+                                         "p.csv", m, pf); }),
+            "p.csv:3: column 'freq_mhz': 1000 is not a level of 'cpu' (expected one of 600, 1800)");
+  EXPECT_EQ(error_of([&] { parse_profile("layer,processor,freq_mhz,mean_ms\na,cpu,600,1\n", "p.csv", m, pf); }),
+            "");
+}
+
 TEST(Reliability, ThresholdsAreConfidencesInZeroToOne) {
   for (const char* t : {"-0.1", "1.5"})
     EXPECT_EQ(error_of([&] { parse_mapping(std::string("model: m\nplatform: p\nthresholds: {e: ") + t + "}\n",

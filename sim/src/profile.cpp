@@ -1,5 +1,7 @@
 #include "hetmap/profile.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <tuple>
@@ -115,6 +117,16 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
       if (proc.freqs_mhz.empty())
         throw InputError(file, row.line, "column 'freq_mhz': processor '" + proc.name +
                                              "' has no freqs_mhz in the platform");
+      // A level the platform does not offer could never be chosen: the row would be dead, and
+      // usually means the profile was measured on another platform (docs/formats.md).
+      if (std::none_of(proc.freqs_mhz.begin(), proc.freqs_mhz.end(),
+                       [&](double f) { return std::abs(f - r.freq_mhz) <= 1e-9 * f; })) {
+        std::string levels;
+        for (double f : proc.freqs_mhz) levels += (levels.empty() ? "" : ", ") + detail::number_text(f);
+        throw InputError(file, row.line, "column 'freq_mhz': " + row.cells[c_freq] +
+                                             " is not a level of '" + proc.name + "' (expected one of " +
+                                             levels + ")");
+      }
     }
     r.threads = proc.default_threads();
     if (c_thr >= 0 && !row.cells[c_thr].empty()) {
