@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hetmap/detail/number.hpp"
+#include "hetmap/detail/random.hpp"
 
 namespace hetmap::cli {
 
@@ -25,8 +26,8 @@ CLI::Option* add_seed_option(CLI::App* cmd, const std::string& name, std::uint64
   const CLI::Validator rule(
       [](std::string& text) -> std::string {
         const std::optional<long long> v = detail::parse_integer(text);
-        if (v && *v >= 0 && *v <= kMaxSeed) return "";
-        return "expected an integer in 0.." + std::to_string(kMaxSeed) + ", got '" + text + "'";
+        if (v && *v >= 0 && *v <= detail::kMaxSeed) return "";
+        return "expected an integer in 0.." + std::to_string(detail::kMaxSeed) + ", got '" + text + "'";
       },
       "", "seed");
   return cmd->add_option(name, seed, help)->check(rule);

@@ -14,12 +14,9 @@ namespace hetmap::cli {
 CLI::Option* add_bool_flag(CLI::App* cmd, const std::string& name, bool& value,
                            const std::string& help);
 
-/// Seeds, on the command line as in experiment files (`search.seed`, `simulate.seed`): integers
-/// in 0..2^62.
-inline constexpr long long kMaxSeed = 1LL << 62;
-
 /// Adds the option `name` (e.g. "--seed") that sets `seed`; anything but an integer in
-/// 0..kMaxSeed exits 2 naming the option.
+/// 0..detail::kMaxSeed (the range of the experiment keys `search.seed` and `simulate.seed`)
+/// exits 2 naming the option.
 CLI::Option* add_seed_option(CLI::App* cmd, const std::string& name, std::uint64_t& seed,
                              const std::string& help);
 

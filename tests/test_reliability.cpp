@@ -22,13 +22,17 @@ namespace {
 using test::quote;
 using test::run_hetmap;
 
-std::string model_error(const std::string& yaml) {
+std::string error_of(const std::function<void()>& f) {
   try {
-    parse_model(yaml, "m.yaml");
+    f();
   } catch (const InputError& e) {
     return e.what();
   }
   return "";
+}
+
+std::string model_error(const std::string& yaml) {
+  return error_of([&] { parse_model(yaml, "m.yaml"); });
 }
 
 // A concat of two 2^31 - 1 channel inputs used to reach 2^32 channels, which a following dwconv
@@ -112,21 +116,6 @@ TEST(Reliability, ResultsBeyondAnyNumberAreAnErrorNamingTheQuantity) {
                 "large to add up");
     }
   }
-}
-
-}  // namespace
-}  // namespace hetmap
-
-namespace hetmap {
-namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // A second document used to be ignored without a word; an empty one (a trailing '---') says

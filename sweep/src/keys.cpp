@@ -4,6 +4,7 @@
 
 #include "hetmap/des.hpp"
 #include "hetmap/detail/number.hpp"
+#include "hetmap/detail/random.hpp"
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/error.hpp"
 
@@ -224,7 +225,7 @@ std::vector<Key> build() {
   t.push_back(integer_key<int>("search.population", [](auto& r) -> auto& { return r.search.population; },
                                4, 100000, "16"));
   t.push_back(integer_key<std::uint64_t>("search.seed", [](auto& r) -> auto& { return r.search.seed; },
-                                         0, 1LL << 62, "2"));
+                                         0, detail::kMaxSeed, "2"));
   t.push_back(boolean_key("search.dvfs", [](auto& r) -> auto& { return r.search.dvfs; }));
   t.push_back(boolean_key("search.threads", [](auto& r) -> auto& { return r.search.threads; }));
   t.push_back(boolean_key("search.fixed_exits", [](auto& r) -> auto& { return r.search.fixed_exits; }));
@@ -256,7 +257,7 @@ std::vector<Key> build() {
   t.push_back(arrival);
   t.push_back(boolean_key("simulate.jitter", [](auto& r) -> auto& { return r.simulate.jitter; }));
   t.push_back(integer_key<std::uint64_t>("simulate.seed", [](auto& r) -> auto& { return r.simulate.seed; },
-                                         0, 1LL << 62, "2"));
+                                         0, detail::kMaxSeed, "2"));
 
   // Override-only keys (cases: and grid:), checked against the model and platform when a
   // point's problem is built (build_problem).
