@@ -8,6 +8,7 @@
 
 #include "fixtures.hpp"
 #include "hetmap/des.hpp"
+#include "hetmap/dse/evaluate.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/mapping.hpp"
 #include "hetmap/model.hpp"
@@ -82,10 +83,11 @@ const char* kOneLayerModel = "name: m\ninput: [4]\nlayers:\n  - {name: a, op: re
                              "  - {name: b, op: relu}\n";
 
 // A std_ms of 1e200 used to give a NaN log-normal and a DES that never ended. The log-normal is
-// now computed without squaring the ratio: the run ends with finite numbers.
+// now computed without squaring the ratio (nor forming it, where std / mean is beyond any double):
+// the run ends with finite numbers.
 TEST(Reliability, HugeFiniteStdGivesAFiniteJitteredRun) {
   const Problem pb = test::make_problem(kOneLayerModel, kOneLayerPlatform,
-                                        "layer,processor,mean_ms,std_ms\na,cpu,1.0,1e200\n"
+                                        "layer,processor,mean_ms,std_ms\na,cpu,1e-300,1e9\n"
                                         "b,cpu,2.0,1e-300\n");
   RunSettings s;
   s.inputs = 200;
@@ -99,9 +101,22 @@ TEST(Reliability, HugeFiniteStdGivesAFiniteJitteredRun) {
 }
 
 // Durations near the largest double used to add up to infinity and print as null with exit 0.
+// Files can no longer say such numbers (docs/formats.md, "Quantities"); a profile built through
+// the API still can, and its result is an error naming the quantity.
 TEST(Reliability, ResultsBeyondAnyNumberAreAnErrorNamingTheQuantity) {
-  const Problem pb = test::make_problem(kOneLayerModel, kOneLayerPlatform,
-                                        "layer,processor,mean_ms\na,cpu,1e308\nb,cpu,1e308\n");
+  Model model = parse_model(kOneLayerModel, "m.yaml");
+  Platform platform = parse_platform(kOneLayerPlatform, "p.yaml");
+  Profile profile = Profile::empty(model, platform);
+  for (int l = 0; l < 2; ++l) {
+    ProfileRow row;
+    row.layer = l;
+    row.proc = 0;
+    row.freq_mhz = platform.processors[0].default_freq();
+    row.threads = 1;
+    row.mean_ms = 1e308;
+    profile.add(row);
+  }
+  const Problem pb(std::move(model), std::move(platform), std::move(profile), std::nullopt);
   const Config c = test::make_config(pb, "model: m\nplatform: p\ndefault: cpu\n");
   for (int inputs : {0, 3}) {
     RunSettings s;
@@ -116,6 +131,82 @@ TEST(Reliability, ResultsBeyondAnyNumberAreAnErrorNamingTheQuantity) {
                 "large to add up");
     }
   }
+}
+
+// The search's evaluator says the same of an objective beyond any number, where it used to put an
+// infinity in the front (JSON null).
+TEST(Reliability, SearchObjectivesBeyondAnyNumberAreAnError) {
+  Model model = parse_model(kOneLayerModel, "m.yaml");
+  Platform platform = parse_platform(kOneLayerPlatform, "p.yaml");
+  Profile profile = Profile::empty(model, platform);
+  profile.file = "p.csv";
+  for (int l = 0; l < 2; ++l) {
+    ProfileRow row;
+    row.layer = l;
+    row.proc = 0;
+    row.freq_mhz = platform.processors[0].default_freq();
+    row.threads = 1;
+    row.mean_ms = 1e308;
+    profile.add(row);
+  }
+  const Problem pb(std::move(model), std::move(platform), std::move(profile), std::nullopt);
+  dse::BatchEvaluator ev(pb, dse::ObjectiveSet({dse::Objective::mean_latency}), {});
+  std::vector<dse::Individual> batch(3);
+  for (auto& ind : batch) ind.config = test::make_config(pb, "model: m\nplatform: p\ndefault: cpu\n");
+  try {
+    ev.evaluate(batch);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kOtherError);
+    EXPECT_EQ(std::string(e.what()),
+              "p.csv: the mean_latency of a mapping is not a finite number: the profile's durations "
+              "are too large to add up");
+  }
+}
+
+// Every physical quantity a file gives is bounded (docs/formats.md, "Quantities"), so that no sum
+// or product of them reaches infinity: 1e308 is refused where it is written.
+TEST(Reliability, QuantitiesOutsideTheirRangeAreRefusedAtLoad) {
+  auto platform_error = [](const std::string& proc, const std::string& rest = "") {
+    return error_of([&] {
+      parse_platform("name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu" + proc + "}\n"
+                     "  - {name: gpu, kind: gpu}\n" + rest, "p.yaml");
+    });
+  };
+  EXPECT_EQ(platform_error(", freqs_mhz: [100, 1e308]"),
+            "p.yaml:4: processor 'cpu'.freqs_mhz: expected 0.001..1e+06 MHz, got 1e+308");
+  EXPECT_EQ(platform_error(", active_w: 1e308"),
+            "p.yaml:4: processor 'cpu'.active_w: expected 0..1e+06 W, got 1e+308");
+  EXPECT_EQ(platform_error(", active_w: [1e7]"),
+            "p.yaml:4: processor 'cpu'.active_w: expected 0..1e+06 W, got 10000000");
+  EXPECT_EQ(platform_error(", idle_w: 2e6"),
+            "p.yaml:4: processor 'cpu'.idle_w: expected 0..1e+06 W, got 2000000");
+  EXPECT_EQ(platform_error("", "links:\n  - {between: [cpu, gpu], gbytes_per_s: 1e-300}\n"),
+            "p.yaml:7: link.gbytes_per_s: expected >= 1e-06 GB/s, got 1e-300");
+  EXPECT_EQ(platform_error("", "links:\n  - {between: [cpu, gpu], gbytes_per_s: 1, latency_ms: 1e308}\n"),
+            "p.yaml:7: link.latency_ms: expected 0..1e+12 ms, got 1e+308");
+  EXPECT_EQ(platform_error("", "contention: 1e308\n"),
+            "p.yaml:6: platform.contention: expected 1e-06..1e+06, got 1e+308");
+
+  const Model model = parse_model(kOneLayerModel, "m.yaml");
+  const Platform platform = parse_platform(kOneLayerPlatform, "p.yaml");
+  for (const char* column : {"mean_ms", "std_ms", "p99_ms"}) {
+    const std::string csv = std::string("layer,processor,mean_ms,") + (column == std::string("mean_ms") ? "samples" : column) +
+                            "\na,cpu," + (column == std::string("mean_ms") ? "1e308,1" : "1,1e308") + "\n";
+    EXPECT_EQ(error_of([&] { parse_profile(csv, "p.csv", model, platform); }),
+              std::string("p.csv:2: column '") + column + "': expected 0..1e+12 ms, got 1e+308")
+        << column;
+  }
+  const Platform two = parse_platform("name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu}\n"
+                                      "  - {name: gpu, kind: gpu}\n", "p.yaml");
+  EXPECT_EQ(error_of([&] { parse_transfers("layer,from,to,mean_ms\na,cpu,gpu,1e13\n", "t.csv", model, two); }),
+            "t.csv:2: column 'mean_ms': expected 0..1e+12 ms, got 10000000000000");
+  EXPECT_EQ(error_of([] { parse_arrival("periodic:1e-300", "--arrival"); }),
+            "--arrival: RATE_HZ expected >= 1e-06 Hz, got 1e-300");
+  // Numbers are the whole text: blanks before one are not skipped.
+  EXPECT_EQ(error_of([] { parse_arrival("periodic: 5", "--arrival"); }),
+            "--arrival: expected closed, periodic:RATE_HZ or poisson:RATE_HZ with RATE_HZ > 0, got "
+            "'periodic: 5'");
 }
 
 // A second document used to be ignored without a word; an empty one (a trailing '---') says

@@ -1,6 +1,10 @@
 #include "hetmap/dse/evaluate.hpp"
 
+#include <cmath>
 #include <limits>
+#include <string>
+
+#include "hetmap/error.hpp"
 
 #include "hetmap/detail/parallel.hpp"
 
@@ -45,6 +49,14 @@ void BatchEvaluator::fill(Evaluator& ev, Individual& ind) const {
     return;
   }
   objectives_.minimised(e, ind.f.data());
+  // A feasible mapping always has finite objectives unless the inputs' numbers are beyond
+  // docs/formats.md's "Quantities": an error naming the objective, never an inf in the front.
+  for (std::size_t i = 0; i < ind.f.size(); ++i)
+    if (!std::isfinite(ind.f[i]))
+      throw Error(problem_.profile().file, 0,
+                  std::string("the ") + to_string(objectives_.list()[i]) +
+                      " of a mapping is not a finite number: the profile's durations are too large to add up",
+                  kOtherError);
   ind.violation = violation(constraints_, e);
 }
 

@@ -43,6 +43,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "hetmap/detail/number.hpp"
 #include "hetmap/detail/random.hpp"
 #include "hetmap/error.hpp"
 #include "hetmap/exits.hpp"
@@ -64,12 +65,11 @@ Arrival parse_arrival(const std::string& text, const std::string& what) {
   if (kind == "periodic") a.kind = ArrivalKind::periodic;
   else if (kind == "poisson") a.kind = ArrivalKind::poisson;
   else return fail();
-  // strtod would skip leading blanks and accept a prefix; require the whole text to be a number.
-  if (rate.empty() || std::isspace(static_cast<unsigned char>(rate[0]))) return fail();
-  char* end = nullptr;
-  a.rate_hz = std::strtod(rate.c_str(), &end);
-  if (end != rate.c_str() + rate.size() || !std::isfinite(a.rate_hz) || !(a.rate_hz > 0.0))
-    return fail();
+  const std::optional<double> hz = detail::parse_number(rate);
+  if (!hz || !(*hz > 0.0)) return fail();
+  a.rate_hz = *hz;
+  if (auto e = detail::out_of_range(a.rate_hz, detail::kHertz); !e.empty())
+    throw InputError("", 0, what + ": RATE_HZ " + e);
   return a;
 }
 
@@ -347,9 +347,11 @@ void Des::build_tasks() {
     mean_[l] = m;
     if (m > 0.0 && s > 0.0) {  // log-normal with mean m and standard deviation s
       // var = log(1 + r^2), r = s / m, without squaring a huge r: for r > 1 it is
-      // 2 log r + log1p(1 / r^2), finite for every finite s and m.
+      // 2 log r + log1p(1 / r^2), with log r = log s - log m so that even an r beyond the
+      // largest double (s = 1e9, m = 1e-300) gives a finite variance.
       const double r = s / m;
-      const double var = r <= 1.0 ? std::log1p(r * r) : 2.0 * std::log(r) + std::log1p(1.0 / (r * r));
+      const double var = r <= 1.0 ? std::log1p(r * r)
+                                  : 2.0 * (std::log(s) - std::log(m)) + std::log1p(1.0 / (r * r));
       sigma_[l] = std::sqrt(var);
       mu_[l] = std::log(m) - var / 2.0;
     }

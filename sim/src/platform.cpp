@@ -71,6 +71,8 @@ Processor parse_processor(const std::string& file, const YAML::Node& node) {
       fail(file, f, what + ".freqs_mhz: expected 1 to 255 frequencies");
     for (std::size_t i = 0; i < p.freqs_mhz.size(); ++i) {
       if (p.freqs_mhz[i] <= 0) fail(file, f, what + ".freqs_mhz: frequencies must be > 0");
+      if (auto e = detail::out_of_range(p.freqs_mhz[i], detail::kMegahertz); !e.empty())
+        fail(file, f, what + ".freqs_mhz: " + e);
       if (i && p.freqs_mhz[i] <= p.freqs_mhz[i - 1])
         fail(file, f, what + ".freqs_mhz: expected strictly ascending frequencies");
     }
@@ -86,13 +88,17 @@ Processor parse_processor(const std::string& file, const YAML::Node& node) {
     } else {
       p.active_w.assign(levels, detail::as_double(file, a, what + ".active_w"));
     }
-    for (double w : p.active_w)
+    for (double w : p.active_w) {
       if (w < 0) fail(file, a, what + ".active_w: expected watts >= 0");
+      if (auto e = detail::out_of_range(w, detail::kWatts); !e.empty()) fail(file, a, what + ".active_w: " + e);
+    }
   } else {
     p.active_w.assign(levels, 0.0);
   }
   if (auto idle = r.opt_num("idle_w")) {
     if (*idle < 0) fail(file, r.get("idle_w"), what + ".idle_w: expected watts >= 0");
+    if (auto e = detail::out_of_range(*idle, detail::kWatts); !e.empty())
+      fail(file, r.get("idle_w"), what + ".idle_w: " + e);
     p.idle_w = *idle;
   }
   r.finish();
@@ -138,8 +144,12 @@ Platform parse_platform(const std::string& yaml_text, const std::string& file) {
       l.b = std::max(a, b);
       l.latency_ms = lr.opt_num("latency_ms").value_or(0.0);
       if (l.latency_ms < 0) fail(file, lr.get("latency_ms"), "link.latency_ms: expected >= 0");
+      if (auto e = detail::out_of_range(l.latency_ms, detail::kMilliseconds); !e.empty())
+        fail(file, lr.get("latency_ms"), "link.latency_ms: " + e);
       l.gbytes_per_s = lr.num("gbytes_per_s");
       if (l.gbytes_per_s <= 0) fail(file, lr.get("gbytes_per_s"), "link.gbytes_per_s: expected > 0");
+      if (auto e = detail::out_of_range(l.gbytes_per_s, detail::kGigabytesPerSecond); !e.empty())
+        fail(file, lr.get("gbytes_per_s"), "link.gbytes_per_s: " + e);
       lr.finish();
       if (pf.link_index(a, b) >= 0)
         fail(file, n, "duplicate link between '" + ends[0] + "' and '" + ends[1] + "'");
@@ -148,6 +158,8 @@ Platform parse_platform(const std::string& yaml_text, const std::string& file) {
   }
   if (auto c = r.opt_num("contention")) {
     if (*c <= 0) fail(file, r.get("contention"), "platform.contention: expected a factor > 0");
+    if (auto e = detail::out_of_range(*c, detail::kFactor); !e.empty())
+      fail(file, r.get("contention"), "platform.contention: " + e);
     pf.contention = *c;
   }
   pf.source = r.opt_str("source").value_or("");

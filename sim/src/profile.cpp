@@ -82,9 +82,12 @@ int layer_cell(const CsvTable& t, const CsvTable::Row& row, int col, const Model
   return l;
 }
 
-double non_negative(const CsvTable& t, const CsvTable::Row& row, int col) {
+// A duration cell: >= 0 and within docs/formats.md's "Quantities" bound.
+double duration_ms(const CsvTable& t, const CsvTable::Row& row, int col) {
   const double v = csv_double(t, row, col);
   if (v < 0) throw InputError(t.file, row.line, "column '" + t.header[col] + "': expected >= 0");
+  if (auto e = detail::out_of_range(v, detail::kMilliseconds); !e.empty())
+    throw InputError(t.file, row.line, "column '" + t.header[col] + "': " + e);
   return v;
 }
 
@@ -135,9 +138,9 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
         throw InputError(file, row.line, "column 'threads': expected 1.." +
                                              std::to_string(proc.cores) + " for '" + proc.name + "'");
     }
-    r.mean_ms = non_negative(t, row, c_mean);
-    if (c_std >= 0 && !row.cells[c_std].empty()) r.std_ms = non_negative(t, row, c_std);
-    if (c_p99 >= 0 && !row.cells[c_p99].empty()) r.p99_ms = non_negative(t, row, c_p99);
+    r.mean_ms = duration_ms(t, row, c_mean);
+    if (c_std >= 0 && !row.cells[c_std].empty()) r.std_ms = duration_ms(t, row, c_std);
+    if (c_p99 >= 0 && !row.cells[c_p99].empty()) r.p99_ms = duration_ms(t, row, c_p99);
     if (c_n >= 0 && !row.cells[c_n].empty()) {
       r.samples = csv_int(t, row, c_n);
       if (r.samples < 0) throw InputError(file, row.line, "column 'samples': expected >= 0");
@@ -186,7 +189,7 @@ Transfers parse_transfers(const std::string& csv_text, const std::string& path, 
     r.from = processor_cell(t, row, c_from, platform);
     r.to = processor_cell(t, row, c_to, platform);
     if (r.from == r.to) throw InputError(path, row.line, "'from' and 'to' must differ");
-    r.mean_ms = non_negative(t, row, c_mean);
+    r.mean_ms = duration_ms(t, row, c_mean);
     if (!seen.insert({r.layer, r.from, r.to}).second)
       throw InputError(path, row.line, "duplicate transfer row");
     tr.rows.push_back(r);

@@ -1,6 +1,7 @@
 #pragma once
 // Strict text-to-number and text-to-boolean conversion shared by every reader (YAML, CSV,
 // experiment files and grids, constraints, command-line flags). Internal to hetmap.
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -23,5 +24,25 @@ std::string number_text(double value);
 /// yes, no, on, off and their capitalised forms: one spelling per value keeps files greppable
 /// and a typo (`ture`, `no` meant as a name) an error.
 std::optional<bool> parse_bool(const std::string& text);
+
+/// The range a physical quantity read from a file must lie in (docs/formats.md, "Quantities"):
+/// wide enough for any real chip, narrow enough that every sum and product the simulators form
+/// over a model stays far below the largest double. A duration of 1e308 ms is finite, but two of
+/// them add up to infinity; with these bounds results are finite by construction, and a bad
+/// value is refused where it is written, naming its file and line.
+struct Quantity {
+  double lo;
+  double hi;  // kUnbounded: no upper bound (a quantity only ever divided by)
+  const char* unit;
+};
+inline constexpr double kUnbounded = std::numeric_limits<double>::max();
+inline constexpr Quantity kMilliseconds{0.0, 1e12, "ms"};           // 31.7 years
+inline constexpr Quantity kWatts{0.0, 1e6, "W"};                     // a megawatt
+inline constexpr Quantity kMegahertz{1e-3, 1e6, "MHz"};              // 1 kHz .. 1 THz
+inline constexpr Quantity kGigabytesPerSecond{1e-6, kUnbounded, "GB/s"};  // from 1 kB/s
+inline constexpr Quantity kHertz{1e-6, kUnbounded, "Hz"};            // arrival rates
+inline constexpr Quantity kFactor{1e-6, 1e6, ""};                    // a dimensionless scale
+/// "" if q.lo <= value <= q.hi, else "expected LO..HI UNIT, got VALUE" (">= LO UNIT" if unbounded).
+std::string out_of_range(double value, const Quantity& q);
 
 }  // namespace hetmap::detail
