@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "hetmap/detail/folder_lock.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/parallel.hpp"
 #include "hetmap/dse/baselines.hpp"
@@ -81,6 +82,7 @@ dse::ExploreSettings settings_of(const ExploreOptions& o) {
 int run_explore(const ExploreOptions& o) {
   const dse::ExploreSettings s = settings_of(o);
   detail::check_output_dir(o.out, "--out");  // before the search, not after it
+  const detail::FolderLock lock(o.out, "--out");  // one run at a time into it, checkpoint included
   const std::optional<std::string> trace =
       o.trace.empty() ? std::nullopt : std::optional<std::string>(o.trace);
   const Problem problem = load_problem(o.model, o.platform, o.profile, trace);

@@ -2,12 +2,19 @@
 // work happens in the libraries.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
 #include <iostream>
 
 #include "commands.hpp"
+#include "stdout_buffer.hpp"
 #include "hetmap/error.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"hetmap: find, predict and run the best mapping of an (early-exit) DNN on a "
                "heterogeneous chip"};
   app.set_version_flag("--version", std::string("hetmap ") + HETMAP_VERSION);
@@ -47,18 +54,35 @@ int main(int argc, char** argv) {
     std::cerr << "hetmap: error: " << e.what() << "\n";
     return hetmap::kBadInput;
   }
+  int rc = hetmap::kOk;
   try {
     for (const auto& action : actions)
-      if (action) {
-        const int rc = action();
-        if (rc >= 0) return rc;
-      }
+      if (action && (rc = action()) >= 0) break;
+    rc = std::max(rc, 0);
   } catch (const hetmap::Error& e) {
     std::cerr << "hetmap: error: " << e.what() << "\n";
-    return e.exit_code();
+    rc = e.exit_code();
   } catch (const std::exception& e) {
     std::cerr << "hetmap: error: " << e.what() << "\n";
-    return hetmap::kOtherError;
+    rc = hetmap::kOtherError;
   }
-  return hetmap::kOk;
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Standard output through a buffer that keeps why a write failed (stdout_buffer.hpp): a
+  // result that could not be printed is an error (exit 1), not a success.
+  hetmap::cli::StdoutBuffer out(STDOUT_FILENO);
+  std::streambuf* const previous = std::cout.rdbuf(&out);
+  if (::isatty(STDOUT_FILENO)) std::cout.setf(std::ios::unitbuf);  // a terminal sees lines at once
+  int rc = run(argc, argv);
+  std::cout.flush();
+  std::cout.rdbuf(previous);
+  if (out.error() != 0) {
+    std::cerr << "hetmap: error: standard output: write failed: " << std::strerror(out.error()) << "\n";
+    if (rc == hetmap::kOk) rc = hetmap::kOtherError;
+  }
+  return rc;
 }

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "hetmap/detail/folder_lock.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::cli {
@@ -40,6 +41,8 @@ std::string quoted(const std::string& s) {
 
 int run(const std::string& dir) {
   if (!std::filesystem::is_directory(dir)) throw InputError(dir, 0, "not a folder");
+  // The plots are written into the folder: not while a run writes into it, nor two plots at once.
+  const detail::FolderLock lock(dir, "folder");
   const std::string script = (std::filesystem::path(plots_dir()) / "plot_dir.py").string();
   if (!std::filesystem::exists(script))
     throw Error(script, 0,

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "backend_options.hpp"
+#include "hetmap/detail/folder_lock.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/backend/backend.hpp"
 #include "hetmap/backend/profiler.hpp"
@@ -34,6 +35,7 @@ struct ProfileCmdOptions {
 
 int run_profile(const ProfileCmdOptions& o) {
   detail::check_output_dir(o.out, "--out");  // before measuring, not after it
+  const detail::FolderLock lock(o.out, "--out");  // one run at a time into it
   const Model model = load_model(o.model);
   backend::BackendOptions bo;
   bo.clusters = o.clusters;

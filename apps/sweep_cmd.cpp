@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hetmap/detail/csv.hpp"
+#include "hetmap/detail/folder_lock.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/dse/export.hpp"
 #include "hetmap/sweep/results.hpp"
@@ -78,12 +80,18 @@ int run(const SweepArgs& a, sweep::Group* group) {
   sweep::Experiment x;
   std::vector<sweep::Point> points;
   std::string out;
+  // One sweep at a time into a folder (docs/design.md, "Output files"). The ranks of one
+  // mpirun are one run: rank 0 holds the lock until every rank is done (the last collective
+  // step of run_sweep waits for all of them), and a refusal exits 2 on every rank.
+  std::optional<detail::FolderLock> lock;
   sweep::collectively(group, [&] {
     x = sweep::load_experiment(a.experiment);
     points = sweep::expand(x);
     sweep::validate_sweep(x, points);
     out = a.out.empty() ? (std::filesystem::path("out") / x.name).string() : a.out;
-    detail::check_output_dir(out, a.out.empty() ? "the default out/NAME" : "--out");
+    const std::string option = a.out.empty() ? "the default out/NAME" : "--out";
+    detail::check_output_dir(out, option);
+    if (printer) lock.emplace(out, option);
   });
   if (printer) {
     const std::string ranks =

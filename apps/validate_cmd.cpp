@@ -22,6 +22,7 @@
 #include "hetmap/backend/executor.hpp"
 #include "hetmap/backend/profiler.hpp"
 #include "hetmap/backend/validate.hpp"
+#include "hetmap/detail/folder_lock.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/dse/space.hpp"
 #include "hetmap/problem.hpp"
@@ -77,6 +78,7 @@ std::string energy_cell(double mj) {
 
 int run_validate(const ValidateCmdOptions& o) {
   detail::check_output_dir(o.out, "--out");  // before running, not after it
+  const detail::FolderLock lock(o.out, "--out");  // one run at a time into it
   const Model model = load_model(o.model);
   const std::string platform_path = (fs::path(o.profile) / "platform.yaml").string();
   const std::string profile_path = (fs::path(o.profile) / (model.name + ".csv")).string();

@@ -45,8 +45,13 @@ def save(fig, path_without_ext):
     for ext in ("png", "pdf"):
         final = f"{path_without_ext}.{ext}"
         tmp = f"{path_without_ext}.tmp.{os.getpid()}.{ext}"
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, final)
+        try:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight")
+            os.replace(tmp, final)
+        except OSError:
+            if os.path.exists(tmp):
+                os.remove(tmp)  # a failed plot leaves nothing behind
+            raise
         out.append(final)
     plt.close(fig)
     return out[0]

@@ -53,5 +53,16 @@ def main(folder):
     return 0
 
 
+def write_error(e):
+    """One line naming the file, what failed and why (docs/design.md, "Output files")."""
+    path = e.filename if e.filename is not None else "(unknown file)"
+    target = f" -> {e.filename2}" if getattr(e, "filename2", None) else ""
+    return f"hetmap: error: {path}{target}: cannot write the plot: {e.strerror or e}"
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    try:
+        sys.exit(main(sys.argv[1]))
+    except OSError as e:
+        print(write_error(e), file=sys.stderr)
+        sys.exit(1)

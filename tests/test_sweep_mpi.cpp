@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "fixtures.hpp"
+#include "hetmap/detail/folder_lock.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/report.hpp"
 #include "hetmap/sweep/results.hpp"
@@ -212,6 +213,28 @@ TEST_F(SweepMpi, ChangedExperimentOnResumeIsRefusedOnEveryRank) {
   EXPECT_EQ(count(r.err, "hetmap: error:"), 1u) << r.err;
   EXPECT_NE(r.err.find("the experiment changed"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out + "/points"));
+}
+
+// The ranks of one mpirun are one run: rank 0 holds the folder for all of them (another run's
+// sweep into it is refused on every rank, reported once), and leaves no lock file once done.
+TEST_F(SweepMpi, AFolderHeldByAnotherRunIsRefusedOnEveryRank) {
+  const std::string out = temp_dir() + "/held";
+  const MpiResult first = run_mpi("sweep " + kExperiment + " --out " + quote(out));
+  ASSERT_EQ(first.rank_exit, std::vector<int>(kRanks, 0)) << first.err;
+  EXPECT_FALSE(fs::exists(out + "/" + detail::kLockFileName));
+  const std::string results = slurp(out + "/results.csv");
+  {
+    const detail::FolderLock held(out, "--out");
+    const MpiResult r = run_mpi("sweep " + kExperiment + " --out " + quote(out));
+    EXPECT_EQ(r.rank_exit, std::vector<int>(kRanks, 2)) << r.err;
+    EXPECT_EQ(count(r.err, "hetmap: error:"), 1u) << r.err;
+    EXPECT_NE(r.err.find("hetmap: error: " + out + ": in use by another hetmap run (pid " +
+                         std::to_string(::getpid()) + ")"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(slurp(out + "/results.csv"), results);
+  EXPECT_TRUE(fs::exists(out + "/points/000/summary.json")) << "the refused run deleted the points";
 }
 
 }  // namespace

@@ -105,9 +105,12 @@ void write_exploration(const std::string& dir, const Problem& pb, const Explorat
   const fs::path root(dir);
   // All or none (docs/design.md, "Output files"), the stale mappings' removal included.
   detail::OutputSet out;
-  fs::create_directories(root / "mappings");
-  for (const auto& entry : fs::directory_iterator(root / "mappings"))
-    if (entry.path().extension() == ".yaml") out.remove(entry.path().string());
+  const fs::path mappings = root / "mappings";
+  detail::create_folder(mappings.string());
+  std::error_code ec;
+  for (fs::directory_iterator it(mappings, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".yaml") out.remove(it->path().string());
+  if (ec) throw Error(mappings.string(), 0, "cannot list the folder: " + ec.message(), kOtherError);
 
   auto row_values = [&](const Individual& ind) {
     std::vector<double> v;

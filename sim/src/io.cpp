@@ -1,5 +1,6 @@
 #include "hetmap/detail/io.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -80,6 +81,37 @@ void check_not_folder(const std::string& path) {
   if (fs::is_directory(path, ec)) throw InputError(path, 0, "is a folder, expected a file");
 }
 
+// Writes `text` into `temp`, a new file (staging `target`); an Error naming `target`, the
+// temporary file, what failed and why (a full disk: ENOSPC) otherwise, with nothing left behind.
+// POSIX calls rather than an ofstream: a failed write sets errno there, and close() reports the
+// errors of writes the kernel deferred (NFS).
+void write_new_file(const std::string& target, const std::string& temp, const std::string& text) {
+  auto fail = [&](const char* what, int err) {
+    remove_quietly(temp);
+    throw Error(target, 0, fmt::format("cannot {} {}: {}", what, temp, std::strerror(err)), kOtherError);
+  };
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(target, 0, fmt::format("cannot create the temporary file {}: {}", temp, std::strerror(err)),
+                kOtherError);
+  }
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      fail("write", err);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) fail("write (on close)", errno);
+}
+
 }  // namespace
 
 OutputSet::~OutputSet() { discard(); }
@@ -93,22 +125,9 @@ void OutputSet::discard() noexcept {
 void OutputSet::write(const std::string& path, const std::string& text) {
   check_not_folder(path);
   const fs::path target(path);
-  if (target.has_parent_path()) {
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) throw Error(path, 0, "cannot create its folder: " + ec.message(), kOtherError);
-  }
+  if (target.has_parent_path()) create_folder(target.parent_path().string());
   const std::string temp = sibling(path, ".tmp.");
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path, 0, std::string("cannot write: ") + std::strerror(errno), kOtherError);
-    out << text;
-    out.flush();
-    if (!out) {
-      remove_quietly(temp);
-      throw Error(path, 0, "write failed", kOtherError);
-    }
-  }
+  write_new_file(path, temp, text);
   const auto [it, added] = index_.emplace(fs::path(path).lexically_normal().string(), entries_.size());
   if (added) {
     entries_.push_back({path, temp});
@@ -145,9 +164,10 @@ void OutputSet::commit() {
       fs::create_hard_link(e.target, kept[i], ec);
       if (ec) fs::copy_file(e.target, kept[i], ec);
       if (ec) {
+        const std::string why = "cannot keep the previous version (as " + kept[i] + ") while replacing it: " +
+                                ec.message();
         kept[i].clear();
-        throw Error(e.target, 0, "cannot keep the previous version while replacing it: " + ec.message(),
-                    kOtherError);
+        throw Error(e.target, 0, why, kOtherError);
       }
     }
     // 2. Every file into place.
@@ -156,10 +176,13 @@ void OutputSet::commit() {
       std::error_code ec;
       if (!e.temp.empty()) {
         fs::rename(e.temp, e.target, ec);
-        if (ec) throw Error(e.target, 0, "cannot rename into place: " + ec.message(), kOtherError);
+        if (ec)
+          throw Error(e.target, 0, "cannot rename into place from " + e.temp + ": " + ec.message(), kOtherError);
       } else if (!kept[done].empty()) {
         fs::rename(e.target, kept[done], ec);
-        if (ec) throw Error(e.target, 0, "cannot remove: " + ec.message(), kOtherError);
+        if (ec)
+          throw Error(e.target, 0, "cannot remove (move aside to " + kept[done] + "): " + ec.message(),
+                      kOtherError);
       }
     }
   } catch (...) {
@@ -182,6 +205,19 @@ void OutputSet::commit() {
   for (const std::string& k : kept) remove_quietly(k);
   entries_.clear();
   index_.clear();
+}
+
+void create_folder(const std::string& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(dir, 0, "cannot create the folder: " + ec.message(), kOtherError);
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) throw Error(path, 0, "cannot remove: " + ec.message(), kOtherError);
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

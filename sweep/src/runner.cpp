@@ -211,13 +211,17 @@ SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
     if (o.resume && fs::exists(record) && detail::read_file(record.string()) != resolved)
       throw InputError(record.string(), 0, "the experiment changed since this folder was written; "
                                            "run without --resume or use another --out");
+    // The record is staged first, so that a folder it cannot be written to keeps the previous
+    // run's points; it goes in place after they are cleared, so that it never describes
+    // points of another experiment (a --resume would take them as its own).
+    detail::OutputSet files;
+    files.write(record.string(), resolved);
     if (!o.resume) {
-      std::error_code ec;
-      fs::remove_all(out / "points", ec);
-      fs::remove(out / "results.csv", ec);
+      detail::remove_tree((out / "points").string());
+      files.remove((out / "results.csv").string());
     }
-    fs::create_directories(out / "points");
-    detail::write_file_atomic(record.string(), resolved);
+    detail::create_folder((out / "points").string());
+    files.commit();
     for (std::size_t i = 0; i < points.size(); ++i)
       if (!(o.resume && finished_ok(out / "points" / points[i].dir / "summary.json")))
         todo_ids.push_back(static_cast<int>(i));
@@ -238,7 +242,7 @@ SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
     auto run_point = [&](std::size_t i) {
       const Point& p = *todo[i];
       const fs::path dir = out / "points" / p.dir;
-      fs::create_directories(dir);
+      detail::create_folder(dir.string());
       Summary s;
       try {
         const Problem pb = build_problem(p.spec);

@@ -28,7 +28,9 @@ void check_utf8(const std::string& text, const std::string& file);
 /// (`NAME.old.PID.N`) beside them.
 ///
 /// A target that is a folder is an InputError (exit 2); any other failure to write is an Error
-/// with exit code 1; both name the file.
+/// with exit code 1; both name the file, and an Error also what failed (creating the folder or
+/// the temporary file, writing it, renaming it into place) and why (strerror: "No space left
+/// on device").
 class OutputSet {
  public:
   OutputSet() = default;
@@ -56,6 +58,14 @@ class OutputSet {
   std::vector<Entry> entries_;
   std::map<std::string, std::size_t> index_;  // target (lexically normal) -> entry
 };
+
+/// Creates the folder `dir` and its parents if missing; an Error (exit 1) naming it and why
+/// otherwise (a file in the way: "Not a directory").
+void create_folder(const std::string& dir);
+
+/// Removes `path` and everything under it, if it exists; an Error (exit 1) naming it and why
+/// otherwise.
+void remove_tree(const std::string& path);
 
 /// Writes `text` to `path` atomically: an OutputSet of one file.
 void write_file_atomic(const std::string& path, const std::string& text);
