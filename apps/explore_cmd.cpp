@@ -15,6 +15,8 @@
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/explore.hpp"
 #include "hetmap/dse/export.hpp"
+#include "hetmap/dse/nsga2.hpp"
+#include "hetmap/error.hpp"
 
 namespace hetmap::cli {
 
@@ -71,6 +73,9 @@ dse::ExploreSettings settings_of(const ExploreOptions& o) {
   s.exhaustive = o.exhaustive;
   s.exhaustive_limit = dse::checked_exhaustive_limit(o.exhaustive_limit, "--exhaustive-limit");
   s.generations = o.generations;
+  if (!dse::valid_population(o.population))
+    throw InputError("--population", 0, fmt::format("expected {}, got {}", dse::population_rule(),
+                                                    o.population));
   s.population = o.population;
   s.seed = o.seed;
   s.checkpoint = o.checkpoint.empty() ? (std::filesystem::path(o.out) / "checkpoint.json").string()
@@ -124,7 +129,7 @@ Action add_explore(CLI::App& app) {
                   "(default mean_latency,worst_latency,energy; without power data no energy)");
   cmd->add_option("--constraint", o->constraints, "e.g. 'accuracy >= 0.75' (repeatable)");
   cmd->add_option("--generations", o->generations, "NSGA-II generations")->check(CLI::Range(0, 1000000));
-  cmd->add_option("--population", o->population, "NSGA-II population (even)")->check(CLI::Range(4, 100000));
+  cmd->add_option("--population", o->population, "NSGA-II population (even, 4..100000)");
   add_seed_option(cmd, "--seed", o->seed, "random seed");
   cmd->add_option("--policy", o->policy, "search | parallel | sequential");
   cmd->add_option("--processors", o->processors, "processors layers may use, e.g. big,gpu (default: all)")

@@ -538,7 +538,8 @@ TEST(Sweep, BadExperimentWritesNothing) {
   const auto r = test::run_hetmap("sweep '" + exp + "' --out '" + out + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.rfind("hetmap: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find("exp.yaml:7: point 000: links.big-little: platform example has no such link"),
+  EXPECT_NE(r.err.find("exp.yaml:7: point 000 (links.big-little.latency_ms=1): links.big-little: platform "
+                       "example has no such link"),
             std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
 }

@@ -1,6 +1,6 @@
 // Sweeps over MPI ranks: `mpirun -np 2 hetmap sweep` gives the results of one process, every
 // rank runs some points, --resume reruns only what is missing, and a bad experiment exits 2 on
-// every rank with the error printed once. Skipped (saying why) in builds without HETMAP_MPI or
+// every rank with the error printed once, before anything is written. Skipped (saying why) in builds without HETMAP_MPI or
 // where no working mpirun is on PATH. Every mpirun is bounded by `timeout`: CI never hangs here.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -235,6 +235,42 @@ TEST_F(SweepMpi, AFolderHeldByAnotherRunIsRefusedOnEveryRank) {
   }
   EXPECT_EQ(slurp(out + "/results.csv"), results);
   EXPECT_TRUE(fs::exists(out + "/points/000/summary.json")) << "the refused run deleted the points";
+}
+
+// What a point's run would refuse (here an exhaustive space over its limit) is found by every
+// rank before rank 0 prepares the folder; a damaged checkpoint to resume, by rank 0 before it
+// writes (tests/test_sweep_validation.cpp has the one-process cases).
+TEST_F(SweepMpi, ABadPointOrCheckpointExits2OnEveryRankBeforeAnythingIsWritten) {
+  const std::string dir = temp_dir();
+  const std::string head = "name: v\nmodel: " + source_path("models/tiny-ee.yaml") +
+                           "\nplatform: " + source_path("profiles/example/platform.yaml") +
+                           "\nprofile: " + source_path("profiles/example/tiny-ee.csv") +
+                           "\ntask: explore\nsearch: {generations: 1, population: 4}\n"
+                           "grid:\n  search.seed: [1, 2]\n";
+  const std::string bad = write_file(dir, "bad.yaml", head + "  search.exhaustive: [false, true]\n");
+  const std::string out = dir + "/out";
+  MpiResult r = run_mpi("sweep " + quote(bad) + " --out " + quote(out));
+  EXPECT_EQ(r.rank_exit, std::vector<int>(kRanks, 2)) << r.err;
+  EXPECT_EQ(count(r.err, "hetmap: error:"), 1u) << r.err;
+  EXPECT_NE(r.err.find("point 001 (search.seed=1, search.exhaustive=true): the design space"),
+            std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+
+  const std::string good = write_file(dir, "good.yaml", head);
+  ASSERT_EQ(run_hetmap("sweep " + quote(good) + " --out " + quote(out)).exit_code, 0);
+  fs::remove(out + "/points/001/summary.json");
+  write_file(out + "/points/001", "checkpoint.json", "{\"format\": ");
+  const std::string record = slurp(out + "/experiment.yaml");
+  const auto stamp = fs::last_write_time(out + "/experiment.yaml");
+  r = run_mpi("sweep " + quote(good) + " --out " + quote(out) + " --resume");
+  EXPECT_EQ(r.rank_exit, std::vector<int>(kRanks, 2)) << r.err;
+  EXPECT_EQ(count(r.err, "hetmap: error:"), 1u) << r.err;
+  EXPECT_NE(r.err.find("point 001 (search.seed=2): " + out + "/points/001/checkpoint.json: not a "
+                       "readable JSON document"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(slurp(out + "/experiment.yaml"), record);
+  EXPECT_EQ(fs::last_write_time(out + "/experiment.yaml"), stamp) << "rank 0 wrote nothing";
+  EXPECT_TRUE(fs::exists(out + "/points/000/front.csv"));
 }
 
 }  // namespace

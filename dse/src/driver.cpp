@@ -1,21 +1,25 @@
 #include "hetmap/dse/driver.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <limits>
+#include <optional>
 
 #include "hetmap/detail/io.hpp"
+#include "hetmap/dse/json_field.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::dse {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr const char* kFormatVersion = "-checkpoint-2";
 
 nlohmann::json config_json(const Config& c) {
@@ -25,17 +29,6 @@ nlohmann::json config_json(const Config& c) {
           {"freq_level", c.freq_level},
           {"threads", c.threads},
           {"thresholds", c.thresholds}};
-}
-
-Config config_from_json(const nlohmann::json& j) {
-  Config c;
-  c.policy = j.at("policy") == "parallel" ? Policy::parallel : Policy::sequential;
-  c.proc = j.at("proc").get<std::vector<std::uint8_t>>();
-  c.exits_enabled = std::stoull(j.at("exits").get<std::string>());
-  c.freq_level = j.at("freq_level").get<std::vector<std::uint8_t>>();
-  c.threads = j.at("threads").get<std::vector<std::uint8_t>>();
-  c.thresholds = j.at("thresholds").get<std::vector<double>>();
-  return c;
 }
 
 nlohmann::json individual_json(const Individual& ind) {
@@ -50,17 +43,137 @@ nlohmann::json individual_json(const Individual& ind) {
           {"crowding", std::isfinite(ind.crowding) ? nlohmann::json(ind.crowding) : nlohmann::json()}};
 }
 
-Individual individual_from_json(const nlohmann::json& j) {
+// ---- reading (docs/search.md, "Checkpoints"): every field checked, each error naming it.
+
+// Processor indices, levels and thread counts: one byte each in a Config.
+std::vector<std::uint8_t> bytes(const JsonField& field) {
+  std::vector<std::uint8_t> out(field.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<std::uint8_t>(field.item(i).integer(0, 255));
+  return out;
+}
+
+std::uint64_t exit_mask(const JsonField& field) {
+  const std::string text = field.text();
+  std::uint64_t mask = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, mask);
+  if (ec != std::errc() || stop != end)
+    field.fail("expected a bit mask as a decimal integer in 0..2^64 - 1, got '" + text + "'");
+  return mask;
+}
+
+// The JSON types here; what makes a point of the space, DesignSpace::check.
+Config config_from_json(const JsonField& j, const DesignSpace& space) {
+  Config c;
+  const JsonField policy = j.at("policy");
+  const std::optional<Policy> p = policy_named(policy.text());
+  if (!p) policy.fail("expected parallel or sequential, got '" + policy.text() + "'");
+  c.policy = *p;
+  c.proc = bytes(j.at("proc"));
+  c.exits_enabled = exit_mask(j.at("exits"));
+  c.freq_level = bytes(j.at("freq_level"));
+  c.threads = bytes(j.at("threads"));
+  const JsonField thresholds = j.at("thresholds");
+  for (std::size_t k = 0; k < thresholds.size(); ++k) c.thresholds.push_back(thresholds.item(k).number());
+  if (const std::string why = space.check(c); !why.empty()) j.fail_within(why);
+  return c;
+}
+
+double non_negative(const JsonField& field) {
+  const double v = field.number_or_infinity();
+  if (v < 0) field.fail(fmt::format("expected a number >= 0 or null (infinity), got {}", v));
+  return v;
+}
+
+Individual individual_from_json(const JsonField& j, const DesignSpace& space,
+                                 const ObjectiveSet& objectives) {
   Individual ind;
-  ind.config = config_from_json(j.at("config"));
-  for (const auto& v : j.at("f")) ind.f.push_back(v.is_null() ? kInf : v.get<double>());
-  ind.violation = j.at("violation").is_null() ? kInf : j.at("violation").get<double>();
-  ind.feasible = j.at("feasible").get<bool>();
+  ind.config = config_from_json(j.at("config"), space);
+  const JsonField f = j.at("f");
+  if (f.size() != static_cast<std::size_t>(objectives.size())) {
+    std::vector<std::string> names;
+    for (Objective o : objectives.list()) names.emplace_back(to_string(o));
+    f.fail(fmt::format("{} values, expected {} (one per objective: {})", f.size(), objectives.size(),
+                       fmt::join(names, ", ")));
+  }
+  for (std::size_t k = 0; k < f.size(); ++k) ind.f.push_back(f.item(k).number_or_infinity());
+  ind.violation = non_negative(j.at("violation"));
+  ind.feasible = j.at("feasible").boolean();
   // Rank and crowding as selection left them: recomputing them on the population alone would
   // give NSGA-II other crowding distances on its last front, and so other tournaments.
-  ind.rank = j.at("rank").get<int>();
-  ind.crowding = j.at("crowding").is_null() ? kInf : j.at("crowding").get<double>();
+  ind.rank = static_cast<int>(j.at("rank").integer(0, std::numeric_limits<int>::max()));
+  ind.crowding = non_negative(j.at("crowding"));
   return ind;
+}
+
+std::vector<Individual> individuals_from_json(const JsonField& list, const DesignSpace& space,
+                                              const ObjectiveSet& objectives) {
+  std::vector<Individual> out;
+  out.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i)
+    out.push_back(individual_from_json(list.item(i), space, objectives));
+  return out;
+}
+
+// What a checkpoint stores of each point's evaluation must be its evaluation: the evaluator is
+// deterministic, so the stored and the fresh values are equal to the last bit.
+void check_evaluations(const JsonField& list, const std::vector<Individual>& stored,
+                       BatchEvaluator& evaluator) {
+  std::vector<Individual> fresh(stored.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) fresh[i].config = stored[i].config;
+  evaluator.evaluate(fresh);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const Individual &s = stored[i], &e = fresh[i];
+    const JsonField at = list.item(i);
+    if (s.feasible != e.feasible)
+      at.at("feasible").fail(fmt::format("{}, but its config evaluates to {}", s.feasible, e.feasible));
+    if (s.f != e.f)
+      at.at("f").fail(fmt::format("[{}] differs from its config's evaluation [{}]",
+                                  fmt::join(s.f, ", "), fmt::join(e.f, ", ")));
+    if (s.violation != e.violation)
+      at.at("violation").fail(fmt::format("{} differs from its config's evaluation {}", s.violation,
+                                          e.violation));
+  }
+}
+
+// "[json.exception.parse_error.101] parse error at line 1, column 5: ..." without the
+// library's tag.
+std::string parse_message(const nlohmann::json::exception& e) {
+  const std::string what = e.what();
+  const std::size_t tag = what.find("] ");
+  return tag == std::string::npos ? what : what.substr(tag + 2);
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out(1);
+  for (char c : text) {
+    if (c == separator) out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
+// The first part in which two fingerprints (Driver::fingerprint) differ, named: "its
+// population is 32, this run's is 64". The whole texts where the parts do not line up (a model
+// name with a '|').
+std::string fingerprint_difference(const std::string& saved, const std::string& current) {
+  static const char* const kParts[] = {"model", "platform", "number of layers", "objective set",
+                                       "constraint set", "design space"};
+  const std::vector<std::string> a = split(saved, '|'), b = split(current, '|');
+  if (a.size() == b.size())
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] == b[i]) continue;
+      if (i < std::size(kParts))
+        return fmt::format("its {} is '{}', this run's is '{}'", kParts[i], a[i], b[i]);
+      // The algorithm's settings, "seed=1": named by their keys.
+      const std::size_t ea = a[i].find('='), eb = b[i].find('=');
+      if (ea != std::string::npos && eb != std::string::npos && a[i].compare(0, ea, b[i], 0, eb) == 0)
+        return fmt::format("its {} is {}, this run's is {}", a[i].substr(0, ea), a[i].substr(ea + 1),
+                           b[i].substr(eb + 1));
+      break;
+    }
+  return "'" + saved + "', expected '" + current + "'";
 }
 
 }  // namespace
@@ -124,6 +237,7 @@ std::string Driver::fingerprint() const {
     dims += ",thresholds=";
     for (double t : space.threshold_values()) dims += fmt::format("{};", t);
   }
+  // The parts fingerprint_difference() names, in this order.
   std::string out = pb.model().name + "|" + pb.platform().name + "|" + std::to_string(pb.layers()) +
                     "|" + objectives + "|" + constraints + "|" + dims;
   const std::string own = algorithm_.fingerprint();
@@ -146,27 +260,60 @@ void Driver::save(const std::string& path) const {
 
 bool Driver::resume(const std::string& path) {
   if (!std::filesystem::exists(path)) return false;
+  nlohmann::json j;
   try {
-    const nlohmann::json j = nlohmann::json::parse(detail::read_file(path));
-    if (j.at("format") != std::string("hetmap-") + algorithm_.name() + kFormatVersion)
-      throw InputError(path, 0, std::string("not a hetmap ") + algorithm_.name() + " checkpoint");
-    if (j.at("fingerprint") != fingerprint())
-      throw InputError(path, 0, "checkpoint of another run (" +
-                                    j.at("fingerprint").get<std::string>() + "), expected " +
-                                    fingerprint());
-    Population population;
-    population.generation = j.at("generation").get<int>();
-    population.evaluations = j.at("evaluations").get<std::int64_t>();
-    algorithm_.restore(j);
-    for (const auto& ind : j.at("population")) population.individuals.push_back(individual_from_json(ind));
-    // The saved archive is already sorted, distinct and non-dominated: offered in its order,
-    // every point enters as it was.
-    archive_.clear();
-    for (const auto& ind : j.at("archive")) archive_.offer(individual_from_json(ind));
-    population_ = std::move(population);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path, 0, std::string("corrupt checkpoint: ") + e.what());
+    j = nlohmann::json::parse(detail::read_file(path));
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number past any double
+    throw InputError(path, 0, "not a readable JSON document (truncated or damaged?): " + parse_message(e));
   }
+  const JsonField root(j, path);
+  const std::string format = std::string("hetmap-") + algorithm_.name() + kFormatVersion;
+  if (!root.has("format") || root.at("format").json() != format)
+    throw InputError(path, 0, std::string("not a hetmap ") + algorithm_.name() +
+                                  " checkpoint (expected the format '" + format + "', got " +
+                                  (root.has("format") ? root.at("format").json().dump() : "none") + ")");
+  if (const std::string saved = root.at("fingerprint").text(), current = fingerprint(); saved != current)
+    throw InputError(path, 0, "checkpoint of another run: " + fingerprint_difference(saved, current) +
+                                  " (resume with the settings it was written with, or start afresh)");
+
+  // Everything is read and checked before anything changes: a refused checkpoint leaves the
+  // driver and the algorithm as they were.
+  const DesignSpace& space = algorithm_.space();
+  const ObjectiveSet& objectives = evaluator_.objectives();
+  Population population;
+  population.generation =
+      static_cast<int>(root.at("generation").integer(0, std::numeric_limits<int>::max()));
+  population.evaluations =
+      root.at("evaluations").integer(0, std::numeric_limits<std::int64_t>::max());
+  const JsonField individuals = root.at("population");
+  population.individuals = individuals_from_json(individuals, space, objectives);
+  if (const std::string why = algorithm_.check(population); !why.empty()) root.fail_within(why);
+  check_evaluations(individuals, population.individuals, evaluator_);
+
+  // The archive as saved: points that satisfy the constraints, none equal to or dominated by
+  // another (offered in order, each must enter and remove nothing).
+  const JsonField points = root.at("archive");
+  const std::vector<Individual> archived = individuals_from_json(points, space, objectives);
+  check_evaluations(points, archived, evaluator_);
+  Archive archive;
+  for (std::size_t i = 0; i < archived.size(); ++i) {
+    if (!archived[i].satisfies())
+      points.item(i).fail("infeasible or outside the constraints: an archive holds no such point");
+    const std::size_t before = archive.size();
+    if (!archive.offer(archived[i]))
+      points.item(i).fail("its objectives equal or are dominated by another archived point's");
+    if (archive.size() != before + 1)
+      points.item(i).fail("its objectives dominate another archived point's");
+  }
+  // Every evaluated point was offered to the archive, so none of the population can enter it.
+  for (std::size_t i = 0; i < population.individuals.size(); ++i)
+    if (archive.admits(population.individuals[i]))
+      individuals.item(i).fail("satisfies the constraints, but no archived point equals or "
+                               "dominates it: the archive is not the one of this population");
+
+  algorithm_.restore(root);
+  population_ = std::move(population);
+  archive_ = std::move(archive);
   return true;
 }
 

@@ -48,6 +48,22 @@ void Exhaustive::ask(const Population& population, std::vector<Individual>& batc
   });
 }
 
+std::string Exhaustive::check(const Population& population) const {
+  const std::uint64_t last = (points_ + kBlock - 1) / kBlock;  // the generation done() stops at
+  const std::uint64_t g = static_cast<std::uint64_t>(population.generation);
+  if (g > last)
+    return fmt::format("generation: {}, past this run's last generation, {} ({} points in blocks "
+                       "of {})", g, last, points_, kBlock);
+  const std::uint64_t expected = std::min(points_, g * kBlock);
+  if (population.evaluations != static_cast<std::int64_t>(expected))
+    return fmt::format("evaluations: {}, expected {} (the points before generation {}'s end)",
+                       population.evaluations, expected, g);
+  if (!population.individuals.empty())
+    return fmt::format("population: {} individuals, expected none (the exhaustive front keeps none)",
+                       population.individuals.size());
+  return "";
+}
+
 ExhaustiveResult exhaustive_front(const DesignSpace& space, BatchEvaluator& evaluator,
                                   double limit, const std::string& what) {
   Exhaustive algorithm(space, limit, what);

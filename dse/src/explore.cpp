@@ -73,12 +73,45 @@ SpaceOptions space_options(const Problem& problem, const ExploreSettings& s) {
   return so;
 }
 
+ExplorePlan plan_exploration(const Problem& problem, const ExploreSettings& s) {
+  ExplorePlan plan;
+  plan.objectives = objective_set(problem, s);
+  plan.constraints = constraint_list(problem, s);
+  plan.space = std::make_unique<DesignSpace>(problem, space_options(problem, s));
+  if (s.exhaustive) {
+    plan.algorithm = std::make_unique<Exhaustive>(*plan.space, s.exhaustive_limit, s.what);
+  } else {
+    Nsga2Options no;
+    no.population = s.population;
+    no.generations = s.generations;
+    no.seed = s.seed;
+    plan.algorithm = std::make_unique<Nsga2>(*plan.space, no, s.what);
+  }
+  return plan;
+}
+
+namespace {
+
+// Whether explore() resumes from a checkpoint (if the file exists): NSGA-II only.
+bool resumes(const ExploreSettings& s) { return s.resume && !s.exhaustive && !s.checkpoint.empty(); }
+
+}  // namespace
+
+void check_resume(const Problem& problem, const ExploreSettings& s) {
+  if (!resumes(s)) return;
+  ExplorePlan plan = plan_exploration(problem, s);
+  BatchEvaluator evaluator(problem, plan.objectives, plan.constraints);
+  Driver(evaluator, *plan.algorithm).resume(s.checkpoint);
+}
+
 Exploration explore(const Problem& problem, const ExploreSettings& s,
                     const ExploreProgress& progress) {
+  ExplorePlan plan = plan_exploration(problem, s);
+  const DesignSpace& space = *plan.space;
+  Algorithm& algorithm = *plan.algorithm;
   Exploration x;
-  x.objectives = objective_set(problem, s);
-  x.constraints = constraint_list(problem, s);
-  const DesignSpace space(problem, space_options(problem, s));
+  x.objectives = plan.objectives;
+  x.constraints = plan.constraints;
 
   BatchEvaluator evaluator(problem, x.objectives, x.constraints);
   x.baselines = baselines(space, evaluator);
@@ -86,16 +119,8 @@ Exploration explore(const Problem& problem, const ExploreSettings& s,
                 {"threads", s.threads},         {"exits", !s.fixed_exits}};
   if (!s.processors.empty()) x.settings["processors"] = s.processors;
   // The exhaustive front is one pass over the space: no checkpoint, no progress report.
-  std::unique_ptr<Algorithm> algorithm;
   DriverOptions dopt;
-  if (s.exhaustive) {
-    algorithm = std::make_unique<Exhaustive>(space, s.exhaustive_limit, s.what);
-  } else {
-    Nsga2Options no;
-    no.population = s.population;
-    no.generations = s.generations;
-    no.seed = s.seed;
-    algorithm = std::make_unique<Nsga2>(space, no);
+  if (!s.exhaustive) {
     dopt.checkpoint = s.checkpoint;
     // Saving is JSON work worth many generations: every 2 s and at the end is enough (a killed
     // run redoes at most 2 s, and resumes to the same result).
@@ -105,15 +130,15 @@ Exploration explore(const Problem& problem, const ExploreSettings& s,
     x.settings["population"] = s.population;
     x.settings["seed"] = s.seed;
   }
-  Driver driver(evaluator, *algorithm, dopt);
-  if (!(s.resume && !dopt.checkpoint.empty() && driver.resume(dopt.checkpoint))) {
+  Driver driver(evaluator, algorithm, dopt);
+  if (!(resumes(s) && driver.resume(s.checkpoint))) {
     std::vector<Config> seeds;  // the baselines start the search
     for (const Baseline& b : x.baselines) seeds.push_back(b.individual.config);
     driver.initialize(seeds);
   }
   x.resumed_at = driver.generation();
   driver.run(s.exhaustive ? ExploreProgress{} : progress);
-  x.method = algorithm->name();
+  x.method = algorithm.name();
   x.front = driver.archive().points();
   x.evaluations = driver.evaluations();
   measure(x);

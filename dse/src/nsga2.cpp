@@ -1,5 +1,7 @@
 #include "hetmap/dse/nsga2.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "hetmap/detail/random.hpp"
@@ -14,12 +16,18 @@ std::size_t below(std::mt19937_64& rng, std::size_t n) { return static_cast<std:
 
 }  // namespace
 
-Nsga2::Nsga2(const DesignSpace& space, Nsga2Options options)
+bool valid_population(long long population) {
+  return population >= 4 && population <= kMaxPopulation && population % 2 == 0;
+}
+
+std::string population_rule() { return fmt::format("an even integer in 4..{}", kMaxPopulation); }
+
+Nsga2::Nsga2(const DesignSpace& space, Nsga2Options options, const std::string& what)
     : Algorithm(space), options_(std::move(options)), rng_(options_.seed) {
-  if (options_.population < 4 || options_.population % 2)
-    throw InputError("", 0, "population: expected an even number >= 4, got " +
-                                std::to_string(options_.population));
-  if (options_.generations < 0) throw InputError("", 0, "generations: expected >= 0");
+  if (!valid_population(options_.population))
+    throw InputError(what, 0, fmt::format("population: expected {}, got {}", population_rule(),
+                                          options_.population));
+  if (options_.generations < 0) throw InputError(what, 0, "generations: expected >= 0");
 }
 
 Individual Nsga2::make(Config c) const {
@@ -228,6 +236,21 @@ std::string Nsga2::fingerprint() const {
 
 void Nsga2::save(nlohmann::json& checkpoint) const { save_rng(checkpoint, rng_); }
 
-void Nsga2::restore(const nlohmann::json& checkpoint) { restore_rng(checkpoint, rng_); }
+void Nsga2::restore(const JsonField& checkpoint) { restore_rng(checkpoint, rng_); }
+
+std::string Nsga2::check(const Population& population) const {
+  if (std::string why = check_counters(population, options_.population, options_.generations); !why.empty())
+    return why;
+  const std::vector<Individual>& inds = population.individuals;
+  if (inds.size() != static_cast<std::size_t>(options_.population))
+    return fmt::format("population: {} individuals, expected {} (the population size)", inds.size(),
+                       options_.population);
+  // Ranks come from sorting parents and offspring together: 2 * population points at most.
+  const int ranks = 2 * options_.population;
+  for (std::size_t i = 0; i < inds.size(); ++i)
+    if (inds[i].rank >= ranks)
+      return fmt::format("population[{}].rank: {} out of range 0..{}", i, inds[i].rank, ranks - 1);
+  return "";
+}
 
 }  // namespace hetmap::dse

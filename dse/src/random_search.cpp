@@ -1,5 +1,6 @@
 #include "hetmap/dse/random_search.hpp"
 
+#include <fmt/format.h>
 
 #include "hetmap/error.hpp"
 
@@ -39,6 +40,15 @@ std::string RandomSearch::fingerprint() const {
 
 void RandomSearch::save(nlohmann::json& checkpoint) const { save_rng(checkpoint, rng_); }
 
-void RandomSearch::restore(const nlohmann::json& checkpoint) { restore_rng(checkpoint, rng_); }
+void RandomSearch::restore(const JsonField& checkpoint) { restore_rng(checkpoint, rng_); }
+
+std::string RandomSearch::check(const Population& population) const {
+  if (std::string why = check_counters(population, options_.batch, options_.generations); !why.empty())
+    return why;
+  if (!population.individuals.empty())
+    return fmt::format("population: {} individuals, expected none (random search keeps none)",
+                       population.individuals.size());
+  return "";
+}
 
 }  // namespace hetmap::dse

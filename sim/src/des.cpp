@@ -318,21 +318,7 @@ Des::Des(const Problem& problem, const Config& config, const DesOptions& options
   build_state();
 }
 
-void Des::check_inputs() const {
-  if (n_inputs_ < 1)
-    throw InputError("", 0, "--inputs: expected a positive number of inputs, got " +
-                                std::to_string(n_inputs_));
-  for (int k : opt_.forced_exits)
-    if (k < 0 || k > n_exits_)
-      throw InputError("", 0, "forced exit " + std::to_string(k) + " is not in 0.." +
-                                  std::to_string(n_exits_));
-  if (const std::string why = pb_.infeasibility(cfg_); !why.empty())
-    throw InfeasibleError("", 0, why);
-  if (n_layers_ >= (1 << kLayerBits))
-    throw InputError(pb_.model().file, 0, "the DES handles fewer than 2^24 layers");
-  if (pb_.trace() && pb_.trace()->samples < 1)
-    throw InputError(pb_.trace()->file, 0, "the exit trace has no samples");
-}
+void Des::check_inputs() const { check_des(pb_, cfg_, opt_); }
 
 void Des::build_tasks() {
   dep_ = pb_.dependencies(cfg_);
@@ -737,6 +723,22 @@ void Des::finish_stats(Metrics& r) const {
 }
 
 }  // namespace
+
+void check_des(const Problem& problem, const Config& config, const DesOptions& options) {
+  if (options.inputs < 1)
+    throw InputError("", 0, "--inputs: expected a positive number of inputs, got " +
+                                std::to_string(options.inputs));
+  for (int k : options.forced_exits)
+    if (k < 0 || k > problem.exits())
+      throw InputError("", 0, "forced exit " + std::to_string(k) + " is not in 0.." +
+                                  std::to_string(problem.exits()));
+  if (const std::string why = problem.infeasibility(config); !why.empty())
+    throw InfeasibleError("", 0, why);
+  if (problem.layers() >= (1 << kLayerBits))
+    throw InputError(problem.model().file, 0, "the DES handles fewer than 2^24 layers");
+  if (problem.trace() && problem.trace()->samples < 1)
+    throw InputError(problem.trace()->file, 0, "the exit trace has no samples");
+}
 
 Metrics simulate_des(const Problem& problem, const Config& config, const DesOptions& options) {
   return Des(problem, config, options).run();

@@ -28,21 +28,32 @@ void check_finite(const Problem& problem, const Metrics& m, const std::string& m
   if (problem.has_power()) require(m.energy_mj, "energy");
 }
 
+// The DES's options for `settings` (needs_des: at least one input, closed unless given).
+DesOptions des_options(const RunSettings& settings) {
+  DesOptions d;
+  d.inputs = std::max(settings.inputs, 1);
+  d.arrival = settings.arrival.value_or(Arrival{});
+  d.jitter = settings.jitter;
+  d.seed = settings.seed;
+  d.record_schedule = settings.record_schedule;
+  return d;
+}
+
 }  // namespace
 
-Metrics run_simulation(const Problem& problem, const Config& config, const RunSettings& settings,
-                       const std::string& mapping_file) {
+void check_simulation(const Problem& problem, const Config& config, const RunSettings& settings,
+                      const std::string& mapping_file) {
   // Checked here for both simulators, so that the error names the mapping either way.
   if (const std::string why = problem.infeasibility(config); !why.empty())
     throw InfeasibleError(mapping_file, 0, why);
+  if (needs_des(settings)) check_des(problem, config, des_options(settings));
+}
+
+Metrics run_simulation(const Problem& problem, const Config& config, const RunSettings& settings,
+                       const std::string& mapping_file) {
+  check_simulation(problem, config, settings, mapping_file);
   if (needs_des(settings)) {
-    DesOptions d;
-    d.inputs = std::max(settings.inputs, 1);
-    d.arrival = settings.arrival.value_or(Arrival{});
-    d.jitter = settings.jitter;
-    d.seed = settings.seed;
-    d.record_schedule = settings.record_schedule;
-    Metrics m = simulate_des(problem, config, d);
+    Metrics m = simulate_des(problem, config, des_options(settings));
     check_finite(problem, m, mapping_file);
     return m;
   }

@@ -156,6 +156,19 @@ std::vector<std::string> point_keys(const Experiment& x) {
   return keys;
 }
 
+namespace {
+
+// "point 003 (case=b, search.seed=2)": the folder and the values that tell the point apart,
+// for the errors of everything that runs it.
+std::string point_label(const Point& p, const std::vector<std::string>& keys) {
+  std::string values;
+  for (std::size_t a = 0; a < keys.size(); ++a)
+    values += (a ? ", " : "") + keys[a] + "=" + p.values[a];
+  return "point " + p.dir + (values.empty() ? "" : " (" + values + ")");
+}
+
+}  // namespace
+
 std::vector<Point> expand(const Experiment& x) {
   // Counted with a bound at every step: 64 axes of 2 values would wrap a plain product to 0.
   constexpr std::size_t kMaxPoints = 1000000;
@@ -171,6 +184,7 @@ std::vector<Point> expand(const Experiment& x) {
     throw InputError(x.file, 0, fmt::format("the grid has more than {} points", kMaxPoints));
   const std::size_t n = combos * cases;
   const int width = std::max<int>(3, static_cast<int>(std::to_string(n - 1).size()));
+  const std::vector<std::string> keys = point_keys(x);
   std::vector<Point> points;
   for (std::size_t i = 0; i < n; ++i) {
     Point p;
@@ -193,8 +207,8 @@ std::vector<Point> expand(const Experiment& x) {
       p.values.push_back(o.value);
       o.apply(p.spec);
     }
-    p.spec.label = "point " + p.dir;
-    p.spec.search.what = x.file + " (" + p.spec.label + ")";
+    p.spec.label = point_label(p, keys);
+    p.spec.search.what = x.file + ": " + p.spec.label;
     check_run(p.spec, x.file, x.cases.empty() ? 0 : x.cases[i / combos].line);
     points.push_back(std::move(p));
   }

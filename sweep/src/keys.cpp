@@ -6,6 +6,7 @@
 #include "hetmap/detail/number.hpp"
 #include "hetmap/detail/random.hpp"
 #include "hetmap/dse/exhaustive.hpp"
+#include "hetmap/dse/nsga2.hpp"
 #include "hetmap/error.hpp"
 
 namespace hetmap::sweep::keys {
@@ -222,8 +223,19 @@ std::vector<Key> build() {
   t.push_back(processors);
   t.push_back(integer_key<int>("search.generations", [](auto& r) -> auto& { return r.search.generations; },
                                0, 1000000, "7"));
-  t.push_back(integer_key<int>("search.population", [](auto& r) -> auto& { return r.search.population; },
-                               4, 100000, "16"));
+  // NSGA-II's own rule (dse::valid_population), so that an odd population is refused here,
+  // with the line, and never by a point that has started.
+  Key population = make("search.population", dse::population_rule(), "16");
+  population.parse = [](const std::string& v, const Source& at) -> Apply {
+    const std::optional<long long> n = detail::parse_integer(v);
+    if (!n || !dse::valid_population(*n)) bad(at, dse::population_rule(), v);
+    const int i = static_cast<int>(*n);
+    return [i](RunSpec& r) { r.search.population = i; };
+  };
+  population.record = [](YAML::Emitter& out, const RunSpec& r) {
+    put(out, "population", r.search.population);
+  };
+  t.push_back(population);
   t.push_back(integer_key<std::uint64_t>("search.seed", [](auto& r) -> auto& { return r.search.seed; },
                                          0, detail::kMaxSeed, "2"));
   t.push_back(boolean_key("search.dvfs", [](auto& r) -> auto& { return r.search.dvfs; }));

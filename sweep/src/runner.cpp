@@ -54,10 +54,16 @@ Json summary_json(const Point& p, const Experiment& x, const Summary& s) {
               {"improvement_pct", number(s.improvement_pct)}};
 }
 
-Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir, bool resume) {
+// The settings a point's exploration runs with, in its folder `dir`.
+dse::ExploreSettings explore_settings(const Point& p, const fs::path& dir, bool resume) {
   dse::ExploreSettings settings = p.spec.search;
   settings.checkpoint = (dir / "checkpoint.json").string();
   settings.resume = resume;
+  return settings;
+}
+
+Summary run_explore_point(const Problem& pb, const Point& p, const fs::path& dir, bool resume) {
+  const dse::ExploreSettings settings = explore_settings(p, dir, resume);
   const dse::Exploration x = dse::explore(pb, settings);
   dse::write_exploration(dir.string(), pb, x);
   Summary s;
@@ -88,10 +94,15 @@ Config resolve_mapping(const Problem& pb, const RunSpec& r) {
   return pb.resolve(m);
 }
 
+RunSettings simulate_settings(const RunSpec& r) {
+  RunSettings settings = r.simulate;
+  settings.record_schedule = settings.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
+  return settings;
+}
+
 Summary run_simulate_point(const Problem& pb, const Point& p, const fs::path& dir) {
   const Config c = resolve_mapping(pb, p.spec);
-  RunSettings settings = p.spec.simulate;
-  settings.record_schedule = settings.inputs <= 2000;  // a Gantt chart of more is unreadable anyway
+  const RunSettings settings = simulate_settings(p.spec);
   const Metrics run = run_simulation(pb, c, settings, p.spec.mapping);
   std::string latencies;
   if (run.origin == Origin::simulated) {
@@ -155,15 +166,53 @@ bool finished_ok(const fs::path& summary) {
 
 std::vector<std::string> result_columns(const Experiment& x) { return results_columns(point_keys(x)); }
 
-void validate_sweep(const Experiment& /*experiment*/, const std::vector<Point>& points) {
+namespace {
+
+// An error of one point, naming the experiment file and the point where it does not already
+// (a model that fails to load names the model file only). The kind, and so the exit code, stays.
+[[noreturn]] void rethrow_for_point(const Error& e, const Experiment& x, const Point& p) {
+  const std::string what = e.what();
+  if (what.find(p.spec.label) != std::string::npos) throw;
+  const std::string message = p.spec.label + ": " + what;
+  if (e.exit_code() == kBadInput) throw InputError(x.file, 0, message);
+  if (e.exit_code() == kInfeasible) throw InfeasibleError(x.file, 0, message);
+  throw Error(x.file, 0, message, e.exit_code());
+}
+
+// Everything running the point would refuse before it computes: its inputs, its overrides, and
+// the checks of the task itself (dse::plan_exploration, check_simulation), the same functions
+// the run calls.
+void validate_point(const Point& p) {
+  const Problem pb = build_problem(p.spec);
+  if (p.spec.task == Task::simulate)
+    check_simulation(pb, resolve_mapping(pb, p.spec), simulate_settings(p.spec), p.spec.mapping);
+  else
+    dse::plan_exploration(pb, p.spec.search);
+}
+
+}  // namespace
+
+void validate_sweep(const Experiment& x, const std::vector<Point>& points) {
   for (const Point& p : points) {
-    const Problem pb = build_problem(p.spec);
-    if (p.spec.task == Task::simulate) {
-      resolve_mapping(pb, p.spec);
-    } else {
-      dse::objective_set(pb, p.spec.search);
-      dse::constraint_list(pb, p.spec.search);
-      dse::DesignSpace(pb, dse::space_options(pb, p.spec.search));
+    try {
+      validate_point(p);
+    } catch (const Error& e) {
+      rethrow_for_point(e, x, p);
+    }
+  }
+}
+
+void validate_resume(const Experiment& x, const std::vector<Point>& points, const std::string& out) {
+  for (const Point& p : points) {
+    const fs::path dir = fs::path(out) / "points" / p.dir;
+    if (p.spec.task != Task::explore || finished_ok(dir / "summary.json")) continue;
+    const dse::ExploreSettings settings = explore_settings(p, dir, true);
+    if (!fs::exists(settings.checkpoint)) continue;
+    try {
+      const Problem pb = build_problem(p.spec);
+      dse::check_resume(pb, settings);
+    } catch (const Error& e) {
+      rethrow_for_point(e, x, p);
     }
   }
 }
@@ -211,6 +260,8 @@ SweepOutcome run_sweep(const Experiment& x, const std::vector<Point>& points,
     if (o.resume && fs::exists(record) && detail::read_file(record.string()) != resolved)
       throw InputError(record.string(), 0, "the experiment changed since this folder was written; "
                                            "run without --resume or use another --out");
+    // The checkpoints the points will resume from, before anything is written.
+    if (o.resume) validate_resume(x, points, o.out);
     // The record is staged first, so that a folder it cannot be written to keeps the previous
     // run's points; it goes in place after they are cleared, so that it never describes
     // points of another experiment (a --resume would take them as its own).

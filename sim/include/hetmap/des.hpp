@@ -52,6 +52,11 @@ struct DesOptions {
   bool record_schedule = false;  // keep every span (Chrome trace / Gantt)
 };
 
+/// Everything simulate_des refuses before it simulates: no inputs, a forced exit out of range,
+/// a model of 2^24 layers or more, a trace without samples (InputError), a layer placed where it
+/// cannot run (InfeasibleError). For callers that check many runs before starting any.
+void check_des(const Problem& problem, const Config& config, const DesOptions& options);
+
 /// Simulates `options.inputs` inputs through `config`: Metrics of origin simulated, with every
 /// input's latency, the percentiles and the DES's own counters (events, cancellations).
 Metrics simulate_des(const Problem& problem, const Config& config, const DesOptions& options);

@@ -25,6 +25,12 @@ struct RunSettings {
 /// (none of which the analytical evaluator models).
 bool needs_des(const RunSettings& settings);
 
+/// Everything run_simulation refuses before it simulates (a layer placed where it cannot run,
+/// an InfeasibleError naming `mapping_file`; what the DES refuses, where the settings need it),
+/// for callers that check many runs before starting any (`hetmap sweep`, docs/experiments.md).
+void check_simulation(const Problem& problem, const Config& config, const RunSettings& settings,
+                      const std::string& mapping_file);
+
 /// Runs `config` with the simulator `settings` call for: Metrics of origin analytical or
 /// simulated. With record_schedule the schedule is kept (analytical: the one input's). Throws
 /// InfeasibleError naming `mapping_file` when the mapping puts a layer where it cannot run.

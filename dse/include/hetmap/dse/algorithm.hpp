@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hetmap/dse/evaluate.hpp"
+#include "hetmap/dse/json_field.hpp"
 #include "hetmap/dse/space.hpp"
 
 namespace hetmap::dse {
@@ -54,17 +55,28 @@ class Algorithm {
   /// offers the batch to the archive afterwards, as tell() left it.
   virtual void tell(Population& population, std::vector<Individual>& batch) = 0;
 
-  /// Checkpoints (driver.hpp): the settings a resumed run must share ("seed=1|population=64";
-  /// may be empty), and the algorithm's own state (its random generator) saved into and
-  /// restored from the checkpoint document.
+  /// Checkpoints (driver.hpp, docs/search.md "Checkpoints"): the settings a resumed run must
+  /// share ("seed=1|population=64"; may be empty), and the algorithm's own state (its random
+  /// generator) saved into and restored from the checkpoint document. restore() checks what it
+  /// reads (an InputError naming the field) and changes nothing when it throws.
   virtual std::string fingerprint() const = 0;
   virtual void save(nlohmann::json& checkpoint) const = 0;
-  virtual void restore(const nlohmann::json& checkpoint) = 0;
+  virtual void restore(const JsonField& checkpoint) = 0;
+  /// Why `population`, as a checkpoint holds it, is not a state this algorithm reaches with its
+  /// settings, or "" if it is one: its counters (generation, evaluations) and what the
+  /// algorithm keeps of its individuals (how many; NSGA-II's ranks). The text names the field
+  /// first ("population: 10 individuals, expected 64"). The driver checks the rest (each point
+  /// against the space, the objective values against the evaluator, the archive).
+  virtual std::string check(const Population& population) const = 0;
 
  protected:
   /// For save() and restore(): a random generator's state as the checkpoint's "rng" text.
   static void save_rng(nlohmann::json& checkpoint, const std::mt19937_64& rng);
-  static void restore_rng(const nlohmann::json& checkpoint, std::mt19937_64& rng);
+  static void restore_rng(const JsonField& checkpoint, std::mt19937_64& rng);
+  /// For check(): the counters of an algorithm that evaluates `per_generation` points in each
+  /// of the generations 0..`generations`.
+  static std::string check_counters(const Population& population, std::int64_t per_generation,
+                                    int generations);
 
  private:
   const DesignSpace& space_;

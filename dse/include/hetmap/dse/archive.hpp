@@ -32,6 +32,11 @@ class Archive {
   /// are offered one by one.
   void offer(const std::vector<Individual>& batch);
 
+  /// Whether offer(candidate) would take it: it satisfies the constraints and no archived point
+  /// has its objective vector or dominates it. A point offered before never is (checkpoints are
+  /// checked with this, docs/search.md "Checkpoints").
+  bool admits(const Individual& candidate) const { return place(candidate) <= points_.size(); }
+
   /// The points, sorted by `f`, distinct, mutually non-dominated.
   const std::vector<Individual>& points() const { return points_; }
   std::size_t size() const { return points_.size(); }

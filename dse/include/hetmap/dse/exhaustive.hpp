@@ -43,7 +43,9 @@ class Exhaustive final : public Algorithm {
   void tell(Population&, std::vector<Individual>&) override {}
   std::string fingerprint() const override { return ""; }  // the space says it all
   void save(nlohmann::json&) const override {}
-  void restore(const nlohmann::json&) override {}
+  void restore(const JsonField&) override {}
+  /// Generation g has evaluated the first min(points, g * kBlock) points; none kept.
+  std::string check(const Population& population) const override;
 
  private:
   std::uint64_t points_;

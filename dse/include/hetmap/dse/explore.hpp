@@ -10,6 +10,7 @@
 // needs power data, processor names must exist) is checked here, where the problem is known.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,10 +66,35 @@ std::vector<Constraint> constraint_list(const Problem& problem, const ExploreSet
 /// against the problem.
 SpaceOptions space_options(const Problem& problem, const ExploreSettings& settings);
 
+/// What explore() runs, built from the settings and checked against the problem before
+/// anything is evaluated.
+struct ExplorePlan {
+  ObjectiveSet objectives;
+  std::vector<Constraint> constraints;
+  std::unique_ptr<DesignSpace> space;
+  std::unique_ptr<Algorithm> algorithm;  // searches *space: the exhaustive front or NSGA-II
+};
+
+/// Every check explore() makes of its settings, in one place: objectives and constraints
+/// against the problem's data, processor names, the design space (every layer placeable), and
+/// the algorithm's own (NSGA-II's population and generations, the exhaustive front's space
+/// against its limit). Evaluates nothing, so `hetmap sweep` calls it for every point before it
+/// writes anything (docs/experiments.md). Throws InputError naming `settings.what`.
+ExplorePlan plan_exploration(const Problem& problem, const ExploreSettings& settings);
+
+/// Checks the checkpoint explore() would resume from (`settings.checkpoint` with
+/// `settings.resume`; an exhaustive run has none): an InputError naming the file and the field
+/// where explore() would refuse it; nothing where there is no such file or it is one of this
+/// run. Evaluates only the checkpoint's points: `hetmap sweep --resume` checks every point's
+/// before it writes anything.
+void check_resume(const Problem& problem, const ExploreSettings& settings);
+
 /// Called after each NSGA-II generation (never for an exhaustive run).
 using ExploreProgress = Driver::Progress;
 
-/// Runs the exploration. Throws InputError for settings the problem cannot meet.
+/// Runs the exploration (plan_exploration, then the search). Throws InputError for settings
+/// the problem cannot meet, and for a checkpoint to resume that is not one of this run
+/// (docs/search.md, "Checkpoints").
 Exploration explore(const Problem& problem, const ExploreSettings& settings,
                     const ExploreProgress& progress = {});
 

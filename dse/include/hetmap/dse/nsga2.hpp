@@ -16,8 +16,18 @@
 
 namespace hetmap::dse {
 
+/// The largest population a user may set (`--population`, `search.population`): with a million
+/// generations, still far from overflowing the evaluation counter.
+inline constexpr int kMaxPopulation = 100000;
+
+/// Whether `population` is one NSGA-II runs with: even (offspring come in pairs) and in
+/// 4..kMaxPopulation. The one rule for the command line, experiment files and Nsga2.
+bool valid_population(long long population);
+/// What a user is told for a population that is not valid_population().
+std::string population_rule();
+
 struct Nsga2Options {
-  int population = 64;     // even, >= 4
+  int population = 64;     // valid_population()
   int generations = 100;
   std::uint64_t seed = 1;
   double crossover = 0.9;  // probability that two parents exchange segments
@@ -25,8 +35,9 @@ struct Nsga2Options {
 
 class Nsga2 final : public Algorithm {
  public:
-  /// Throws InputError for a population that is odd or below 4, or negative generations.
-  Nsga2(const DesignSpace& space, Nsga2Options options);
+  /// Throws InputError (naming `what`, where the settings came from) for a population that is
+  /// not valid_population(), or negative generations.
+  Nsga2(const DesignSpace& space, Nsga2Options options, const std::string& what = "");
   const Nsga2Options& options() const { return options_; }
 
   const char* name() const override { return "nsga2"; }
@@ -41,7 +52,10 @@ class Nsga2 final : public Algorithm {
   void tell(Population& population, std::vector<Individual>& batch) override;
   std::string fingerprint() const override;  // seed and population
   void save(nlohmann::json& checkpoint) const override;
-  void restore(const nlohmann::json& checkpoint) override;
+  void restore(const JsonField& checkpoint) override;
+  /// Generations 0..generations of `population` points each, `population` individuals ranked
+  /// below 2 * population.
+  std::string check(const Population& population) const override;
 
  private:
   Individual make(Config c) const;

@@ -35,7 +35,9 @@ class RandomSearch final : public Algorithm {
   void tell(Population&, std::vector<Individual>&) override {}
   std::string fingerprint() const override;  // seed and batch
   void save(nlohmann::json& checkpoint) const override;
-  void restore(const nlohmann::json& checkpoint) override;
+  void restore(const JsonField& checkpoint) override;
+  /// Generations 0..generations of `batch` points each, no individuals kept.
+  std::string check(const Population& population) const override;
 
  private:
   RandomSearchOptions options_;

@@ -44,6 +44,15 @@ class DesignSpace {
   /// Makes `c` a valid, feasible point: fixed dimensions reset, processors allowed, and a
   /// thread count that leaves a placed layer without a profile row back at all cores.
   void repair(Config& c) const;
+  /// Why `c` is not a point of this space, or "" if it is one: the one description of the
+  /// space's points that a reader of stored points (checkpoints, docs/search.md) checks them
+  /// against. A point has a processor per layer among allowed(layer), no exit bit beyond the
+  /// model's exits, a level per processor among its levels, 1..cores threads per processor, a
+  /// threshold per exit among threshold_values(), and every dimension the space does not search
+  /// at its fixed value. It need not be feasible (the exhaustive front enumerates every point).
+  /// The text names the field first as the checkpoint stores it, e.g.
+  /// `proc[17]: processor index 9 out of range 0..2`.
+  std::string check(const Config& c) const;
 
   /// Number of points, as a double (it can exceed 2^64).
   double size() const;

@@ -31,7 +31,7 @@ struct Override {
 /// text went through the same parsers as the command line's.
 struct RunSpec {
   std::string file;                   // the experiment file, for error messages
-  std::string label;                  // "point 003" once expanded
+  std::string label;                  // "point 003 (case=b, search.seed=2)" once expanded
   std::string model, platform, profile, trace, mapping;  // paths; trace/mapping may be empty
   Task task = Task::explore;
   dse::ExploreSettings search;

@@ -60,12 +60,23 @@ struct SweepOutcome {
   int points = 0, skipped = 0, ran = 0, failed = 0;
 };
 
-/// Loads every point's inputs and checks its settings: InputError before anything is written.
+/// Loads every point's inputs and makes every check running it would make before computing
+/// (the same functions: dse::plan_exploration for explore, check_simulation for simulate), so
+/// that nothing is written for an experiment with a bad point. The error (InputError, or
+/// InfeasibleError for a mapping that places a layer where it cannot run) names the experiment
+/// file and the point ("point 003 (case=b, search.seed=2)").
 void validate_sweep(const Experiment& experiment, const std::vector<Point>& points);
 
+/// For `--resume` into `out`: the search checkpoint of every explore point that will run
+/// (its summary is not ok) is checked as the point would resume it (dse::check_resume). Called
+/// by run_sweep on rank 0 before it writes anything.
+void validate_resume(const Experiment& experiment, const std::vector<Point>& points,
+                     const std::string& out);
+
 /// Validates, then runs every point not finished yet. With a group: every rank validates, rank 0
-/// prepares the folder before the others start, each rank runs its share of the points, and
-/// rank 0 writes results.csv once every rank is done; the outcome is the same on every rank.
+/// checks the folder (the resume checks, validate_resume) and prepares it before the others
+/// start, each rank runs its share of the points, and rank 0 writes results.csv once every rank
+/// is done; the outcome is the same on every rank.
 SweepOutcome run_sweep(const Experiment& experiment, const std::vector<Point>& points,
                        const SweepOptions& options);
 
