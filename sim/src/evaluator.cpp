@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <iterator>
 #include <limits>
 
 namespace hetmap {
@@ -83,10 +85,10 @@ bool Evaluator::simulate_p(const Config& c) {
   int n_pending[kMaxProcessors];
   int* pend_of[kMaxProcessors];          // per processor: its pending layers (L slots)
   const double* dur_of[kMaxProcessors];  // per processor: its duration-table column at its level and threads
-  const int stride = P * t.cell;
+  const std::size_t stride = t.row;
   for (int p = 0; p < P; ++p) {
     pend_of[p] = pending + p * L;
-    dur_of[p] = t.dur + p * t.cell + c.freq_level[p] * t.max_cores + c.threads[p] - 1;
+    dur_of[p] = t.dur + pb.column(p, c.freq_level[p], c.threads[p]);
     n_pending[p] = 0;
     running[p] = -1;
   }
@@ -121,6 +123,19 @@ bool Evaluator::simulate_p(const Config& c) {
   // up to kMaxProcessors): the one-processor path below must hand such an instant to the
   // general one.
   std::uint64_t woke = 0;
+
+  // Pending layers are a list that pick() scans: a few at a time on models as they come. A
+  // processor with more than kWide of them (a wide model: thousands of parallel branches)
+  // switches to two heaps in its L slots, so that a pick costs a logarithm of them rather than
+  // their number: the layers ready at `now` by index from the front, the others by ready time
+  // from the back (they never meet: the slots hold every layer placed on the processor). The
+  // list then becomes an inbox right after the front heap, filled by satisfy() as before and
+  // emptied into the heaps by the next pick: the common path does not change.
+  constexpr int kWide = 64;
+  std::uint64_t wide = 0;  // a bit per processor in heap mode
+  int n_ready[kMaxProcessors], n_later[kMaxProcessors];
+  const auto by_index = std::greater<int>();
+  const auto by_ready = [ready_at](int a, int b) { return ready_at[a] > ready_at[b]; };
   // A dependency of `s` is met from time `at` on. Mostly branch-free (which dependency is the
   // last is unpredictable): the pending slot is always written and kept only if counted. A
   // disabled layer (waiting < 0) only goes further below zero and never becomes pending.
@@ -160,9 +175,68 @@ bool Evaluator::simulate_p(const Config& c) {
     for (int i = 0; i < n; ++i) satisfy(cons[i], arrival[proc[cons[i]]]);
   };
 
+  // Processor p starts layer l at `now`.
+  auto start_layer = [&](int p, int l) {
+    running[p] = l;
+    start[n_started] = now;
+    order[n_started++] = l;
+    return l;
+  };
+  // pick() in heap mode: the inbox and the layers that became ready go to the front heap, the
+  // lowest of which starts. All empty: back to the list.
+  auto pick_wide = [&](int p) __attribute__((noinline)) {
+    int* front = pending + p * L;
+    const auto back = std::make_reverse_iterator(front + L);
+    for (int i = 0; i < n_pending[p]; ++i) {
+      const int l = pend_of[p][i];  // read before the front heap grows over it
+      if (ready_at[l] <= now) {
+        front[n_ready[p]++] = l;
+        std::push_heap(front, front + n_ready[p], by_index);
+      } else {
+        back[n_later[p]++] = l;
+        std::push_heap(back, back + n_later[p], by_ready);
+      }
+    }
+    n_pending[p] = 0;
+    while (n_later[p] > 0 && ready_at[back[0]] <= now) {
+      std::pop_heap(back, back + n_later[p]--, by_ready);
+      front[n_ready[p]++] = back[n_later[p]];
+      std::push_heap(front, front + n_ready[p], by_index);
+    }
+    int l = -1;
+    if (n_ready[p] == 0) {
+      event[p] = n_later[p] > 0 ? ready_at[back[0]] : kInf;
+      if (n_later[p] == 0) wide &= ~(std::uint64_t{1} << p);
+    } else {
+      std::pop_heap(front, front + n_ready[p]--, by_index);
+      l = start_layer(p, front[n_ready[p]]);
+    }
+    pend_of[p] = front + n_ready[p];  // the inbox
+    return l;
+  };
+  // The list becomes the two heaps (ready layers stay in front, the others move to the back)
+  // and an empty inbox.
+  auto make_wide = [&](int p) __attribute__((noinline)) {
+    int* front = pend_of[p];
+    int* mid = std::partition(front, front + n_pending[p], [&](int l) { return ready_at[l] <= now; });
+    n_ready[p] = static_cast<int>(mid - front);
+    n_later[p] = n_pending[p] - n_ready[p];
+    std::move_backward(mid, front + n_pending[p], front + L);
+    const auto back = std::make_reverse_iterator(front + L);
+    std::make_heap(front, front + n_ready[p], by_index);
+    std::make_heap(back, back + n_later[p], by_ready);
+    n_pending[p] = 0;
+    pend_of[p] = front + n_ready[p];
+    wide |= std::uint64_t{1} << p;
+  };
   // Idle processor p starts its first ready pending layer (declaration order) at `now`; with
   // none ready, its next instant of interest becomes the earliest ready time among the others.
   auto pick = [&](int p) {
+    if (wide >> p & 1) return pick_wide(p);
+    if (n_pending[p] > kWide) {
+      make_wide(p);
+      return pick_wide(p);
+    }
     int* pend = pend_of[p];
     int best = -1;
     double later = kInf;
@@ -176,10 +250,7 @@ bool Evaluator::simulate_p(const Config& c) {
     }
     const int l = pend[best];
     pend[best] = pend[--n_pending[p]];
-    running[p] = l;
-    start[n_started] = now;
-    order[n_started++] = l;
-    return l;
+    return start_layer(p, l);
   };
   // Layer l (on p) finishes at `now`: publish its output; under `sequential` an exit's result
   // also releases the backbone layer its decision gates.
