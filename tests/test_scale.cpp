@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "hetmap/backend/backend.hpp"
 #include "hetmap/des.hpp"
 #include "hetmap/detail/model_spec.hpp"
 #include "hetmap/error.hpp"
@@ -21,6 +22,8 @@
 #include "hetmap/problem.hpp"
 #include "hetmap/profile.hpp"
 #include "hetmap/report.hpp"
+#include "hetmap/dse/evaluate.hpp"
+#include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/nsga2.hpp"
 #include "hetmap/dse/space.hpp"
 #include "hetmap/schedule.hpp"
@@ -144,8 +147,16 @@ TEST(Scale, AMillionLayersLoadProfileMapAndSimulate) {
   const Platform pf = parse_platform(kPlatform, "plat.yaml");
   Profile profile = parse_profile(profile_csv(built), "big.csv", built, pf);
   ASSERT_EQ(profile.rows().size(), 2 * built.layers.size());
-  const Problem pb(std::move(built), pf, std::move(profile));
+  // Measured copies of every tenth layer's output to the GPU (once looked up by a pass over the
+  // rows for every tensor and pair of processors).
+  std::string copies = "layer,from,to,mean_ms\n";
+  for (int i = 0; i < kLayers; i += 10) copies += name_of(i) + ",cpu,gpu,0.0078125\n";
+  Transfers transfers = parse_transfers(copies, "big.transfers.csv", built, pf);
+  ASSERT_EQ(transfers.rows.size(), static_cast<std::size_t>(kLayers / 10));
+  const Problem pb(std::move(built), pf, std::move(profile), std::move(transfers));
   const Model& m = pb.model();
+  EXPECT_EQ(pb.copy_ms(m.find_layer("l999990"), 0, 1), 0.0078125);
+  EXPECT_EQ(pb.copy_ms(m.find_layer("l999991"), 0, 1), 0.001 + 16 / 8e9 * 1e3);  // the link's
   ASSERT_EQ(m.layers.size(), static_cast<std::size_t>(kLayers + 4));
   ASSERT_EQ(m.backbone.size(), static_cast<std::size_t>(kLayers));
   EXPECT_EQ(m.layers[m.final_layer()].name, name_of(kLayers - 1));
@@ -449,6 +460,48 @@ TEST(Scale, InputsPilingUpInTheDesStopTheRunWithAnError) {
               "faster than the mapping finishes them): their state would pass 64 MiB; lower the "
               "arrival rate or the number of inputs");
   }
+}
+
+// The exhaustive front evaluates the space in blocks of mappings: a large model gets smaller
+// blocks (a block once took 16384 bytes per layer: 16 GB at a million layers). The points are
+// offered in the same order whatever the block size, so the front does not depend on it.
+TEST(Scale, ExhaustiveBlocksOfALargeModelStayWithinTheirBound) {
+  Model m = detail::build_model(chain_spec(20000), "big.yaml");
+  const Platform pf = parse_platform(kPlatform, "plat.yaml");
+  // Three layers may also run on the GPU: 2^3 placements x 2^2 exit choices x 2 policies.
+  std::string csv = "layer,processor,mean_ms\n";
+  for (const Layer& l : m.layers) csv += l.name + ",cpu,0.25\n";
+  for (const char* l : {"l10", "l5000", "l19999"}) csv += std::string(l) + ",gpu,0.125\n";
+  Profile profile = parse_profile(csv, "big.csv", m, pf);
+  const Problem pb(std::move(m), pf, std::move(profile));
+  const dse::DesignSpace space(pb);
+  const dse::Exhaustive exhaustive(space);
+  EXPECT_EQ(exhaustive.block(), (std::uint64_t{64} << 20) / 20004);
+  dse::BatchEvaluator evaluator(pb, dse::ObjectiveSet(), {});
+  const dse::ExhaustiveResult r = dse::exhaustive_front(space, evaluator, dse::kExhaustiveLimit, "--exhaustive");
+  EXPECT_EQ(r.evaluated, 64u);
+  EXPECT_FALSE(r.front.empty());
+}
+
+// `validate --random N` holds every mapping (a processor per layer) until the runs end: N x
+// layers is bounded, and the check comes before anything runs.
+TEST(Scale, TooManyRandomMappingsOfALargeModelAreRefusedBeforeAnyRun) {
+  const Platform pf = backend::make_backend("reference")->platform();
+  const std::string dir = test::temp_dir();
+  test::write_file(dir, "platform.yaml", to_yaml(pf));
+  std::string csv = "layer,processor,mean_ms\n";
+  for (int l = 0; l < 1000; ++l)
+    for (const Processor& p : pf.processors) csv += "l" + std::to_string(l) + "," + p.name + ",1\n";
+  test::write_file(dir, "k.csv", csv);
+  const std::string model = test::write_file(dir, "k.yaml", thousand_layer_yaml());
+  const test::RunResult r =
+      run_hetmap("validate --backend reference -m " + quote(model) + " --profile " + quote(dir) +
+                 " --random 100000 --inputs 1 --out " + quote(dir + "/out"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--random: 100000 mappings of 1000 layers are more than the 33554432 "
+                       "layer placements hetmap holds at once: ask for fewer mappings"),
+            std::string::npos)
+      << r.err;
 }
 
 #ifdef HETMAP_TEST_ONNX

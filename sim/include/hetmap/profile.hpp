@@ -81,6 +81,8 @@ struct Transfers {
   std::string file;
   std::string source;  // the `# source:` line, without its key
   std::vector<TransferRow> rows;
+  /// The row for a tensor and direction: a pass over the rows, for a few lookups (Problem
+  /// applies every row in one pass instead).
   std::optional<double> lookup(int layer, int from, int to) const;
 };
 
