@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,10 @@ struct ValidateCmdOptions {
   std::vector<std::string> power_meter;
 };
 
+// The most layer placements (mappings x layers) `--random` may ask for: 2^25, a few GB of
+// mappings held until they are written and run.
+constexpr std::int64_t kMaxRandomPlacements = std::int64_t{1} << 25;
+
 // `n` random feasible mappings (DesignSpace::random: a processor per layer among those its
 // profile allows, each exit on or off, the policy), distinct from each other and from `taken`
 // (the --mappings folder's) while the space allows, named m000.yaml, m001.yaml, ... skipping
@@ -53,13 +59,22 @@ std::vector<backend::NamedMapping> random_mappings(const Problem& problem, int n
   std::mt19937_64 rng(seed);
   std::vector<Config> configs;
   const double size = space.size();
+  // Distinct configs so far, looked up rather than compared one by one (n^2 comparisons of
+  // whole mappings once made a large --random hang).
+  auto key = [](const Config& c) {
+    return std::tie(c.policy, c.exits_enabled, c.proc, c.freq_level, c.threads, c.thresholds);
+  };
+  auto less = [&](const Config* a, const Config* b) { return key(*a) < key(*b); };
+  std::set<const Config*, decltype(less)> seen(less);
+  for (const Config& d : taken) seen.insert(&d);
+  configs.reserve(static_cast<std::size_t>(n));
   for (int tries = 0; static_cast<int>(configs.size()) < n && tries < 1000 * n; ++tries) {
     Config c = space.random(rng);
     if (!problem.infeasibility(c).empty()) continue;
-    bool seen = false;
-    for (const Config& d : configs) seen = seen || d == c;
-    for (const Config& d : taken) seen = seen || d == c;
-    if (!seen || static_cast<double>(configs.size() + taken.size()) >= size) configs.push_back(c);
+    if (!seen.count(&c) || static_cast<double>(configs.size() + taken.size()) >= size) {
+      configs.push_back(std::move(c));
+      seen.insert(&configs.back());
+    }
   }
   std::vector<backend::NamedMapping> out;
   int k = 0;
@@ -129,6 +144,13 @@ int run_validate(const ValidateCmdOptions& o) {
     }
   }
   const std::size_t n_given = mappings.size();
+  // Every mapping is held, and written, with a processor per layer until the runs end: their
+  // layers in all are bounded (docs/formats.md, "Model size").
+  if (static_cast<double>(o.random) * problem.layers() > static_cast<double>(kMaxRandomPlacements))
+    throw InputError("", 0,
+                     fmt::format("--random: {} mappings of {} layers are more than the {} layer "
+                                 "placements hetmap holds at once: ask for fewer mappings",
+                                 o.random, problem.layers(), kMaxRandomPlacements));
   if (o.random > 0)
     for (auto& m : random_mappings(problem, o.random, o.seed, given, names)) {
       (void)problem.resolve(m.mapping);

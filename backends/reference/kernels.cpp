@@ -33,6 +33,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <unordered_map>
 
 #include "reference/reference.hpp"
 
@@ -607,22 +608,26 @@ std::unique_ptr<OpKernel> make_op_kernel(const Op& op, const std::string& name,
 
 std::vector<std::vector<int>> block_sources(const Op& block, const std::string& name) {
   std::vector<std::vector<int>> sources(block.body.size());
-  for (std::size_t b = 0; b < block.body.size(); ++b)
+  // Names to sources, looked up rather than scanned (a body may be long): earlier body ops as
+  // -1 - index, the block's inputs as their first position.
+  std::unordered_map<std::string, int> body_op, block_input;
+  for (std::size_t i = 0; i < block.input_names.size(); ++i)
+    block_input.emplace(block.input_names[i], static_cast<int>(i));
+  for (std::size_t b = 0; b < block.body.size(); ++b) {
     for (const std::string& n : block.body[b].input_names) {
       // An earlier body op of that name, else the block input (as shape inference resolves).
-      int src = 0;
-      bool found = false;
-      for (std::size_t e = 0; e < b; ++e)
-        if (block.body[e].name == n) src = -static_cast<int>(e) - 1, found = true;
-      if (!found) {
-        auto it = std::find(block.input_names.begin(), block.input_names.end(), n);
-        if (it == block.input_names.end())
-          throw BackendError("block '" + name + "': body op '" + block.body[b].name +
-                             "' reads unknown input '" + n + "'");
-        src = static_cast<int>(it - block.input_names.begin());
+      if (auto it = body_op.find(n); it != body_op.end()) {
+        sources[b].push_back(it->second);
+        continue;
       }
-      sources[b].push_back(src);
+      auto it = block_input.find(n);
+      if (it == block_input.end())
+        throw BackendError("block '" + name + "': body op '" + block.body[b].name +
+                           "' reads unknown input '" + n + "'");
+      sources[b].push_back(it->second);
     }
+    body_op[block.body[b].name] = -static_cast<int>(b) - 1;
+  }
   return sources;
 }
 

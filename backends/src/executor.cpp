@@ -329,6 +329,8 @@ void Executor::build_slots() {
   first_count_.assign(n_exits_ + 1, 0);
   first_latency_.assign(n_exits_ + 1, 0.0);
   if (opt_.record_schedule) {
+    check_schedule_size(n_inputs_, static_cast<std::int64_t>(dep_.enabled_layers.size() +
+                                                             dep_.dests.size()) + n_exits_ + 1);
     const auto n = static_cast<std::size_t>(n_inputs_);
     res_.metrics.schedule.tasks.reserve(n * dep_.enabled_layers.size());
     res_.metrics.schedule.copies.reserve(n * dep_.dests.size());

@@ -28,6 +28,8 @@ Exhaustive::Exhaustive(const DesignSpace& space, double limit, const std::string
                                           "exhaustive limit of {:.3g}; use the search instead",
                                           size, limit));
   points_ = static_cast<std::uint64_t>(size);
+  const auto layers = static_cast<std::uint64_t>(std::max(1, space.problem().layers()));
+  block_ = std::clamp<std::uint64_t>(kBlockBytes / layers, 1, kBlock);
 }
 
 void Exhaustive::initialize(const std::vector<Config>&, std::vector<Individual>& batch) {
@@ -35,12 +37,12 @@ void Exhaustive::initialize(const std::vector<Config>&, std::vector<Individual>&
 }
 
 bool Exhaustive::done(const Population& population) const {
-  return static_cast<std::uint64_t>(population.generation) * kBlock >= points_;
+  return static_cast<std::uint64_t>(population.generation) * block_ >= points_;
 }
 
 void Exhaustive::ask(const Population& population, std::vector<Individual>& batch) {
-  const std::uint64_t first = static_cast<std::uint64_t>(population.generation) * kBlock;
-  const std::uint64_t last = std::min(points_, first + kBlock);
+  const std::uint64_t first = static_cast<std::uint64_t>(population.generation) * block_;
+  const std::uint64_t last = std::min(points_, first + block_);
   batch.resize(static_cast<std::size_t>(last - first));
   // DesignSpace::point is pure: building the block in parallel changes nothing but the time.
   detail::parallel_for(0, batch.size(), 256, [&](std::size_t begin, std::size_t end, std::size_t) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "hetmap/detail/random.hpp"
 #include "hetmap/error.hpp"
@@ -28,6 +29,18 @@ Nsga2::Nsga2(const DesignSpace& space, Nsga2Options options, const std::string& 
     throw InputError(what, 0, fmt::format("population: expected {}, got {}", population_rule(),
                                           options_.population));
   if (options_.generations < 0) throw InputError(what, 0, "generations: expected >= 0");
+  // Parents, offspring, their merge (two populations) and the survivors: five populations of
+  // mappings of a byte per layer, bounded as the problem's tables are (docs/formats.md, "Model
+  // size"), so that a large population of a large model is refused, not an allocation failure.
+  const double bytes = 5.0 * options_.population * space.problem().layers();
+  if (bytes > static_cast<double>(kMaxTableBytes))
+    throw InputError(what, 0,
+                     fmt::format("population: {} mappings of {} layers would take {:.1f} GiB "
+                                 "(parents, offspring, their merge and the survivors), more than "
+                                 "the {} GiB hetmap allows: lower the population",
+                                 options_.population, space.problem().layers(),
+                                 bytes / static_cast<double>(std::uint64_t{1} << 30),
+                                 kMaxTableBytes >> 30));
 }
 
 Individual Nsga2::make(Config c) const {

@@ -16,6 +16,7 @@
 #include "convert_ops.hpp"
 #include "hetmap/detail/graph.hpp"
 #include "hetmap/error.hpp"
+#include "hetmap/problem.hpp"
 #include "onnx_graph.hpp"
 
 namespace hetmap {
@@ -99,8 +100,12 @@ class Importer {
   [[noreturn]] void fail(const std::string& what) const { throw InputError(g_.file(), 0, what); }
 
   void count_uses() {
-    for (const auto& n : g_.graph().node())
+    for (const auto& n : g_.graph().node()) {
       for (const auto& in : n.input()) ++uses_[in];
+      // Each reading node once, in file order (a node may read a tensor twice).
+      const std::set<std::string> read(n.input().begin(), n.input().end());
+      for (const std::string& in : read) reader_ops_[in].push_back(n.op_type());
+    }
     for (const auto& o : g_.graph().output()) graph_outputs_.insert(o.name());
   }
 
@@ -162,11 +167,8 @@ class Importer {
           return it == source_.end() || it->second < 0 ? nullptr : &layers_[it->second].spec;
         },
         [this](const std::string& t) {
-          std::vector<std::string> ops;
-          for (const auto& n : g_.graph().node())
-            if (std::find(n.input().begin(), n.input().end(), t) != n.input().end())
-              ops.push_back(n.op_type());
-          return ops;
+          auto it = reader_ops_.find(t);
+          return it == reader_ops_.end() ? std::vector<std::string>{} : it->second;
         },
         [this](const std::string& t) {
           auto it = folded_pad_.find(t);
@@ -220,6 +222,11 @@ class Importer {
   void choose_final() {
     for (const auto& o : g_.graph().output()) outputs_.push_back(o.name());
     if (outputs_.empty()) fail("the graph has no output");
+    // Each output but the final one becomes an exit, and each exit costs a pass over the layers
+    // (plan()): more than a model may have are refused before any of that work.
+    if (outputs_.size() > static_cast<std::size_t>(kMaxExits) + 1)
+      fail("the graph has " + std::to_string(outputs_.size()) + " outputs: a hetmap model has "
+           "the final output and at most " + std::to_string(kMaxExits) + " exits");
     final_output_ = options_.final_output.empty() ? outputs_.back() : options_.final_output;
     if (std::find(outputs_.begin(), outputs_.end(), final_output_) == outputs_.end()) {
       std::string list;
@@ -370,6 +377,7 @@ class Importer {
   OnnxGraph g_;
   OnnxImportOptions options_;
   std::map<std::string, int> uses_;          // tensor -> number of node inputs reading it
+  std::map<std::string, std::vector<std::string>> reader_ops_;  // tensor -> op types reading it
   std::set<std::string> graph_outputs_;
   std::map<std::string, int> source_;        // activation tensor -> layer index or the input
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> folded_pad_;  // Pad outputs

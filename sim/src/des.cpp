@@ -245,7 +245,7 @@ class Des {
   void start_tasks(double t);
   double draw_duration(int layer);
   void push(double t, std::uint64_t kind, std::uint64_t index);
-  int alloc_slot();
+  int alloc_slot(double t);
   void next_arrival(int input, double t);
   void draw_first(int input, Slot& s);
 
@@ -322,6 +322,9 @@ void Des::check_inputs() const { check_des(pb_, cfg_, opt_); }
 
 void Des::build_tasks() {
   dep_ = pb_.dependencies(cfg_);
+  if (opt_.record_schedule)
+    check_schedule_size(n_inputs_, static_cast<std::int64_t>(dep_.enabled_layers.size() +
+                                                             dep_.dests.size()) + n_exits_ + 1);
   build_copies();
   mean_.assign(n_layers_, 0.0);
   mu_.assign(n_layers_, 0.0);
@@ -433,9 +436,19 @@ void Des::apply(const Event& ev) {
   }
 }
 
-int Des::alloc_slot() {
+int Des::alloc_slot(double t) {
   if (free_slots_.empty()) {  // more inputs in flight than ever before: double the pool
     const int old = static_cast<int>(slots_.size());
+    // Arrivals faster than the mapping serves them leave ever more inputs in flight, each with
+    // a count per layer: past max_state_bytes the run stops, saying so, instead of failing to
+    // allocate (docs/formats.md, "Model size").
+    if (2.0 * old * n_layers_ * sizeof(int) > static_cast<double>(opt_.max_state_bytes))
+      throw Error("", 0,
+                  fmt::format("the DES would hold more than {} inputs in flight at t = {} ms "
+                              "(they arrive faster than the mapping finishes them): their state "
+                              "would pass {} MiB; lower the arrival rate or the number of inputs",
+                              old, t, opt_.max_state_bytes >> 20),
+                  kOtherError);
     slots_.resize(old * 2);
     wait_.resize(slots_.size() * n_layers_);
     for (int s = 2 * old - 1; s >= old; --s) free_slots_.push_back(s);
@@ -453,7 +466,7 @@ void Des::draw_first(int input, Slot& s) {
 }
 
 void Des::arrive(int input, double t) {
-  const int slot = alloc_slot();
+  const int slot = alloc_slot(t);
   slot_of_[input] = slot;
   state_[input] = kLive;
   Slot& s = slots_[slot];

@@ -243,15 +243,12 @@ namespace {
 std::string cells_text(const Model& model, const Platform& platform,
                        const std::vector<std::vector<bool>>& cells) {
   std::vector<std::pair<std::vector<bool>, std::vector<std::string>>> groups;
+  std::map<std::vector<bool>, std::size_t> group_of;  // a lookup per layer, not a scan of groups
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     if (std::none_of(cells[l].begin(), cells[l].end(), [](bool b) { return b; })) continue;
-    auto g = std::find_if(groups.begin(), groups.end(),
-                          [&](const auto& x) { return x.first == cells[l]; });
-    if (g == groups.end()) {
-      groups.push_back({cells[l], {}});
-      g = groups.end() - 1;
-    }
-    g->second.push_back(model.layers[l].name);
+    const auto [g, added] = group_of.try_emplace(cells[l], groups.size());
+    if (added) groups.push_back({cells[l], {}});
+    groups[g->second].second.push_back(model.layers[l].name);
   }
   std::string s;
   for (const auto& [procs, layers] : groups) {

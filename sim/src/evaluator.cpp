@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <iterator>
 #include <limits>
 
 namespace hetmap {
@@ -9,6 +11,60 @@ namespace hetmap {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A processor's pending layers in heap mode (Evaluator::simulate_p): in its L slots `front`,
+// the layers ready by the current instant in a heap by index at the front, the others in a
+// heap by ready time at the back (indexed from the end), and between them an inbox of
+// `n_inbox` layers that became pending since the last pick.
+auto by_index() { return std::greater<int>(); }
+auto by_ready(const double* ready_at) {
+  return [ready_at](int a, int b) { return ready_at[a] > ready_at[b]; };
+}
+
+// The list of `n_list` pending layers at `front` becomes the two heaps and an empty inbox.
+__attribute__((noinline)) void to_heaps(int* front, int L, int& n_list, int& n_ready,
+                                        int& n_later, const double* ready_at, double now) {
+  int* mid = std::partition(front, front + n_list, [&](int l) { return ready_at[l] <= now; });
+  n_ready = static_cast<int>(mid - front);
+  n_later = n_list - n_ready;
+  std::move_backward(mid, front + n_list, front + L);
+  const auto back = std::make_reverse_iterator(front + L);
+  std::make_heap(front, front + n_ready, by_index());
+  std::make_heap(back, back + n_later, by_ready(ready_at));
+  n_list = 0;
+}
+
+// The inbox and the layers ready by `now` go to the front heap, and the lowest of those is
+// taken: the layer to start, or -1 with `next` the earliest ready time of the others (+inf:
+// none left).
+__attribute__((noinline)) int pick_from_heaps(int* front, int L, int& n_inbox, int& n_ready,
+                                              int& n_later, const double* ready_at, double now,
+                                              double& next) {
+  const auto back = std::make_reverse_iterator(front + L);
+  const int* inbox = front + n_ready;
+  for (int i = 0; i < n_inbox; ++i) {
+    const int l = inbox[i];  // read before the front heap grows over it
+    if (ready_at[l] <= now) {
+      front[n_ready++] = l;
+      std::push_heap(front, front + n_ready, by_index());
+    } else {
+      back[n_later++] = l;
+      std::push_heap(back, back + n_later, by_ready(ready_at));
+    }
+  }
+  n_inbox = 0;
+  while (n_later > 0 && ready_at[back[0]] <= now) {
+    std::pop_heap(back, back + n_later--, by_ready(ready_at));
+    front[n_ready++] = back[n_later];
+    std::push_heap(front, front + n_ready, by_index());
+  }
+  if (n_ready == 0) {
+    if (n_later > 0) next = ready_at[back[0]];
+    return -1;
+  }
+  std::pop_heap(front, front + n_ready--, by_index());
+  return front[n_ready];
+}
 }  // namespace
 
 Evaluator::Evaluator(const Problem& problem)
@@ -83,10 +139,10 @@ bool Evaluator::simulate_p(const Config& c) {
   int n_pending[kMaxProcessors];
   int* pend_of[kMaxProcessors];          // per processor: its pending layers (L slots)
   const double* dur_of[kMaxProcessors];  // per processor: its duration-table column at its level and threads
-  const int stride = P * t.cell;
+  const std::size_t stride = t.row;
   for (int p = 0; p < P; ++p) {
     pend_of[p] = pending + p * L;
-    dur_of[p] = t.dur + p * t.cell + c.freq_level[p] * t.max_cores + c.threads[p] - 1;
+    dur_of[p] = t.dur + pb.column(p, c.freq_level[p], c.threads[p]);
     n_pending[p] = 0;
     running[p] = -1;
   }
@@ -121,6 +177,19 @@ bool Evaluator::simulate_p(const Config& c) {
   // up to kMaxProcessors): the one-processor path below must hand such an instant to the
   // general one.
   std::uint64_t woke = 0;
+
+  // Pending layers are a list that pick() scans: a few at a time on models as they come. A
+  // processor with more than kWide of them (a wide model: thousands of parallel branches)
+  // switches to two heaps in its L slots, so that a pick costs a logarithm of them rather than
+  // their number: the layers ready at `now` by index from the front, the others by ready time
+  // from the back (they never meet: the slots hold every layer placed on the processor). The
+  // list then becomes an inbox right after the front heap, filled by satisfy() as before and
+  // emptied into the heaps by the next pick: the common path does not change.
+  // The heap mode's code is out of line and sees none of this function's scalars, which then
+  // stay in registers on the common path.
+  constexpr int kWide = 64;
+  std::uint64_t wide = 0;  // a bit per processor in heap mode
+  int n_ready[kMaxProcessors], n_later[kMaxProcessors];
   // A dependency of `s` is met from time `at` on. Mostly branch-free (which dependency is the
   // last is unpredictable): the pending slot is always written and kept only if counted. A
   // disabled layer (waiting < 0) only goes further below zero and never becomes pending.
@@ -160,9 +229,30 @@ bool Evaluator::simulate_p(const Config& c) {
     for (int i = 0; i < n; ++i) satisfy(cons[i], arrival[proc[cons[i]]]);
   };
 
+  // Processor p starts layer l at `now`.
+  auto start_layer = [&](int p, int l) {
+    running[p] = l;
+    start[n_started] = now;
+    order[n_started++] = l;
+    return l;
+  };
   // Idle processor p starts its first ready pending layer (declaration order) at `now`; with
   // none ready, its next instant of interest becomes the earliest ready time among the others.
   auto pick = [&](int p) {
+    if (__builtin_expect(n_pending[p] > kWide || (wide >> p & 1), 0)) {
+      int* front = pending + p * L;
+      if (!(wide >> p & 1)) {
+        to_heaps(front, L, n_pending[p], n_ready[p], n_later[p], ready_at, now);
+        wide |= std::uint64_t{1} << p;
+      }
+      double next = kInf;
+      const int l = pick_from_heaps(front, L, n_pending[p], n_ready[p], n_later[p], ready_at, now, next);
+      pend_of[p] = front + n_ready[p];  // the inbox
+      if (l >= 0) return start_layer(p, l);
+      event[p] = next;
+      if (n_later[p] == 0) wide &= ~(std::uint64_t{1} << p);  // all empty: back to the list
+      return -1;
+    }
     int* pend = pend_of[p];
     int best = -1;
     double later = kInf;
@@ -176,10 +266,7 @@ bool Evaluator::simulate_p(const Config& c) {
     }
     const int l = pend[best];
     pend[best] = pend[--n_pending[p]];
-    running[p] = l;
-    start[n_started] = now;
-    order[n_started++] = l;
-    return l;
+    return start_layer(p, l);
   };
   // Layer l (on p) finishes at `now`: publish its output; under `sequential` an exit's result
   // also releases the backbone layer its decision gates.

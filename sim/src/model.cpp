@@ -4,9 +4,13 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 #include "hetmap/detail/graph.hpp"
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/model_spec.hpp"
 #include "hetmap/detail/yaml.hpp"
 
 namespace hetmap {
@@ -183,8 +187,9 @@ std::int64_t pooled(std::int64_t in, int k, int s, int p, bool ceil_mode) {
 
 // Infers `op.out` from the shapes of its inputs; a declared `out` must agree.
 void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
-  const std::string what = "layer '" + op.name + "'";
-  auto err = [&](const std::string& msg) { throw InputError(file, op.line, what + ": " + msg); };
+  auto err = [&](const std::string& msg) {
+    throw InputError(file, op.line, "layer '" + op.name + "': " + msg);
+  };
   auto need_image = [&](const Shape& s) {
     if (s.dims.size() != 3) err("expected a [C, H, W] input, got " + s.str());
   };
@@ -275,12 +280,12 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
       // Body ops read body ops declared before them, or the block's own inputs by name.
       std::map<std::string, Shape> known;
       for (std::size_t i = 0; i < in.size(); ++i) known[op.input_names[i]] = in[i];
+      const std::set<std::string> block_inputs(op.input_names.begin(), op.input_names.end());
       std::string prev = op.input_names.empty() ? "" : op.input_names[0];
       std::set<std::string> body_names;
       for (Op& b : op.body) {
         // A body op named like a block input would make that name mean two tensors.
-        if (std::find(op.input_names.begin(), op.input_names.end(), b.name) !=
-            op.input_names.end())
+        if (block_inputs.count(b.name))
           throw InputError(file, b.line, "body op '" + b.name + "' of block '" + op.name +
                                              "' has the name of the block's input '" + b.name +
                                              "' (rename one of them)");
@@ -316,7 +321,7 @@ void infer(const std::string& file, Op& op, const std::vector<Shape>& in) {
   if (const std::string why = too_large(out); !why.empty()) err(why);
   if (!op.out.dims.empty() && !(op.out == out))
     err("declared out " + op.out.str() + " disagrees with the inferred " + out.str());
-  op.out = out;
+  op.out = std::move(out);
 }
 
 }  // namespace
@@ -341,147 +346,190 @@ std::string Shape::str() const {
   return os.str();
 }
 
+namespace {
+
+// A name's index through `at`, checked against `items` so that an index left stale by code that
+// changed the model after loading is an error, not a wrong answer.
+template <class T>
+int find_named(const std::unordered_map<std::string, int>& at, const std::vector<T>& items,
+               const std::string& name, const char* what) {
+  if (at.size() != items.size())
+    throw std::logic_error(std::string("Model::find_") + what +
+                           ": the name index is stale (call Model::index_names())");
+  const auto it = at.find(name);
+  if (it == at.end()) return -1;
+  if (items[static_cast<std::size_t>(it->second)].name != name)
+    throw std::logic_error(std::string("Model::find_") + what +
+                           ": the name index is stale (call Model::index_names())");
+  return it->second;
+}
+
+}  // namespace
+
 int Model::find_layer(const std::string& name) const {
-  for (std::size_t i = 0; i < layers.size(); ++i)
-    if (layers[i].name == name) return static_cast<int>(i);
-  return -1;
+  return find_named(layer_at_, layers, name, "layer");
 }
 
 int Model::find_exit(const std::string& name) const {
-  for (std::size_t i = 0; i < exits.size(); ++i)
-    if (exits[i].name == name) return static_cast<int>(i);
-  return -1;
+  return find_named(exit_at_, exits, name, "exit");
+}
+
+void Model::index_names() {
+  layer_at_.clear();
+  exit_at_.clear();
+  layer_at_.reserve(layers.size());
+  for (std::size_t i = 0; i < layers.size(); ++i) layer_at_.emplace(layers[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < exits.size(); ++i) exit_at_.emplace(exits[i].name, static_cast<int>(i));
 }
 
 Model parse_model(const std::string& yaml_text, const std::string& file) {
   MapReader r(file, detail::parse_yaml(yaml_text, file), "model");
-  Model m;
-  m.file = file;
-  m.name = r.str("name");
-  m.input = read_shape(file, r.required("input"), "model.input");
+  detail::ModelSpec spec;
+  spec.name = r.str("name");
+  spec.input = read_shape(file, r.required("input"), "model.input");
   if (auto fa = r.opt_num("final_accuracy")) {
     if (*fa < 0 || *fa > 1) fail(file, r.get("final_accuracy"), "final_accuracy: expected 0..1");
-    m.final_accuracy = *fa;
+    spec.final_accuracy = *fa;
   }
 
   // Backbone ops, then exits with their ops.
   const YAML::Node layers = r.required("layers");
   if (!layers.IsSequence() || layers.size() == 0)
     fail(file, layers, "model.layers: expected a non-empty list of layers");
-  std::vector<Op> backbone;
-  for (const auto& l : layers) backbone.push_back(parse_op(file, l, "layer"));
+  spec.layers.reserve(layers.size());
+  for (const auto& l : layers) spec.layers.push_back(parse_op(file, l, "layer"));
 
-  struct RawExit {
-    Exit exit;
-    std::string after;
-    int after_line = 0;
-    std::vector<Op> ops;
-    std::size_t file_order = 0;
-  };
-  std::vector<RawExit> raw_exits;
   if (YAML::Node ex = r.get("exits"); ex && !ex.IsNull()) {
     if (!ex.IsSequence()) fail(file, ex, "model.exits: expected a list of exits");
     for (const auto& e : ex) {
       MapReader er(file, e, "exit");
-      RawExit re;
-      re.file_order = raw_exits.size();
-      re.exit.line = er.line();
-      re.exit.name = er.str("name");
-      const std::string what = "exit '" + re.exit.name + "'";
+      detail::ExitSpec es;
+      es.exit.line = er.line();
+      es.exit.name = er.str("name");
+      const std::string what = "exit '" + es.exit.name + "'";
       // Results are named by exit or `final` (JSON keys, trace columns final_ok/final_conf).
-      if (re.exit.name == "final")
+      if (es.exit.name == "final")
         fail(file, er.get("name"), what + ": the name 'final' is reserved for the final output");
-      re.after = er.str("after");
-      re.after_line = detail::line_of(er.get("after"));
-      re.exit.taken = er.opt_num("taken").value_or(0.0);
-      if (re.exit.taken < 0 || re.exit.taken > 1)
+      es.after = er.str("after");
+      es.after_line = detail::line_of(er.get("after"));
+      es.exit.taken = er.opt_num("taken").value_or(0.0);
+      if (es.exit.taken < 0 || es.exit.taken > 1)
         fail(file, er.get("taken"), what + ".taken: expected a share in [0, 1]");
       if (auto acc = er.opt_num("accuracy")) {
         if (*acc < 0 || *acc > 1) fail(file, er.get("accuracy"), what + ".accuracy: expected 0..1");
-        re.exit.accuracy = *acc;
+        es.exit.accuracy = *acc;
       }
       const YAML::Node el = er.required("layers");
       if (!el.IsSequence() || el.size() == 0)
         fail(file, el, what + ".layers: expected a non-empty list of layers");
-      for (const auto& l : el) re.ops.push_back(parse_op(file, l, what + " layer"));
+      for (const auto& l : el) es.layers.push_back(parse_op(file, l, what + " layer"));
       er.finish();
-      raw_exits.push_back(std::move(re));
+      spec.exits.push_back(std::move(es));
     }
   }
   r.finish();
+  return detail::build_model(std::move(spec), file);
+}
 
-  // Names are unique across backbone, exit layers and exits.
-  std::map<std::string, int> backbone_pos;
-  std::set<std::string> names;
-  auto claim = [&](const std::string& name, int line, const std::string& what) {
-    if (!names.insert(name).second)
-      throw InputError(file, line, what + ": duplicate name '" + name + "'");
+namespace detail {
+
+// Every step is linear in the model's size, up to the log factor of a sort (docs/formats.md,
+// "Model size"): names are resolved through hash maps, never by scanning the layers.
+Model build_model(ModelSpec spec, const std::string& file) {
+  Model m;
+  m.file = file;
+  m.name = std::move(spec.name);
+  m.input = std::move(spec.input);
+  m.final_accuracy = spec.final_accuracy;
+  std::vector<Op>& backbone = spec.layers;
+  std::vector<ExitSpec>& exits = spec.exits;
+
+  // Names are unique across backbone, exit layers and exits. The views point into the spec,
+  // which is not changed until these checks are done.
+  std::size_t n_layers = backbone.size();
+  for (const ExitSpec& es : exits) n_layers += es.layers.size();
+  // Every name claimed so far: a backbone layer's position, or -1 (an exit or exit layer).
+  std::unordered_map<std::string_view, int> names;
+  names.reserve(n_layers + exits.size());
+  auto claim = [&](const std::string& name, int line, int position, const char* what) {
+    if (!names.emplace(name, position).second)
+      throw InputError(file, line, what + std::string(": duplicate name '") + name + "'");
   };
-  for (std::size_t i = 0; i < backbone.size(); ++i) {
-    claim(backbone[i].name, backbone[i].line, "layer");
-    backbone_pos[backbone[i].name] = static_cast<int>(i);
-  }
-  for (const auto& re : raw_exits) {
-    claim(re.exit.name, re.exit.line, "exit");
-    for (const Op& op : re.ops) claim(op.name, op.line, "exit '" + re.exit.name + "' layer");
-    if (!backbone_pos.count(re.after))
-      throw InputError(file, re.after_line,
-                       "exit '" + re.exit.name + "'.after: '" + re.after +
+  for (std::size_t i = 0; i < backbone.size(); ++i)
+    claim(backbone[i].name, backbone[i].line, static_cast<int>(i), "layer");
+  // Exits by the backbone layer they follow, in file order.
+  std::unordered_map<int, std::vector<std::size_t>> exits_after;
+  for (std::size_t k = 0; k < exits.size(); ++k) {
+    const ExitSpec& es = exits[k];
+    claim(es.exit.name, es.exit.line, -1, "exit");
+    for (const Op& op : es.layers)
+      if (!names.emplace(op.name, -1).second)
+        throw InputError(file, op.line, "exit '" + es.exit.name + "' layer: duplicate name '" +
+                                            op.name + "'");
+    const auto pos = names.find(es.after);
+    if (pos == names.end() || pos->second < 0)
+      throw InputError(file, es.after_line,
+                       "exit '" + es.exit.name + "'.after: '" + es.after +
                            "' is not a backbone layer");
+    exits_after[pos->second].push_back(k);
   }
   double taken = 0;
-  for (const auto& re : raw_exits) taken += re.exit.taken;
+  for (const auto& es : exits) taken += es.exit.taken;
   if (taken > 1.0 + 1e-9)
-    throw InputError(file, raw_exits.back().exit.line,
+    throw InputError(file, exits.back().exit.line,
                      "exit shares ('taken') sum to " + std::to_string(taken) +
                          ", expected at most 1");
 
-  // Declaration order: backbone, each exit's layers right after its `after` layer.
+  // Declaration order: backbone, each exit's layers right after its `after` layer. Exits are
+  // numbered along the backbone (file order among equal `after`).
+  names = {};  // its views are left dangling by the moves below
+  std::vector<int> renumber(exits.size());
+  m.layers.reserve(n_layers);
   for (std::size_t i = 0; i < backbone.size(); ++i) {
     Layer l;
-    static_cast<Op&>(l) = backbone[i];
-    if (l.input_names.empty())
-      l.input_names = {i == 0 ? std::string(kModelInput) : backbone[i - 1].name};
+    static_cast<Op&>(l) = std::move(backbone[i]);
+    if (l.input_names.empty()) {  // the previous backbone layer, resolved here
+      l.input_names = {i == 0 ? std::string(kModelInput) : m.layers[m.backbone.back()].name};
+      l.inputs = {i == 0 ? -1 : m.backbone.back()};
+    }
     m.backbone.push_back(static_cast<int>(m.layers.size()));
     m.layers.push_back(std::move(l));
-    for (auto& re : raw_exits) {
-      if (re.after != backbone[i].name) continue;
-      for (std::size_t j = 0; j < re.ops.size(); ++j) {
+    const auto after = exits_after.find(static_cast<int>(i));
+    if (after == exits_after.end()) continue;
+    for (std::size_t k : after->second) {
+      ExitSpec& es = exits[k];
+      renumber[k] = static_cast<int>(m.exits.size());
+      for (std::size_t j = 0; j < es.layers.size(); ++j) {
         Layer el;
-        static_cast<Op&>(el) = re.ops[j];
-        if (el.input_names.empty())
-          el.input_names = {j == 0 ? re.after : re.ops[j - 1].name};
-        el.exit = static_cast<int>(re.file_order);  // renumbered below
-        re.exit.layers.push_back(static_cast<int>(m.layers.size()));
+        static_cast<Op&>(el) = std::move(es.layers[j]);
+        if (el.input_names.empty()) {  // the `after` layer or the exit's previous layer
+          el.input_names = {j == 0 ? es.after : m.layers.back().name};
+          el.inputs = {j == 0 ? m.backbone.back() : static_cast<int>(m.layers.size()) - 1};
+        }
+        el.exit = renumber[k];
+        es.exit.layers.push_back(static_cast<int>(m.layers.size()));
         m.layers.push_back(std::move(el));
       }
-      re.exit.after = m.backbone.back();
+      es.exit.after = m.backbone.back();
+      m.exits.push_back(std::move(es.exit));
     }
-  }
-
-  // Exits ordered along the backbone (stable: file order among equal `after`).
-  std::stable_sort(raw_exits.begin(), raw_exits.end(), [&](const RawExit& a, const RawExit& b) {
-    return backbone_pos[a.after] < backbone_pos[b.after];
-  });
-  std::vector<int> renumber(raw_exits.size());
-  for (std::size_t k = 0; k < raw_exits.size(); ++k) {
-    renumber[raw_exits[k].file_order] = static_cast<int>(k);
-    m.exits.push_back(raw_exits[k].exit);
   }
   if (m.exits.size() > 64)
     throw InputError(file, m.exits[64].line, "at most 64 exits are supported");
-  for (Layer& l : m.layers)
-    if (l.exit >= 0) l.exit = renumber[l.exit];
+  m.index_names();
 
   // Resolve inputs: backbone layers read the backbone or the model input; exit layers may also
-  // read earlier layers of their own exit.
-  for (Layer& l : m.layers) {
+  // read earlier layers of their own exit. Default inputs were resolved above; a named input
+  // is most often the layer declared just before (checked first: no hashing).
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    Layer& l = m.layers[i];
+    if (!l.inputs.empty()) continue;
     for (const std::string& n : l.input_names) {
       if (n == kModelInput) {
         l.inputs.push_back(-1);
         continue;
       }
-      const int src = m.find_layer(n);
+      const int src = i > 0 && m.layers[i - 1].name == n ? static_cast<int>(i) - 1 : m.find_layer(n);
       if (src < 0)
         throw InputError(file, l.line, "layer '" + l.name + "': unknown input '" + n + "'");
       const int src_exit = m.layers[src].exit;
@@ -494,10 +542,15 @@ Model parse_model(const std::string& yaml_text, const std::string& file) {
     }
   }
 
-  // A cycle is an error naming it, from (and at the line of) its first layer in declaration order.
+  // A cycle is an error naming it, from (and at the line of) its first layer in declaration
+  // order. A topological order places every layer exactly when there is none, so the search for
+  // the cycle itself runs only when there is one to name.
   detail::Producers producers;
+  producers.reserve(m.layers.size());
   for (const Layer& l : m.layers) producers.push_back(l.inputs);
-  if (const std::vector<int> cycle = detail::find_cycle(producers); !cycle.empty()) {
+  const std::vector<int> order = detail::topological_order(producers, detail::Ties::first_ready);
+  if (order.size() != m.layers.size()) {
+    const std::vector<int> cycle = detail::find_cycle(producers);
     std::string path;
     for (int l : cycle) path += m.layers[l].name + " -> ";
     throw InputError(file, m.layers[cycle.front()].line,
@@ -514,15 +567,18 @@ Model parse_model(const std::string& yaml_text, const std::string& file) {
 
   // Shapes, in topological order. Of several shape errors the first in this order is reported:
   // first ready, first inferred.
-  const std::vector<int> order = detail::topological_order(producers, detail::Ties::first_ready);
+  std::vector<Shape> in;  // assigned in place: the shapes' buffers are reused layer to layer
   for (int i : order) {
     Layer& l = m.layers[i];
-    std::vector<Shape> in;
-    for (int src : l.inputs) in.push_back(src < 0 ? m.input : m.layers[src].out);
+    in.resize(l.inputs.size());
+    for (std::size_t k = 0; k < l.inputs.size(); ++k)
+      in[k].dims = (l.inputs[k] < 0 ? m.input : m.layers[l.inputs[k]].out).dims;
     infer(file, l, in);
   }
   return m;
 }
+
+}  // namespace detail
 
 Model load_model(const std::string& path) { return parse_model(detail::read_file(path), path); }
 

@@ -1,8 +1,12 @@
 #include "hetmap/problem.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <map>
+#include <tuple>
 
 namespace hetmap {
 
@@ -25,16 +29,13 @@ Problem::Problem(Model model, Platform platform, Profile profile,
                      "platform.processors: " + std::to_string(n_procs_) + " processors, expected 1 to " +
                          std::to_string(kMaxProcessors));
   n_exits_ = static_cast<int>(model_.exits.size());
-  for (const Processor& p : platform_.processors) {
-    max_levels_ = std::max(max_levels_, p.levels());
-    max_cores_ = std::max(max_cores_, p.cores);
-  }
 
   // The model's DAG in flat arrays (duplicate inputs collapse: a tensor arrives once).
   pred_begin_.push_back(0);
   succ_begin_.push_back(0);
+  std::vector<int> in;
   for (const Layer& layer : model_.layers) {
-    std::vector<int> in = layer.inputs;
+    in = layer.inputs;
     std::sort(in.begin(), in.end());
     in.erase(std::unique(in.begin(), in.end()), in.end());
     pred_.insert(pred_.end(), in.begin(), in.end());
@@ -47,39 +48,24 @@ Problem::Problem(Model model, Platform platform, Profile profile,
   for (const Layer& l : model_.layers) exit_of_.push_back(l.exit);
   result_of_.assign(n_layers_, -1);
   gate_exits_.assign(n_layers_, {});
+  std::vector<int> backbone_pos(n_layers_, -1);
+  for (std::size_t i = 0; i < model_.backbone.size(); ++i)
+    backbone_pos[model_.backbone[i]] = static_cast<int>(i);
   for (int k = 0; k < n_exits_; ++k) {
     const Exit& e = model_.exits[k];
     result_layer_.push_back(e.layers.back());
     result_of_[e.layers.back()] = k;
-    const auto pos = std::find(model_.backbone.begin(), model_.backbone.end(), e.after);
-    const int gated = (pos + 1 == model_.backbone.end()) ? -1 : *(pos + 1);
+    const std::size_t next = static_cast<std::size_t>(backbone_pos[e.after]) + 1;
+    const int gated = next == model_.backbone.size() ? -1 : model_.backbone[next];
     gated_.push_back(gated);
     if (gated >= 0) gate_exits_[gated].push_back(k);
   }
   result_layer_.push_back(model_.final_layer());
   result_of_[model_.final_layer()] = n_exits_;
 
-  // Durations at every level and thread count.
-  const std::size_t cells =
-      static_cast<std::size_t>(n_layers_) * n_procs_ * max_levels_ * max_cores_;
-  dur_.assign(cells, kNaN);
-  dur_std_.assign(cells, kNaN);
-  can_run_.assign(static_cast<std::size_t>(n_layers_) * n_procs_, 0);
-  for (int l = 0; l < n_layers_; ++l) {
-    for (int p = 0; p < n_procs_; ++p) {
-      const Processor& proc = platform_.processors[p];
-      for (int lv = 0; lv < proc.levels(); ++lv) {
-        const double f = proc.freqs_mhz.empty() ? 0.0 : proc.freqs_mhz[lv];
-        for (int t = 1; t <= proc.cores; ++t) {
-          if (auto timing = profile_.lookup(l, p, f, t)) {
-            dur_[index(l, p, lv, t)] = timing->mean_ms;
-            dur_std_[index(l, p, lv, t)] = timing->std_ms;
-            can_run_[l * n_procs_ + p] = 1;
-          }
-        }
-      }
-    }
-  }
+  index_settings();
+  check_table_sizes();
+  fill_durations();
 
   // Link resources: the platform's links, then one per unlinked pair with measured transfers.
   n_link_res_ = static_cast<int>(platform_.links.size());
@@ -88,6 +74,7 @@ Problem::Problem(Model model, Platform platform, Profile profile,
   for (int p = 0; p < n_procs_; ++p)
     for (int q = 0; q < n_procs_; ++q)
       if (p != q) link_res_[p * n_procs_ + q] = platform_.link_index(p, q);
+  const std::vector<int> link_of = link_res_;  // the platform's links alone
   if (transfers_) {
     for (const TransferRow& r : transfers_->rows) {
       if (link_res_[r.from * n_procs_ + r.to] >= 0) continue;
@@ -96,22 +83,113 @@ Problem::Problem(Model model, Platform platform, Profile profile,
     }
   }
 
-  // Copy costs per tensor and ordered pair.
+  // Copy costs per tensor and ordered pair: the link's formula, or 0 without a link; then the
+  // measured transfers, which replace it for their tensor and direction.
   copy_.assign(static_cast<std::size_t>(n_layers_ + 1) * n_procs_ * n_procs_, 0.0);
   for (int src = -1; src < n_layers_; ++src) {
     const double bytes = static_cast<double>(
         src < 0 ? model_.input.bytes() : model_.layers[src].out.bytes());
-    for (int p = 0; p < n_procs_; ++p) {
-      for (int q = 0; q < n_procs_; ++q) {
-        if (p == q) continue;
-        double ms = 0.0;
-        std::optional<double> measured = transfers_ ? transfers_->lookup(src, p, q) : std::nullopt;
-        if (measured) ms = *measured;
-        else if (const int li = platform_.link_index(p, q); li >= 0)
-          ms = platform_.links[li].copy_ms(bytes);
-        copy_[((src + 1) * n_procs_ + p) * n_procs_ + q] = ms;
+    double* row = &copy_[static_cast<std::size_t>(src + 1) * n_procs_ * n_procs_];
+    for (int pq = 0; pq < n_procs_ * n_procs_; ++pq)
+      if (link_of[pq] >= 0) row[pq] = platform_.links[link_of[pq]].copy_ms(bytes);
+  }
+  if (transfers_)
+    for (const TransferRow& r : transfers_->rows)
+      copy_[(static_cast<std::size_t>(r.layer + 1) * n_procs_ + r.from) * n_procs_ + r.to] = r.mean_ms;
+}
+
+// A column of the duration table per setting (processor, frequency level, thread count) whose
+// thread count has rows on that processor: by docs/formats.md's lookup, only those settings can
+// have a duration. Every other setting shares one column of NaN. The table is then sized by what
+// the profile measured, not by every level and thread count the platform allows (64 processors
+// x 255 levels x 255 thread counts would be 4 million columns).
+void Problem::index_settings() {
+  thread_begin_.assign(1, 0);
+  for (const Processor& p : platform_.processors)
+    thread_begin_.push_back(thread_begin_.back() + p.cores);
+  thread_slot_.assign(thread_begin_.back(), 0);
+  for (const ProfileRow& r : profile_.rows()) thread_slot_[thread_begin_[r.proc] + r.threads - 1] = 1;
+  n_columns_ = 0;
+  for (int p = 0; p < n_procs_; ++p) {
+    int slots = 0;
+    for (int i = thread_begin_[p]; i < thread_begin_[p + 1]; ++i)
+      thread_slot_[i] = thread_slot_[i] ? slots++ : -1;
+    column_begin_.push_back(static_cast<int>(n_columns_));
+    thread_slots_.push_back(slots);
+    n_columns_ += static_cast<std::int64_t>(platform_.processors[p].levels()) * slots;
+  }
+  nan_column_ = static_cast<int>(n_columns_);
+  row_ = n_columns_ + 1;
+}
+
+// The tables are allocated only within kMaxTableBytes, so that no input within the documented
+// maximums (docs/formats.md, "Model size") ends in an allocation failure: past it, the error
+// says which dimensions to reduce.
+void Problem::check_table_sizes() const {
+  const double durations = 2.0 * sizeof(double) * static_cast<double>(n_layers_) * row_;
+  const double copies =
+      sizeof(double) * static_cast<double>(n_layers_ + 1) * n_procs_ * n_procs_;
+  const double bytes = durations + copies + static_cast<double>(n_layers_) * n_procs_;
+  if (bytes <= static_cast<double>(kMaxTableBytes)) return;
+  const double gib = static_cast<double>(std::uint64_t{1} << 30);
+  throw InputError(
+      profile_.file, 0,
+      fmt::format("the cost tables of {} layers on {} processors would need {:.1f} GiB, more than "
+                  "the {} GiB hetmap allows: durations at {} settings (frequency level x profiled "
+                  "thread count, summed over processors) take {:.1f} GiB, copy times between {} "
+                  "processor pairs {:.1f} GiB; profile fewer thread counts, give the platform "
+                  "fewer frequency levels or processors, or split the model",
+                  n_layers_, n_procs_, bytes / gib, kMaxTableBytes >> 30, n_columns_,
+                  durations / gib, n_procs_ * n_procs_, copies / gib));
+}
+
+// docs/formats.md lookup at every level of every profiled thread count: the exact row, else the
+// row at the highest profiled frequency scaled by f_row / f. Rows are visited sorted by (layer,
+// processor, threads, frequency), so that each (layer, processor, threads) group is walked once
+// beside the processor's ascending levels.
+void Problem::fill_durations() {
+  const std::size_t cells = static_cast<std::size_t>(n_layers_) * row_;
+  dur_.assign(cells, kNaN);
+  dur_std_.assign(cells, kNaN);
+  can_run_.assign(static_cast<std::size_t>(n_layers_) * n_procs_, 0);
+  const std::vector<ProfileRow>& rows = profile_.rows();
+  std::vector<int> order(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    const ProfileRow &x = rows[a], &y = rows[b];
+    return std::tie(x.layer, x.proc, x.threads, x.freq_mhz) <
+           std::tie(y.layer, y.proc, y.threads, y.freq_mhz);
+  });
+  for (std::size_t g = 0; g < order.size();) {
+    const ProfileRow& first = rows[order[g]];
+    std::size_t end = g + 1;
+    while (end < order.size() && rows[order[end]].layer == first.layer &&
+           rows[order[end]].proc == first.proc && rows[order[end]].threads == first.threads)
+      ++end;
+    const int l = first.layer, p = first.proc, t = first.threads;
+    const Processor& proc = platform_.processors[p];
+    const ProfileRow& best = rows[order[end - 1]];  // the highest profiled frequency
+    std::size_t at = g;
+    for (int lv = 0; lv < proc.levels(); ++lv) {
+      const double f = proc.freqs_mhz.empty() ? 0.0 : proc.freqs_mhz[lv];
+      while (at < end && rows[order[at]].freq_mhz < f) ++at;
+      double mean = kNaN, sd = kNaN;
+      if (at < end && rows[order[at]].freq_mhz == f) {
+        mean = rows[order[at]].mean_ms;
+        sd = rows[order[at]].std_ms;
+      } else if (best.freq_mhz > 0 && f > 0) {
+        const double scale = best.freq_mhz / f;
+        mean = best.mean_ms * scale;
+        sd = best.std_ms * scale;
+      } else {
+        continue;
       }
+      const std::size_t i = static_cast<std::size_t>(l) * row_ + column(p, lv, t);
+      dur_[i] = mean;
+      dur_std_[i] = sd;
+      can_run_[static_cast<std::size_t>(l) * n_procs_ + p] = 1;
     }
+    g = end;
   }
 }
 

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <stdexcept>
 #include <tuple>
+#include <unordered_set>
 
 #include "hetmap/detail/csv.hpp"
 #include "hetmap/detail/io.hpp"
@@ -21,32 +23,41 @@ using detail::number_text;
 
 Profile Profile::empty(const Model& model, const Platform& platform) {
   Profile p;
+  p.layers_ = static_cast<int>(model.layers.size());
   p.processors_ = static_cast<int>(platform.processors.size());
-  p.by_cell_.resize(model.layers.size() * platform.processors.size());
   return p;
 }
 
 void Profile::add(const ProfileRow& row) {
-  by_cell_.at(static_cast<std::size_t>(row.layer) * processors_ + row.proc)
-      .push_back(static_cast<int>(rows_.size()));
+  if (row.layer < 0 || row.layer >= layers_ || row.proc < 0 || row.proc >= processors_)
+    throw std::out_of_range("Profile::add: a row outside the model and platform of the profile");
+  const int i = static_cast<int>(rows_.size());
+  const auto [cell, added] =
+      by_cell_.try_emplace(static_cast<std::int64_t>(row.layer) * processors_ + row.proc, i, i);
+  if (!added) {
+    next_[cell->second.second] = i;
+    cell->second.second = i;
+  }
   rows_.push_back(row);
+  next_.push_back(-1);
 }
 
-const std::vector<int>& Profile::cell(int layer, int proc) const {
-  return by_cell_[static_cast<std::size_t>(layer) * processors_ + proc];
+int Profile::first_row(int layer, int proc) const {
+  const auto it = by_cell_.find(static_cast<std::int64_t>(layer) * processors_ + proc);
+  return it == by_cell_.end() ? -1 : it->second.first;
 }
 
 std::vector<ProfileRow> Profile::rows_of(int layer, int proc) const {
   std::vector<ProfileRow> out;
-  for (int i : cell(layer, proc)) out.push_back(rows_[i]);
+  for (int i = first_row(layer, proc); i >= 0; i = next_[i]) out.push_back(rows_[i]);
   return out;
 }
 
-bool Profile::has_rows(int layer, int proc) const { return !cell(layer, proc).empty(); }
+bool Profile::has_rows(int layer, int proc) const { return first_row(layer, proc) >= 0; }
 
 std::optional<Timing> Profile::lookup(int layer, int proc, double freq_mhz, int threads) const {
   const ProfileRow* best = nullptr;
-  for (int i : cell(layer, proc)) {
+  for (int i = first_row(layer, proc); i >= 0; i = next_[i]) {
     const ProfileRow& r = rows_[i];
     if (r.threads != threads) continue;
     if (r.freq_mhz == freq_mhz) return Timing{r.mean_ms, r.std_ms};
@@ -105,7 +116,24 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
   Profile p = Profile::empty(model, platform);
   p.file = file;
   p.source = t.source().value_or("");
-  std::set<std::tuple<int, int, double, int>> seen;
+  // (layer, processor, freq, threads) of the rows so far, to refuse a second one.
+  struct Key {
+    int layer, proc, threads;
+    double freq;
+    bool operator==(const Key& o) const {
+      return layer == o.layer && proc == o.proc && threads == o.threads && freq == o.freq;
+    }
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      const std::size_t h = std::hash<double>()(k.freq);
+      return h ^ (static_cast<std::size_t>(k.layer) * 0x9E3779B97F4A7C15ULL +
+                  static_cast<std::size_t>(k.proc) * 0x100000001B3ULL +
+                  static_cast<std::size_t>(k.threads));
+    }
+  };
+  std::unordered_set<Key, KeyHash> seen;
+  seen.reserve(t.rows.size());
   for (const auto& row : t.rows) {
     ProfileRow r;
     r.line = row.line;
@@ -145,7 +173,7 @@ Profile parse_profile(const std::string& csv_text, const std::string& file, cons
       r.samples = csv_int(t, row, c_n);
       if (r.samples < 0) throw InputError(file, row.line, "column 'samples': expected >= 0");
     }
-    if (!seen.insert({r.layer, r.proc, r.freq_mhz, r.threads}).second)
+    if (!seen.insert({r.layer, r.proc, r.threads, r.freq_mhz}).second)
       throw InputError(file, row.line, "duplicate row for layer '" + row.cells[c_layer] +
                                            "' on '" + proc.name + "' at this frequency and threads");
     p.add(r);

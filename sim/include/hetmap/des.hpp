@@ -50,6 +50,10 @@ struct DesOptions {
   /// (exit index, or exits() for the final output) instead of a draw.
   std::vector<int> forced_exits;
   bool record_schedule = false;  // keep every span (Chrome trace / Gantt)
+  /// The most memory the state of the inputs in flight may take (a count per layer each):
+  /// arrivals faster than the mapping finishes inputs pile them up, and past this the run stops
+  /// with an Error (exit 1) instead of failing to allocate (docs/formats.md, "Model size").
+  std::size_t max_state_bytes = kMaxTableBytes;
 };
 
 /// Everything simulate_des refuses before it simulates: no inputs, a forced exit out of range,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hetmap {
@@ -84,9 +85,20 @@ struct Model {
   std::vector<Exit> exits;        // ordered along the backbone (by position of `after`)
   std::optional<double> final_accuracy;
 
-  int find_layer(const std::string& name) const;  // -1 if absent
-  int find_exit(const std::string& name) const;   // -1 if absent
+  /// Index of the layer or exit of that name, -1 if absent. Constant time on average: loaders
+  /// resolve every name of a file through these (a model may have a million layers,
+  /// docs/formats.md "Model size").
+  int find_layer(const std::string& name) const;
+  int find_exit(const std::string& name) const;
   int final_layer() const { return backbone.back(); }
+
+  /// Builds the name index find_layer() and find_exit() read. The loader calls it; code that
+  /// adds, removes or renames layers or exits afterwards must call it again (the lookups check
+  /// the index's size and the name they find, and throw std::logic_error when it is stale).
+  void index_names();
+
+ private:
+  std::unordered_map<std::string, int> layer_at_, exit_at_;
 };
 
 /// Loads and validates a model file; throws InputError naming file and line.

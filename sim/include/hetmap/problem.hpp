@@ -3,6 +3,7 @@
 // a mapping touches only arrays: the hot loop of every search and sweep. A Config is one point
 // of the design space in dense form (the YAML Mapping resolved against the Problem).
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,12 @@
 namespace hetmap {
 
 inline constexpr int kMaxExits = 64;
+
+/// The most memory a Problem's cost tables may take (docs/formats.md, "Model size"): durations
+/// (two doubles per layer and profiled setting) and copy times (a double per tensor and ordered
+/// processor pair). A problem past it is refused up front, naming what to reduce, rather than
+/// failing to allocate.
+inline constexpr std::size_t kMaxTableBytes = std::size_t{4} << 30;  // 4 GiB
 
 /// One point of the design space.
 struct Config {
@@ -76,10 +83,16 @@ class Problem {
   // --- costs
   /// Mean duration in ms at a frequency level and thread count; NaN if the layer cannot run.
   double duration(int layer, int proc, int level, int threads) const {
-    return dur_[index(layer, proc, level, threads)];
+    return dur_[static_cast<std::size_t>(layer) * row_ + column(proc, level, threads)];
   }
   double duration_std(int layer, int proc, int level, int threads) const {
-    return dur_std_[index(layer, proc, level, threads)];
+    return dur_std_[static_cast<std::size_t>(layer) * row_ + column(proc, level, threads)];
+  }
+  /// The duration table's column of a setting: each setting whose thread count the profile has
+  /// rows for on that processor has its own; all others share one column of NaN.
+  int column(int proc, int level, int threads) const {
+    const int slot = thread_slot_[thread_begin_[proc] + threads - 1];
+    return slot < 0 ? nan_column_ : column_begin_[proc] + level * thread_slots_[proc] + slot;
   }
   /// Whether the profile lets `layer` run on `proc` at some level and thread count.
   bool can_run(int layer, int proc) const { return can_run_[layer * n_procs_ + proc] != 0; }
@@ -104,9 +117,8 @@ class Problem {
   /// Raw views of the tables above for the simulators' inner loops: the same data as the
   /// accessors, without re-reading vector headers on every access.
   struct Tables {
-    const double* dur;       // dur[(layer * P + proc) * cell + level * max_cores + threads - 1]
-    int cell;                // levels x cores slots per (layer, processor)
-    int max_cores;
+    const double* dur;       // dur[layer * row + column(proc, level, threads)]
+    std::size_t row;         // columns per layer
     const int* succ_begin;   // succs of l: succ[succ_begin[l] .. succ_begin[l + 1])
     const int* succ;
     const int* pred_begin;
@@ -117,10 +129,10 @@ class Problem {
     const int* link_res;     // link_res[from * P + to]
   };
   Tables tables() const {
-    return Tables{dur_.data(),         max_levels_ * max_cores_, max_cores_,
-                  succ_begin_.data(),  succ_.data(),             pred_begin_.data(),
-                  exit_of_.data(),     result_of_.data(),        gated_.data(),
-                  copy_.data(),        link_res_.data()};
+    return Tables{dur_.data(),        static_cast<std::size_t>(row_), succ_begin_.data(),
+                  succ_.data(),       pred_begin_.data(), exit_of_.data(),
+                  result_of_.data(),  gated_.data(),      copy_.data(),
+                  link_res_.data()};
   }
 
   // --- configs
@@ -164,16 +176,21 @@ class Problem {
   void shares(const Config& config, double* out) const;
 
  private:
-  std::size_t index(int layer, int proc, int level, int threads) const {
-    return ((static_cast<std::size_t>(layer) * n_procs_ + proc) * max_levels_ + level) *
-               max_cores_ + (threads - 1);
-  }
+  void index_settings();
+  void check_table_sizes() const;
+  void fill_durations();
+
   Model model_;
   Platform platform_;
   Profile profile_;
   std::optional<Transfers> transfers_;
   std::optional<ExitTrace> trace_;
-  int n_layers_ = 0, n_procs_ = 0, n_exits_ = 0, max_levels_ = 1, max_cores_ = 1;
+  int n_layers_ = 0, n_procs_ = 0, n_exits_ = 0;
+  // Duration columns (column()): per processor, its thread counts' slots (-1: no rows) at
+  // thread_slot_[thread_begin_[p] + threads - 1], and its first column; NaN column last.
+  std::vector<int> thread_begin_, thread_slot_, column_begin_, thread_slots_;
+  std::int64_t n_columns_ = 0, row_ = 1;
+  int nan_column_ = 0;
   std::vector<int> pred_begin_, pred_, succ_begin_, succ_;
   std::vector<int> result_layer_, result_of_, gated_, exit_of_;
   std::vector<std::vector<int>> gate_exits_;

@@ -1,8 +1,11 @@
 #pragma once
 // Per-layer measurements (`MODEL.csv`) and measured transfer costs (`MODEL.transfers.csv`):
 // their readers and their writers (docs/formats.md).
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hetmap/model.hpp"
@@ -56,11 +59,15 @@ class Profile {
   std::optional<Timing> lookup(int layer, int proc, double freq_mhz, int threads) const;
 
  private:
-  const std::vector<int>& cell(int layer, int proc) const;
+  int first_row(int layer, int proc) const;  // -1: none
 
+  // The rows of each (layer, processor) that has any, as a chain in file order: the first and
+  // last row keyed layer * processors_ + proc, then next_[row] (-1 at the end). Sized by the
+  // rows, not by layers x processors (a million layers on 64 processors, docs/formats.md).
   std::vector<ProfileRow> rows_;
-  std::vector<std::vector<int>> by_cell_;  // row indices per (layer, processor): layer * processors_ + proc
-  int processors_ = 0;
+  std::vector<int> next_;
+  std::unordered_map<std::int64_t, std::pair<int, int>> by_cell_;
+  int layers_ = 0, processors_ = 0;
 };
 
 struct TransferRow {
@@ -74,6 +81,8 @@ struct Transfers {
   std::string file;
   std::string source;  // the `# source:` line, without its key
   std::vector<TransferRow> rows;
+  /// The row for a tensor and direction: a pass over the rows, for a few lookups (Problem
+  /// applies every row in one pass instead).
   std::optional<double> lookup(int layer, int from, int to) const;
 };
 

@@ -29,11 +29,15 @@ class Exhaustive final : public Algorithm {
   /// Points evaluated per generation: enough to keep every core busy and make the start of
   /// each parallel loop negligible, few enough that a batch takes a few megabytes.
   static constexpr std::uint64_t kBlock = 16384;
+  /// Fewer on a large model, so that a batch (a byte per layer and point) stays within this
+  /// (docs/formats.md, "Model size"): the front does not depend on the block size.
+  static constexpr std::uint64_t kBlockBytes = std::uint64_t{64} << 20;
 
   /// Throws InputError (naming `what`) when the space has more than `limit` points.
   explicit Exhaustive(const DesignSpace& space, double limit = kExhaustiveLimit,
                       const std::string& what = "--exhaustive");
   std::uint64_t points() const { return points_; }
+  std::uint64_t block() const { return block_; }  // points per generation
 
   const char* name() const override { return "exhaustive"; }
   /// Nothing: the seeds are points of the space, which the generations cover anyway.
@@ -49,6 +53,7 @@ class Exhaustive final : public Algorithm {
 
  private:
   std::uint64_t points_;
+  std::uint64_t block_ = kBlock;
 };
 
 struct ExhaustiveResult {

@@ -23,7 +23,8 @@ enum class Ties {
 };
 
 /// Every vertex once, producers before consumers (Kahn's algorithm over the graph's edges).
-/// The graph must be acyclic (find_cycle).
+/// On a graph with a cycle, the vertices on a cycle or downstream of one are left out: an order
+/// shorter than the graph says there is a cycle, which find_cycle() then names.
 std::vector<int> topological_order(const Producers& producers, Ties ties);
 
 /// Per vertex: 1 where `vertex` depends on it (reaches it through producers), `vertex` itself
