@@ -4,7 +4,9 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
+#include "hetmap/cost.hpp"
 #include "hetmap/detail/graph.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/yaml.hpp"
@@ -515,11 +517,29 @@ Model parse_model(const std::string& yaml_text, const std::string& file) {
   // Shapes, in topological order. Of several shape errors the first in this order is reported:
   // first ready, first inferred.
   const std::vector<int> order = detail::topological_order(producers, detail::Ties::first_ready);
+  // With them the work (cost.hpp), which tensors within their bounds can still take past 64
+  // bits (an fc of 2^40 inputs and 2^31 units): each layer's counts and their sums over the
+  // model fit, so no cost computed on a loaded model overflows (docs/reliability.md).
+  OpCost total;
   for (int i : order) {
     Layer& l = m.layers[i];
     std::vector<Shape> in;
     for (int src : l.inputs) in.push_back(src < 0 ? m.input : m.layers[src].out);
     infer(file, l, in);
+    OpCost cost;
+    try {
+      cost = op_cost(l, in);
+    } catch (const std::overflow_error& e) {
+      throw InputError(file, l.line, "layer '" + l.name + "': " + e.what() +
+                                         " (hetmap counts a model's work in 64 bits)");
+    }
+    try {
+      total += cost;
+    } catch (const std::overflow_error&) {
+      throw InputError(file, l.line, "layer '" + l.name + "': the work of the model's layers up to "
+                                     "this one does not fit in 64 bits (hetmap counts a model's "
+                                     "work in 64 bits)");
+    }
   }
   return m;
 }

@@ -27,6 +27,7 @@ class Nsga2 final : public Algorithm {
  public:
   /// Throws InputError for a population that is odd or below 4, or negative generations.
   Nsga2(const DesignSpace& space, Nsga2Options options);
+  Nsga2(const DesignSpace&& space, Nsga2Options options) = delete;  // would dangle (Algorithm)
   const Nsga2Options& options() const { return options_; }
 
   const char* name() const override { return "nsga2"; }
