@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs hetmap's build and test dependencies from Debian 12 packages. Idempotent.
+# clang builds the sanitizer and fuzzing jobs (scripts/test-sanitizers.sh): libclang-rt-14-dev
+# holds the ASan, UBSan, TSan and libFuzzer runtimes (clang only recommends it), llvm-14 the
+# llvm-symbolizer that turns their reports' addresses into file:line.
 # --aarch64: also what cross-building for Arm boards needs (docs/boards.md): the aarch64
 # compiler, qemu-user-static to run the result, and Debian's arm64 multiarch libraries
 # (the Arm Compute Library 20.08 among them). yaml-cpp's arm64 package is not Multi-Arch:
@@ -14,6 +17,7 @@ PKGS=(
   libonnx-dev libprotobuf-dev
   openmpi-bin libopenmpi-dev
   python3 python3-matplotlib
+  clang libclang-rt-14-dev llvm-14
 )
 
 if [ "${1:-}" = "--aarch64" ]; then

@@ -541,7 +541,8 @@ TEST(DesignSpace, SizeIsTheProductOfTheRadices) {
   big.backbone = 60;
   big.processors = 4;
   big.missing_prob = 0.0;
-  const DesignSpace huge(synthetic_problem(big));
+  const Problem big_problem = synthetic_problem(big);
+  const DesignSpace huge(big_problem);
   EXPECT_GT(huge.size(), std::ldexp(1.0, 64));
   EXPECT_EQ(huge.size(), radix_product(huge));
 }

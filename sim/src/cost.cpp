@@ -1,14 +1,29 @@
 #include "hetmap/cost.hpp"
 
 #include <map>
+#include <stdexcept>
 #include <string>
 
 namespace hetmap {
 namespace {
 
+// a * b and a + b in 64 bits, or std::overflow_error naming `what` (the count being computed).
+std::int64_t times(std::int64_t a, std::int64_t b, const char* what) {
+  std::int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw std::overflow_error(std::string("its ") + what + " do not fit in 64 bits");
+  return r;
+}
+std::int64_t plus(std::int64_t a, std::int64_t b, const char* what) {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r))
+    throw std::overflow_error(std::string("its ") + what + " do not fit in 64 bits");
+  return r;
+}
+
 std::int64_t total_bytes(const std::vector<Shape>& shapes) {
   std::int64_t n = 0;
-  for (const Shape& s : shapes) n += s.bytes();
+  for (const Shape& s : shapes) n = plus(n, s.bytes(), "input bytes");
   return n;
 }
 
@@ -40,15 +55,15 @@ OpCost op_cost(const Op& op, const std::vector<Shape>& inputs) {
       // Each output element reads (in_channels / groups) x kernel window weights.
       const std::int64_t in_c = inputs.at(0).dims.at(0);
       const std::int64_t per_filter =
-          in_c / op.groups * static_cast<std::int64_t>(op.kernel_h) * op.kernel_w;
-      c.macs = op.out.elements() * per_filter;
-      c.params = op.filters * per_filter + op.filters;
+          times(times(in_c / op.groups, op.kernel_h, "weights"), op.kernel_w, "weights");
+      c.macs = times(op.out.elements(), per_filter, "multiply-accumulates");
+      c.params = plus(times(op.filters, per_filter, "weights"), op.filters, "weights");
       break;
     }
     case OpKind::fc: {
       const std::int64_t in = inputs.at(0).elements();
-      c.macs = in * op.units;
-      c.params = in * op.units + op.units;
+      c.macs = times(in, op.units, "multiply-accumulates");
+      c.params = plus(c.macs, op.units, "weights");
       break;
     }
     case OpKind::batchnorm:

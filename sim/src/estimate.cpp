@@ -224,7 +224,9 @@ CrossValidation cross_validate(const std::vector<CalibrationSet>& sets, const Pl
     const std::vector<PointFit> fits = fit_points(sets, terms, min_samples, static_cast<int>(s));
     for (const auto& [point, samples] : samples_of(sets[s])) {
       auto fit = std::find_if(fits.begin(), fits.end(),
-                              [&](const PointFit& f) { return f.point == point; });
+                              // By init-capture: a lambda may not name a structured binding
+                              // before C++20 (clang refuses it).
+                              [&at = point](const PointFit& f) { return f.point == at; });
       if (fit == fits.end()) continue;  // no other network measured this operating point
       for (const TimeSample& x : samples) {
         const double predicted = fit->model.predict(x.work);

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "hetmap/cost.hpp"
 #include "hetmap/detail/graph.hpp"
 #include "hetmap/detail/io.hpp"
 #include "hetmap/detail/model_spec.hpp"
@@ -568,12 +569,30 @@ Model build_model(ModelSpec spec, const std::string& file) {
   // Shapes, in topological order. Of several shape errors the first in this order is reported:
   // first ready, first inferred.
   std::vector<Shape> in;  // assigned in place: the shapes' buffers are reused layer to layer
+  // With them the work (cost.hpp), which tensors within their bounds can still take past 64
+  // bits (an fc of 2^40 inputs and 2^31 units): each layer's counts and their sums over the
+  // model fit, so no cost computed on a loaded model overflows (docs/reliability.md).
+  OpCost total;
   for (int i : order) {
     Layer& l = m.layers[i];
     in.resize(l.inputs.size());
     for (std::size_t k = 0; k < l.inputs.size(); ++k)
       in[k].dims = (l.inputs[k] < 0 ? m.input : m.layers[l.inputs[k]].out).dims;
     infer(file, l, in);
+    OpCost cost;
+    try {
+      cost = op_cost(l, in);
+    } catch (const std::overflow_error& e) {
+      throw InputError(file, l.line, "layer '" + l.name + "': " + e.what() +
+                                         " (hetmap counts a model's work in 64 bits)");
+    }
+    try {
+      total += cost;
+    } catch (const std::overflow_error&) {
+      throw InputError(file, l.line, "layer '" + l.name + "': the work of the model's layers up to "
+                                     "this one does not fit in 64 bits (hetmap counts a model's "
+                                     "work in 64 bits)");
+    }
   }
   return m;
 }

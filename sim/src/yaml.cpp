@@ -1,6 +1,11 @@
 #include "hetmap/detail/yaml.hpp"
 
+#include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+
+#include <cstdint>
 #include <limits>
+#include <sstream>
 #include <vector>
 
 #include "hetmap/detail/io.hpp"
@@ -8,21 +13,114 @@
 
 namespace hetmap::detail {
 
+namespace {
+
+// What the documents of a YAML text hold, from yaml-cpp's parser events (no nodes built): where
+// each starts, and whether it is empty (one null node: an empty document or a trailing '---').
+//
+// It also guards against a defect of yaml-cpp 0.7 (Debian 12): a token no node can start with
+// at the top of a document (a ',' outside brackets: ", a", "[a], b", "- a\n,") is left
+// unconsumed, and the parser returns an empty document without moving on, for ever:
+// YAML::LoadAll never returns, filling memory with empty documents. A document that starts
+// where the one before it started is that token; the scan stops there.
+class DocumentScan : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;
+    bool empty = true;
+    YAML::Mark value;  // where its first node that is not null starts (when not empty)
+  };
+  std::vector<Document> documents;
+  bool stuck() const {
+    const std::size_t n = documents.size();
+    return n >= 2 && documents[n - 1].start.pos == documents[n - 2].start.pos;
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, true, mark}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    content(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    content(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void content(const YAML::Mark& mark) {
+    Document& d = documents.back();
+    if (d.empty) d.value = mark;
+    d.empty = false;
+  }
+};
+
+// YAML text holds printable characters only, with tab, line feed and carriage return (YAML 1.2,
+// c-printable): no other C0 or C1 control character, DEL, U+FFFE or U+FFFF. yaml-cpp 0.7 does
+// not refuse them, and mangles some: it reads a NUL byte followed by '_' as the lone byte 0xA0,
+// so a name came out as invalid UTF-8. `text` is valid UTF-8 (check_utf8).
+void check_yaml_characters(const std::string& text, const std::string& file) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  int line = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = p[i];
+    std::uint32_t bad = 0x110000;  // none
+    if (c == '\n') ++line;
+    else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) bad = c;
+    else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F && p[i + 1] != 0x85) bad = p[i + 1];
+    else if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
+      bad = 0xFFC0u | (p[i + 2] & 0x3Fu);
+    if (bad != 0x110000)
+      throw InputError(file, line,
+                       fmt::format("invalid YAML: character U+{:04X} (YAML text holds printable "
+                                   "characters, tab, line feed and carriage return)",
+                                   bad));
+  }
+}
+
+// "unexpected ','": the character a stuck document starts at, where it is plain text.
+std::string unexpected_at(const std::string& text, const YAML::Mark& mark) {
+  if (mark.pos >= 0 && static_cast<std::size_t>(mark.pos) < text.size()) {
+    const char c = text[static_cast<std::size_t>(mark.pos)];
+    if (c > ' ' && c < 127) return std::string("unexpected '") + c + "'";
+  }
+  return "unexpected text";
+}
+
+}  // namespace
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   check_utf8(text, file);
-  std::vector<YAML::Node> docs;
+  check_yaml_characters(text, file);
   try {
-    docs = YAML::LoadAll(text);
+    // First the events, to know the documents (and to stop on yaml-cpp's endless loop), then
+    // the first document's nodes.
+    DocumentScan scan;
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(scan))
+      if (scan.stuck())
+        throw InputError(file, scan.documents.back().start.line + 1,
+                         "invalid YAML: " + unexpected_at(text, scan.documents.back().start) +
+                             " (a ',' outside brackets, or text after the document's value)");
+    // hetmap's files are one document each: a second one would otherwise be silently ignored.
+    // An empty document (a trailing '---') says nothing and is allowed.
+    for (std::size_t i = 1; i < scan.documents.size(); ++i)
+      if (!scan.documents[i].empty)
+        throw InputError(file, scan.documents[i].value.line + 1,
+                         "a second YAML document: expected one document per file (remove the '---')");
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "invalid YAML: " + e.msg);
   }
-  // hetmap's files are one document each: a second one would otherwise be silently ignored.
-  // An empty document (a trailing '---') says nothing and is allowed.
-  for (std::size_t i = 1; i < docs.size(); ++i)
-    if (!docs[i].IsNull())
-      throw InputError(file, line_of(docs[i]),
-                       "a second YAML document: expected one document per file (remove the '---')");
-  return docs.empty() ? YAML::Node() : docs[0];
 }
 
 YAML::Node load_yaml_file(const std::string& path) { return parse_yaml(read_file(path), path); }

@@ -15,6 +15,8 @@ namespace hetmap {
 class Evaluator {
  public:
   explicit Evaluator(const Problem& problem);
+  /// The evaluator keeps a reference to the problem: a temporary one would dangle.
+  explicit Evaluator(const Problem&& problem) = delete;
   /// Evaluates `config` (built for this problem): Metrics of origin analytical, over one input
   /// with expected exit shares, without `latency_ms`, percentiles or a schedule. An infeasible
   /// config returns feasible == false and no numbers.

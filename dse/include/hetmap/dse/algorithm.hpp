@@ -35,6 +35,8 @@ struct Population {
 class Algorithm {
  public:
   explicit Algorithm(const DesignSpace& space) : space_(space) {}
+  /// An algorithm keeps a reference to its space: a temporary one would dangle.
+  explicit Algorithm(const DesignSpace&& space) = delete;
   virtual ~Algorithm() = default;
   Algorithm(const Algorithm&) = delete;
   Algorithm& operator=(const Algorithm&) = delete;

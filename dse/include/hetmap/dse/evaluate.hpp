@@ -31,6 +31,9 @@ class BatchEvaluator {
  public:
   BatchEvaluator(const Problem& problem, ObjectiveSet objectives,
                  std::vector<Constraint> constraints);
+  /// The evaluator keeps a reference to the problem: a temporary one would dangle.
+  BatchEvaluator(const Problem&& problem, ObjectiveSet objectives,
+                 std::vector<Constraint> constraints) = delete;
   /// Fills f / violation / feasible of every individual, in parallel.
   void evaluate(std::vector<Individual>& individuals, std::size_t first = 0);
   /// One individual, on the calling thread (with the Evaluator of its worker slot: safe inside

@@ -36,6 +36,8 @@ class Exhaustive final : public Algorithm {
   /// Throws InputError (naming `what`) when the space has more than `limit` points.
   explicit Exhaustive(const DesignSpace& space, double limit = kExhaustiveLimit,
                       const std::string& what = "--exhaustive");
+  explicit Exhaustive(const DesignSpace&& space, double limit = kExhaustiveLimit,
+                      const std::string& what = "--exhaustive") = delete;  // would dangle
   std::uint64_t points() const { return points_; }
   std::uint64_t block() const { return block_; }  // points per generation
 

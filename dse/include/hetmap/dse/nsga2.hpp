@@ -38,6 +38,7 @@ class Nsga2 final : public Algorithm {
   /// Throws InputError (naming `what`, where the settings came from) for a population that is
   /// not valid_population(), or negative generations.
   Nsga2(const DesignSpace& space, Nsga2Options options, const std::string& what = "");
+  Nsga2(const DesignSpace&& space, Nsga2Options options, const std::string& what = "") = delete;  // would dangle (Algorithm)
   const Nsga2Options& options() const { return options_; }
 
   const char* name() const override { return "nsga2"; }

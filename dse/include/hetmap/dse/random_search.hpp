@@ -24,6 +24,7 @@ class RandomSearch final : public Algorithm {
  public:
   /// Throws InputError for a batch below 1 or negative generations.
   RandomSearch(const DesignSpace& space, RandomSearchOptions options);
+  RandomSearch(const DesignSpace&& space, RandomSearchOptions options) = delete;  // would dangle
   const RandomSearchOptions& options() const { return options_; }
 
   const char* name() const override { return "random"; }

@@ -28,6 +28,8 @@ struct SpaceOptions {
 class DesignSpace {
  public:
   DesignSpace(const Problem& problem, SpaceOptions options = {});
+  /// The space keeps a reference to the problem: a temporary one would dangle.
+  DesignSpace(const Problem&& problem, SpaceOptions options = {}) = delete;
   const Problem& problem() const { return problem_; }
   const SpaceOptions& options() const { return options_; }
 
