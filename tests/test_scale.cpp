@@ -1,8 +1,10 @@
-// Size: a million layers go through the loaders, the compiled problem and both simulators, and
-// the largest platform the formats allow compiles with a thousand layers (docs/formats.md,
-// "Model size"). Nothing here measures time: a step that turns quadratic again runs for hours,
-// which the suite's ctest TIMEOUT (tests/CMakeLists.txt) reports; bench/bench_loaders.cpp
-// measures the loaders.
+// Size (docs/formats.md, "Model size"): a million layers go through the loaders, the compiled
+// problem and both simulators; wide models through the evaluator; the largest platform the
+// formats allow compiles with a thousand layers; and every input that could ask for memory out
+// of proportion to its own size is refused before it is allocated, naming what to reduce.
+// Nothing here measures time: a step that turns quadratic again runs for hours, which the
+// suite's ctest TIMEOUT (tests/CMakeLists.txt) reports; bench/bench_loaders.cpp times the
+// loaders.
 #include <gtest/gtest.h>
 
 #include <cmath>

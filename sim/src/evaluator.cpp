@@ -72,7 +72,14 @@ Evaluator::Evaluator(const Problem& problem)
       L_(problem.layers()),
       P_(problem.processors()),
       E_(problem.exits()) {
-  const int max_copies = (L_ + 1) * P_ + 1;
+  // A producer's output goes at most once to each other processor that reads it, and a result
+  // to the host: at most min(P - 1, readers + 1) copies each. Sized by the graph, not by
+  // layers x processors (64 processors would make it 40 x 64 bytes per layer).
+  std::size_t max_copies = 1;
+  for (int l = -1; l < L_; ++l) {
+    const int readers = l < 0 ? static_cast<int>(problem.input_consumers().size()) : problem.n_succs(l);
+    max_copies += static_cast<std::size_t>(std::min(P_ - 1, readers + 1));
+  }
   start_.resize(L_);
   finish_.resize(L_);
   base_.resize(L_);
@@ -187,9 +194,11 @@ bool Evaluator::simulate_p(const Config& c) {
   // emptied into the heaps by the next pick: the common path does not change.
   // The heap mode's code is out of line and sees none of this function's scalars, which then
   // stay in registers on the common path.
+  // scan_limit[p]: kWide while p's pending layers are a list, -1 in heap mode, so that one
+  // comparison sends a pick to the heaps.
   constexpr int kWide = 64;
-  std::uint64_t wide = 0;  // a bit per processor in heap mode
-  int n_ready[kMaxProcessors], n_later[kMaxProcessors];
+  int scan_limit[kMaxProcessors], n_ready[kMaxProcessors], n_later[kMaxProcessors];
+  for (int p = 0; p < P; ++p) scan_limit[p] = kWide;
   // A dependency of `s` is met from time `at` on. Mostly branch-free (which dependency is the
   // last is unpredictable): the pending slot is always written and kept only if counted. A
   // disabled layer (waiting < 0) only goes further below zero and never becomes pending.
@@ -239,18 +248,18 @@ bool Evaluator::simulate_p(const Config& c) {
   // Idle processor p starts its first ready pending layer (declaration order) at `now`; with
   // none ready, its next instant of interest becomes the earliest ready time among the others.
   auto pick = [&](int p) {
-    if (__builtin_expect(n_pending[p] > kWide || (wide >> p & 1), 0)) {
+    if (__builtin_expect(n_pending[p] > scan_limit[p], 0)) {
       int* front = pending + p * L;
-      if (!(wide >> p & 1)) {
+      if (scan_limit[p] >= 0) {
         to_heaps(front, L, n_pending[p], n_ready[p], n_later[p], ready_at, now);
-        wide |= std::uint64_t{1} << p;
+        scan_limit[p] = -1;
       }
       double next = kInf;
       const int l = pick_from_heaps(front, L, n_pending[p], n_ready[p], n_later[p], ready_at, now, next);
       pend_of[p] = front + n_ready[p];  // the inbox
       if (l >= 0) return start_layer(p, l);
       event[p] = next;
-      if (n_later[p] == 0) wide &= ~(std::uint64_t{1} << p);  // all empty: back to the list
+      if (n_later[p] == 0) scan_limit[p] = kWide;  // all empty: back to the list
       return -1;
     }
     int* pend = pend_of[p];
