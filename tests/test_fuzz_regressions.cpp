@@ -17,30 +17,21 @@
 namespace hetmap {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // yaml-cpp 0.7 loops for ever (and fills memory) reading all documents of a text with a ','
 // where no value can start: at the top, after a complete value, or after a top-level list.
 // Every YAML loader goes through one reader, which stops there.
 TEST(FuzzRegressions, AStrayCommaInYamlIsAnErrorNotAHang) {
   const std::string kWhy = " (a ',' outside brackets, or text after the document's value)";
-  EXPECT_EQ(error_of([] { parse_mapping(",", "m.yaml"); }), "m.yaml:1: invalid YAML: unexpected ','" + kWhy);
-  EXPECT_EQ(error_of([] { parse_platform(", name: p", "p.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_mapping(",", "m.yaml"); }), "m.yaml:1: invalid YAML: unexpected ','" + kWhy);
+  EXPECT_EQ(test::input_error_of([] { parse_platform(", name: p", "p.yaml"); }),
             "p.yaml:1: invalid YAML: unexpected ','" + kWhy);
-  EXPECT_EQ(error_of([] { parse_mapping("{model: m, platform: p},\n", "m.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_mapping("{model: m, platform: p},\n", "m.yaml"); }),
             "m.yaml:1: invalid YAML: unexpected ','" + kWhy);
-  EXPECT_EQ(error_of([] { parse_model("- a\n, b\n", "m.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_model("- a\n, b\n", "m.yaml"); }),
             "m.yaml:2: invalid YAML: unexpected ','" + kWhy);
   // Commas where YAML allows them stay plain text or separators.
-  EXPECT_EQ(error_of([] { parse_mapping("model: a, b\nplatform: p\n", "m.yaml"); }), "");
-  EXPECT_EQ(error_of([] { parse_mapping("{model: m, platform: p}\n", "m.yaml"); }), "");
+  EXPECT_EQ(test::input_error_of([] { parse_mapping("model: a, b\nplatform: p\n", "m.yaml"); }), "");
+  EXPECT_EQ(test::input_error_of([] { parse_mapping("{model: m, platform: p}\n", "m.yaml"); }), "");
 }
 
 // yaml-cpp 0.7 reads control characters YAML does not allow, and mangles some: a NUL byte
@@ -49,20 +40,20 @@ TEST(FuzzRegressions, AStrayCommaInYamlIsAnErrorNotAHang) {
 // return are allowed (YAML 1.2, c-printable).
 TEST(FuzzRegressions, ControlCharactersInYamlAreErrors) {
   const std::string kAllowed = " (YAML text holds printable characters, tab, line feed and carriage return)";
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::input_error_of([] {
               parse_mapping(std::string("model: m\nplatform: p\nassign: {\t") + '\0' + "_fc: big}\n", "m.yaml");
             }),
             "m.yaml:3: invalid YAML: character U+0000" + kAllowed);
-  EXPECT_EQ(error_of([] { parse_platform("name: p\x1b\n", "p.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_platform("name: p\x1b\n", "p.yaml"); }),
             "p.yaml:1: invalid YAML: character U+001B" + kAllowed);
-  EXPECT_EQ(error_of([] { parse_platform("name: \x7f\n", "p.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_platform("name: \x7f\n", "p.yaml"); }),
             "p.yaml:1: invalid YAML: character U+007F" + kAllowed);
-  EXPECT_EQ(error_of([] { parse_platform("\nname: \xc2\x80\n", "p.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_platform("\nname: \xc2\x80\n", "p.yaml"); }),
             "p.yaml:2: invalid YAML: character U+0080" + kAllowed);
-  EXPECT_EQ(error_of([] { parse_platform("name: \xef\xbf\xbe\n", "p.yaml"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_platform("name: \xef\xbf\xbe\n", "p.yaml"); }),
             "p.yaml:1: invalid YAML: character U+FFFE" + kAllowed);
   // Tab, CR LF line ends, a byte-order mark, NEL and other non-ASCII text stay allowed.
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::input_error_of([] {
               parse_mapping("\xef\xbb\xbfmodel:\tm\r\nplatform: \"p\xc2\x85\xc3\xa9\"\r\n", "m.yaml");
             }),
             "");
@@ -84,13 +75,13 @@ TEST(FuzzRegressions, TheCommandLineEndsOnAStrayComma) {
 // whose window spans a huge padding. The count overflowed (undefined behaviour; `hetmap
 // estimate` read it); the loader now refuses such a layer, naming it and the count.
 TEST(FuzzRegressions, WorkBeyondSixtyFourBitsIsRefusedByTheLoader) {
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::input_error_of([] {
               parse_model("name: m\ninput: [2147483647, 512]\nlayers:\n"
                           "  - {name: f, op: fc, units: 2147483647}\n", "m.yaml");
             }),
             "m.yaml:4: layer 'f': its multiply-accumulates do not fit in 64 bits (hetmap counts a "
             "model's work in 64 bits)");
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::input_error_of([] {
               parse_model("name: m\ninput: [1024, 1, 1]\nlayers:\n"
                           "  - {name: c, op: conv, filters: 1, kernel: 2147483647, pad: 1073741823}\n",
                           "m.yaml");
@@ -98,7 +89,7 @@ TEST(FuzzRegressions, WorkBeyondSixtyFourBitsIsRefusedByTheLoader) {
             "m.yaml:4: layer 'c': its weights do not fit in 64 bits (hetmap counts a model's work "
             "in 64 bits)");
   // Each layer fits, their sum does not: two fc layers of 2^62 multiply-accumulates.
-  EXPECT_EQ(error_of([] {
+  EXPECT_EQ(test::input_error_of([] {
               parse_model("name: m\ninput: [1073741824, 1024]\nlayers:\n"
                           "  - {name: f0, op: fc, units: 4194304, inputs: [input]}\n"
                           "  - {name: f1, op: fc, units: 4194304, inputs: [input]}\n"

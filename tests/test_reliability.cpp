@@ -23,17 +23,8 @@ namespace {
 using test::quote;
 using test::run_hetmap;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 std::string model_error(const std::string& yaml) {
-  return error_of([&] { parse_model(yaml, "m.yaml"); });
+  return test::input_error_of([&] { parse_model(yaml, "m.yaml"); });
 }
 
 // A concat of two 2^31 - 1 channel inputs used to reach 2^32 channels, which a following dwconv
@@ -82,6 +73,25 @@ const char* kOneLayerPlatform = "name: p\nhost: cpu\nprocessors:\n"
 const char* kOneLayerModel = "name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n"
                              "  - {name: b, op: relu}\n";
 
+// Two layers of 1e308 ms each (profile "p.csv"): files can no longer say such durations
+// (docs/formats.md, "Numbers and quantities"), the C++ API still can.
+Problem beyond_any_number() {
+  Model model = parse_model(kOneLayerModel, "m.yaml");
+  Platform platform = parse_platform(kOneLayerPlatform, "p.yaml");
+  Profile profile = Profile::empty(model, platform);
+  profile.file = "p.csv";
+  for (int l = 0; l < 2; ++l) {
+    ProfileRow row;
+    row.layer = l;
+    row.proc = 0;
+    row.freq_mhz = platform.processors[0].default_freq();
+    row.threads = 1;
+    row.mean_ms = 1e308;
+    profile.add(row);
+  }
+  return Problem(std::move(model), std::move(platform), std::move(profile), std::nullopt);
+}
+
 // A std_ms of 1e200 used to give a NaN log-normal and a DES that never ended. The log-normal is
 // now computed without squaring the ratio (nor forming it, where std / mean is beyond any double):
 // the run ends with finite numbers.
@@ -101,22 +111,10 @@ TEST(Reliability, HugeFiniteStdGivesAFiniteJitteredRun) {
 }
 
 // Durations near the largest double used to add up to infinity and print as null with exit 0.
-// Files can no longer say such numbers (docs/formats.md, "Quantities"); a profile built through
-// the API still can, and its result is an error naming the quantity.
+// A profile built through the C++ API can still hold them; its result is an error naming the
+// quantity.
 TEST(Reliability, ResultsBeyondAnyNumberAreAnErrorNamingTheQuantity) {
-  Model model = parse_model(kOneLayerModel, "m.yaml");
-  Platform platform = parse_platform(kOneLayerPlatform, "p.yaml");
-  Profile profile = Profile::empty(model, platform);
-  for (int l = 0; l < 2; ++l) {
-    ProfileRow row;
-    row.layer = l;
-    row.proc = 0;
-    row.freq_mhz = platform.processors[0].default_freq();
-    row.threads = 1;
-    row.mean_ms = 1e308;
-    profile.add(row);
-  }
-  const Problem pb(std::move(model), std::move(platform), std::move(profile), std::nullopt);
+  const Problem pb = beyond_any_number();
   const Config c = test::make_config(pb, "model: m\nplatform: p\ndefault: cpu\n");
   for (int inputs : {0, 3}) {
     RunSettings s;
@@ -136,20 +134,7 @@ TEST(Reliability, ResultsBeyondAnyNumberAreAnErrorNamingTheQuantity) {
 // The search's evaluator says the same of an objective beyond any number, where it used to put an
 // infinity in the front (JSON null).
 TEST(Reliability, SearchObjectivesBeyondAnyNumberAreAnError) {
-  Model model = parse_model(kOneLayerModel, "m.yaml");
-  Platform platform = parse_platform(kOneLayerPlatform, "p.yaml");
-  Profile profile = Profile::empty(model, platform);
-  profile.file = "p.csv";
-  for (int l = 0; l < 2; ++l) {
-    ProfileRow row;
-    row.layer = l;
-    row.proc = 0;
-    row.freq_mhz = platform.processors[0].default_freq();
-    row.threads = 1;
-    row.mean_ms = 1e308;
-    profile.add(row);
-  }
-  const Problem pb(std::move(model), std::move(platform), std::move(profile), std::nullopt);
+  const Problem pb = beyond_any_number();
   dse::BatchEvaluator ev(pb, dse::ObjectiveSet({dse::Objective::mean_latency}), {});
   std::vector<dse::Individual> batch(3);
   for (auto& ind : batch) ind.config = test::make_config(pb, "model: m\nplatform: p\ndefault: cpu\n");
@@ -168,7 +153,7 @@ TEST(Reliability, SearchObjectivesBeyondAnyNumberAreAnError) {
 // or product of them reaches infinity: 1e308 is refused where it is written.
 TEST(Reliability, QuantitiesOutsideTheirRangeAreRefusedAtLoad) {
   auto platform_error = [](const std::string& proc, const std::string& rest = "") {
-    return error_of([&] {
+    return test::input_error_of([&] {
       parse_platform("name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu" + proc + "}\n"
                      "  - {name: gpu, kind: gpu}\n" + rest, "p.yaml");
     });
@@ -193,18 +178,18 @@ TEST(Reliability, QuantitiesOutsideTheirRangeAreRefusedAtLoad) {
   for (const char* column : {"mean_ms", "std_ms", "p99_ms"}) {
     const std::string csv = std::string("layer,processor,mean_ms,") + (column == std::string("mean_ms") ? "samples" : column) +
                             "\na,cpu," + (column == std::string("mean_ms") ? "1e308,1" : "1,1e308") + "\n";
-    EXPECT_EQ(error_of([&] { parse_profile(csv, "p.csv", model, platform); }),
+    EXPECT_EQ(test::input_error_of([&] { parse_profile(csv, "p.csv", model, platform); }),
               std::string("p.csv:2: column '") + column + "': expected 0..1e+12 ms, got 1e+308")
         << column;
   }
   const Platform two = parse_platform("name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu}\n"
                                       "  - {name: gpu, kind: gpu}\n", "p.yaml");
-  EXPECT_EQ(error_of([&] { parse_transfers("layer,from,to,mean_ms\na,cpu,gpu,1e13\n", "t.csv", model, two); }),
+  EXPECT_EQ(test::input_error_of([&] { parse_transfers("layer,from,to,mean_ms\na,cpu,gpu,1e13\n", "t.csv", model, two); }),
             "t.csv:2: column 'mean_ms': expected 0..1e+12 ms, got 10000000000000");
-  EXPECT_EQ(error_of([] { parse_arrival("periodic:1e-300", "--arrival"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_arrival("periodic:1e-300", "--arrival"); }),
             "--arrival: RATE_HZ expected >= 1e-06 Hz, got 1e-300");
   // Numbers are the whole text: blanks before one are not skipped.
-  EXPECT_EQ(error_of([] { parse_arrival("periodic: 5", "--arrival"); }),
+  EXPECT_EQ(test::input_error_of([] { parse_arrival("periodic: 5", "--arrival"); }),
             "--arrival: expected closed, periodic:RATE_HZ or poisson:RATE_HZ with RATE_HZ > 0, got "
             "'periodic: 5'");
 }
@@ -212,26 +197,26 @@ TEST(Reliability, QuantitiesOutsideTheirRangeAreRefusedAtLoad) {
 // A second document used to be ignored without a word; an empty one (a trailing '---') says
 // nothing and stays allowed.
 TEST(Reliability, OneYamlDocumentPerFile) {
-  EXPECT_EQ(error_of([] { parse_model("name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n---\n"
+  EXPECT_EQ(test::input_error_of([] { parse_model("name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n---\n"
                                       "name: other\n", "m.yaml"); }),
             "m.yaml:6: a second YAML document: expected one document per file (remove the '---')");
-  EXPECT_EQ(error_of([] { parse_model("name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n---\n",
+  EXPECT_EQ(test::input_error_of([] { parse_model("name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n---\n",
                                       "m.yaml"); }),
             "");
 }
 
 // Invalid UTF-8 in a name used to reach the JSON writer and exit 1 with its exception.
 TEST(Reliability, TextMustBeUtf8) {
-  EXPECT_EQ(error_of([] { parse_model("name: m\ninput: [4]\nlayers:\n  - {name: \"a\xff\", op: relu}\n",
+  EXPECT_EQ(test::input_error_of([] { parse_model("name: m\ninput: [4]\nlayers:\n  - {name: \"a\xff\", op: relu}\n",
                                       "m.yaml"); }),
             "m.yaml:4: invalid UTF-8 (byte 0xFF): expected UTF-8 text");
-  EXPECT_EQ(error_of([] { parse_model("name: \xC0\xAF\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n",
+  EXPECT_EQ(test::input_error_of([] { parse_model("name: \xC0\xAF\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n",
                                       "m.yaml"); }),
             "m.yaml:1: invalid UTF-8 (byte 0xC0): expected UTF-8 text");  // an overlong '/'
   const Model m = parse_model("name: m\ninput: [4]\nlayers:\n  - {name: a, op: relu}\n", "m.yaml");
   const Platform pf = parse_platform("name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu}\nsource: t\n",
                                      "p.yaml");
-  EXPECT_EQ(error_of([&] { parse_profile("layer,processor,mean_ms\n\xE2\x82,cpu,1\n", "p.csv", m, pf); }),
+  EXPECT_EQ(test::input_error_of([&] { parse_profile("layer,processor,mean_ms\n\xE2\x82,cpu,1\n", "p.csv", m, pf); }),
             "p.csv:2: invalid UTF-8 (byte 0xE2): expected UTF-8 text");  // cut short
   const std::string dir = test::temp_dir();
   const std::string model = test::write_file(dir, "m.yaml", "name: m\ninput: [4]\nlayers:\n  - {name: \"\xfe\", op: relu}\n");
@@ -255,16 +240,16 @@ TEST(Reliability, ProfileFrequenciesAreLevelsOfTheirProcessor) {
   const Platform pf = parse_platform(
       "name: p\nhost: cpu\nprocessors:\n  - {name: cpu, kind: cpu, freqs_mhz: [600, 1800]}\nsource: t\n",
       "p.yaml");
-  EXPECT_EQ(error_of([&] { parse_profile("layer,processor,freq_mhz,mean_ms\na,cpu,1800,1\na,cpu,1000,2\n",
+  EXPECT_EQ(test::input_error_of([&] { parse_profile("layer,processor,freq_mhz,mean_ms\na,cpu,1800,1\na,cpu,1000,2\n",
                                          "p.csv", m, pf); }),
             "p.csv:3: column 'freq_mhz': 1000 is not a level of 'cpu' (expected one of 600, 1800)");
-  EXPECT_EQ(error_of([&] { parse_profile("layer,processor,freq_mhz,mean_ms\na,cpu,600,1\n", "p.csv", m, pf); }),
+  EXPECT_EQ(test::input_error_of([&] { parse_profile("layer,processor,freq_mhz,mean_ms\na,cpu,600,1\n", "p.csv", m, pf); }),
             "");
 }
 
 TEST(Reliability, ThresholdsAreConfidencesInZeroToOne) {
   for (const char* t : {"-0.1", "1.5"})
-    EXPECT_EQ(error_of([&] { parse_mapping(std::string("model: m\nplatform: p\nthresholds: {e: ") + t + "}\n",
+    EXPECT_EQ(test::input_error_of([&] { parse_mapping(std::string("model: m\nplatform: p\nthresholds: {e: ") + t + "}\n",
                                            "map.yaml"); }),
               "map.yaml:3: mapping.thresholds.e: expected a threshold in 0..1");
 }
@@ -288,7 +273,7 @@ TEST(Reliability, ExperimentNameIsNotAPathAndGridsCannotWrap) {
         "model: " + test::source_path("models/tiny-ee.yaml") + "\nplatform: " +
         test::source_path("profiles/example/platform.yaml") + "\nprofile: " +
         test::source_path("profiles/example/tiny-ee.csv") + "\ntask: explore\n" + body);
-    return error_of([&] { sweep::expand(sweep::load_experiment(path)); });
+    return test::input_error_of([&] { sweep::expand(sweep::load_experiment(path)); });
   };
   for (const char* name : {"/tmp/evil", "../up", "a/b", ".."})
     EXPECT_NE(load(std::string("name: '") + name + "'\n").find("name: expected a plain name"), std::string::npos)

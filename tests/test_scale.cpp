@@ -42,15 +42,6 @@ namespace {
 using test::quote;
 using test::run_hetmap;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 Op op(std::string name, OpKind kind, std::vector<std::string> inputs = {}) {
   Op o;
   o.name = std::move(name);
@@ -251,7 +242,6 @@ TEST(Scale, YamlTextLoadsAsItsSpecBuilds) {
   EXPECT_EQ(from_yaml.find_layer("l19999"), built.find_layer("l19999"));
 }
 
-
 // A wide model: `width` branches of three layers from the input, joined by a concat, on three
 // processors. Thousands of layers are pending on one processor at once: the evaluator's pick
 // goes through heaps there (not a scan of all of them, once quadratic in the width) and must
@@ -376,7 +366,7 @@ TEST(Scale, CostTablesBeyondTheLimitAreRefusedUpFront) {
   const Model m = parse_model(thousand_layer_yaml(), "k.yaml");
   const Platform pf = parse_platform(largest_platform(), "wide.yaml");
   Profile profile = parse_profile(thousand_layer_profile(true), "k.csv", m, pf);
-  EXPECT_EQ(error_of([&] { Problem(m, pf, std::move(profile)); }),
+  EXPECT_EQ(test::input_error_of([&] { Problem(m, pf, std::move(profile)); }),
             "k.csv: the cost tables of 1000 layers on 64 processors would need 62.0 GiB, more "
             "than the 4 GiB hetmap allows: durations at 4161600 settings (frequency level x "
             "profiled thread count, summed over processors) take 62.0 GiB, copy times between "
@@ -415,12 +405,12 @@ TEST(Scale, APopulationOfALargeModelIsRefusedUpFront) {
   const dse::DesignSpace space(pb, {});
   dse::Nsga2Options o;
   o.population = 10000;
-  EXPECT_EQ(error_of([&] { dse::Nsga2(space, o); }),
+  EXPECT_EQ(test::input_error_of([&] { dse::Nsga2(space, o); }),
             "population: 10000 mappings of 100004 layers would take 4.7 GiB (parents, offspring, "
             "their merge and the survivors), more than the 4 GiB hetmap allows: lower the "
             "population");
   o.population = 64;
-  EXPECT_EQ(error_of([&] { dse::Nsga2(space, o); }), "");
+  EXPECT_EQ(test::input_error_of([&] { dse::Nsga2(space, o); }), "");
 }
 
 TEST(Scale, ARecordedScheduleIsBoundedBeforeTheRunStarts) {
@@ -434,7 +424,7 @@ processors:
   o.inputs = 100000000;
   o.record_schedule = true;
   o.forced_exits = {1};  // every input to the final output: every layer runs
-  EXPECT_EQ(error_of([&] { simulate_des(pb, pb.default_config(), o); }),
+  EXPECT_EQ(test::input_error_of([&] { simulate_des(pb, pb.default_config(), o); }),
             "a recorded schedule (--chrome-trace) of 100000000 inputs of up to 6 spans each could "
             "pass the 67108864 spans hetmap records: record fewer inputs");
   o.inputs = 1000;
@@ -532,7 +522,7 @@ TEST(Scale, AnOnnxGraphOfTooManyOutputsIsRefused) {
   std::string bytes;
   ASSERT_TRUE(model.SerializeToString(&bytes));
   const std::string file = test::write_file(test::temp_dir(), "outputs.onnx", bytes);
-  EXPECT_EQ(error_of([&] { import_onnx(file); }),
+  EXPECT_EQ(test::input_error_of([&] { import_onnx(file); }),
             file + ": the graph has 66 outputs: a hetmap model has the final output and at most "
                    "64 exits");
 }

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "hetmap/error.hpp"
+
 namespace hetmap::test {
 
 namespace fs = std::filesystem;
@@ -43,6 +45,15 @@ TempDirs& temp_dirs() {
   return t;
 }
 }  // namespace
+
+std::string input_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 std::string temp_dir() {
   std::string tmpl = (fs::temp_directory_path() / "hetmap-test-XXXXXX").string();

@@ -3,6 +3,7 @@
 // and running the `hetmap` binary.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 #include "hetmap/evaluator.hpp"
@@ -33,6 +34,9 @@ Config make_config(const Problem& problem, const std::string& mapping_yaml);
 
 /// A fresh empty folder under the system temp dir, removed at process exit.
 std::string temp_dir();
+
+/// The message of the InputError `f` throws; "" if it throws none.
+std::string input_error_of(const std::function<void()>& f);
 
 /// Writes `text` to `dir/name` and returns the path.
 std::string write_file(const std::string& dir, const std::string& name, const std::string& text);
