@@ -2,7 +2,7 @@
 # Installs hetmap's build and test dependencies from Debian 12 packages. Idempotent.
 # clang builds the sanitizer and fuzzing jobs (scripts/test-sanitizers.sh): libclang-rt-14-dev
 # holds the ASan, UBSan, TSan and libFuzzer runtimes (clang only recommends it), llvm-14 the
-# llvm-symbolizer that turns their reports' addresses into file:line.
+# llvm-symbolizer that turns their reports' addresses into file:line, lld links them.
 # --aarch64: also what cross-building for Arm boards needs (docs/boards.md): the aarch64
 # compiler, qemu-user-static to run the result, and Debian's arm64 multiarch libraries
 # (the Arm Compute Library 20.08 among them). yaml-cpp's arm64 package is not Multi-Arch:
@@ -17,7 +17,7 @@ PKGS=(
   libonnx-dev libprotobuf-dev
   openmpi-bin libopenmpi-dev
   python3 python3-matplotlib
-  clang libclang-rt-14-dev llvm-14
+  clang libclang-rt-14-dev llvm-14 lld
 )
 
 if [ "${1:-}" = "--aarch64" ]; then

@@ -38,6 +38,7 @@
 #include "hetmap/error.hpp"
 #include "hetmap/exits.hpp"
 #include "hetmap/profile.hpp"
+#include "hetmap/detail/number.hpp"
 
 namespace hetmap::backend {
 
@@ -50,7 +51,7 @@ Problem execution_problem(const Model& model, const Backend& backend,
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using hetmap::detail::kNaN;
 constexpr int kStarted = -1;   // wait count of a layer that has started
 constexpr int kTail = 4;       // recent spans kept per processor to clip busy time to the span
 

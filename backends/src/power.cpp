@@ -3,6 +3,7 @@
 // power_nvml.cpp, power_rapl.cpp, power_ina3221.cpp and power_serial.cpp, Backend::power_meters()
 // in power_backend.cpp (this file needs no Backend).
 #include "hetmap/backend/power.hpp"
+#include "hetmap/detail/number.hpp"
 
 #ifdef __linux__
 #include <pthread.h>
@@ -21,7 +22,7 @@
 namespace hetmap::backend {
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using hetmap::detail::kNaN;
 
 void drop(std::vector<UnmeasuredPower>& list, const std::vector<int>& processors) {
   for (UnmeasuredPower& u : list)

@@ -22,6 +22,7 @@
 #include "hetmap/detail/io.hpp"
 #include "hetmap/profile.hpp"
 #include "hetmap/stats.hpp"
+#include "hetmap/detail/number.hpp"
 
 namespace hetmap::backend {
 
@@ -436,7 +437,7 @@ void measure_power(Backend& backend, const Model& model, const ProfileOptions& o
   PowerMeasurement& pw = r.power;
   Platform& pf = r.platform;
   const int P = static_cast<int>(pf.processors.size());
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  using hetmap::detail::kNaN;
   pw.idle_w.assign(P, kNaN);
   pw.active_w.assign(P, kNaN);
   pw.active_raw_w.assign(P, kNaN);

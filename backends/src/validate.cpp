@@ -15,6 +15,7 @@
 #include "hetmap/exits.hpp"
 #include "hetmap/run.hpp"
 #include "hetmap/stats.hpp"
+#include "hetmap/detail/number.hpp"
 
 namespace hetmap::backend {
 
@@ -308,7 +309,7 @@ ValidationTable parse_validation_csv(const std::string& csv_text, const std::str
             c_scope = t.column("energy_scope"), c_pw = t.column("predicted_worst_ms"),
             c_mw = t.column("measured_worst_ms"), c_px = t.column("predicted_max_ms"),
             c_mx = t.column("measured_max_ms");
-  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  using hetmap::detail::kNaN;
   for (const auto& row : t.rows) {
     // An optional number: `absent` where the column is missing or the cell empty.
     auto number = [&](int col, double absent) {

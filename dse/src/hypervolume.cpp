@@ -7,6 +7,7 @@
 // inf - inf can reach the arithmetic. The algorithms then work on flat copies (std::array rows
 // or rows of one buffer) rather than on vectors of vectors, for locality.
 #include "hetmap/dse/hypervolume.hpp"
+#include "hetmap/detail/number.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,7 +23,7 @@
 namespace hetmap::dse {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using hetmap::detail::kInf;
 
 [[noreturn]] void fail(const char* fn, const std::string& what) {
   throw std::invalid_argument(std::string(fn) + ": " + what);

@@ -1,4 +1,5 @@
 #include "hetmap/dse/sorting.hpp"
+#include "hetmap/detail/number.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +8,7 @@
 namespace hetmap::dse {
 
 namespace {
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using hetmap::detail::kInf;
 }  // namespace
 
 bool Sorter::dominates(int a, int b) const {

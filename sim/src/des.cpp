@@ -85,7 +85,7 @@ double ArrivalClock::next(int input, double at_ms) {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using hetmap::detail::kNaN;
 constexpr int kStarted = -1;  // wait count of a task that has started
 
 // Event tags: the kind in the high word, then a processor, link or input index.

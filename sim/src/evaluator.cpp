@@ -1,4 +1,5 @@
 #include "hetmap/evaluator.hpp"
+#include "hetmap/detail/number.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,8 +10,8 @@
 namespace hetmap {
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
+using hetmap::detail::kNaN;
+using hetmap::detail::kInf;
 
 // A processor's pending layers in heap mode (Evaluator::simulate_p): in its L slots `front`,
 // the layers ready by the current instant in a heap by index at the front, the others in a

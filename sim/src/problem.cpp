@@ -1,4 +1,5 @@
 #include "hetmap/problem.hpp"
+#include "hetmap/detail/number.hpp"
 
 #include <fmt/format.h>
 
@@ -11,7 +12,7 @@
 namespace hetmap {
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using hetmap::detail::kNaN;
 }
 
 Problem::Problem(Model model, Platform platform, Profile profile,

@@ -15,6 +15,22 @@ namespace hetmap::detail {
 
 namespace {
 
+constexpr std::uint32_t kNone = 0x110000;  // above every code point
+
+// The first character of `s` that has no place in a string: a C0 control character other than
+// line feed (tab and carriage return included), DEL or a C1 control character; kNone if none.
+// `s` is valid UTF-8.
+std::uint32_t first_control(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char c = p[i];
+    if ((c < 0x20 && c != '\n') || c == 0x7F) return c;
+    if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) return p[i + 1];
+  }
+  return kNone;
+}
+
 // What the documents of a YAML text hold, from yaml-cpp's parser events (no nodes built): where
 // each starts, and whether it is empty (one null node: an empty document or a trailing '---').
 //
@@ -31,6 +47,15 @@ class DocumentScan : public YAML::EventHandler {
     YAML::Mark value;  // where its first node that is not null starts (when not empty)
   };
   std::vector<Document> documents;
+  // No scalar, key or value, holds a control character but line feed (docs/formats.md, "Text").
+  // check_yaml_characters lets tab and carriage return through, where YAML puts them between
+  // tokens, and YAML's escapes ("\r", "\e", "\0") can put any control character in a string.
+  // yaml-cpp 0.7 also keeps a lone carriage return inside a plain scalar, where YAML 1.2 ends the
+  // line: a name read as "p\r" was written back as text that read as another name. The first
+  // such character and where its scalar starts; kNone: none. Seen per event, so an alias is
+  // checked once, however often it is used.
+  std::uint32_t control = kNone;
+  YAML::Mark control_at;
   bool stuck() const {
     const std::size_t n = documents.size();
     return n >= 2 && documents[n - 1].start.pos == documents[n - 2].start.pos;
@@ -40,8 +65,12 @@ class DocumentScan : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string& value) override {
     content(mark);
+    if (control == kNone) {
+      control = first_control(value);
+      control_at = mark;
+    }
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
@@ -72,13 +101,13 @@ void check_yaml_characters(const std::string& text, const std::string& file) {
   int line = 1;
   for (std::size_t i = 0; i < n; ++i) {
     const unsigned char c = p[i];
-    std::uint32_t bad = 0x110000;  // none
+    std::uint32_t bad = kNone;
     if (c == '\n') ++line;
     else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) bad = c;
     else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F && p[i + 1] != 0x85) bad = p[i + 1];
     else if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
       bad = 0xFFC0u | (p[i + 2] & 0x3Fu);
-    if (bad != 0x110000)
+    if (bad != kNone)
       throw InputError(file, line,
                        fmt::format("invalid YAML: character U+{:04X} (YAML text holds printable "
                                    "characters, tab, line feed and carriage return)",
@@ -117,6 +146,12 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file) {
       if (!scan.documents[i].empty)
         throw InputError(file, scan.documents[i].value.line + 1,
                          "a second YAML document: expected one document per file (remove the '---')");
+    if (scan.control != kNone)
+      throw InputError(file, scan.control_at.line + 1,
+                       fmt::format("character U+{:04X} in a string: a string holds no control "
+                                   "character but line feed (no tab, carriage return, escape or "
+                                   "NUL, typed or escaped)",
+                                   scan.control));
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "invalid YAML: " + e.msg);

@@ -16,6 +16,7 @@
 #include "hetmap/run.hpp"
 #include "hetmap/sweep/progress.hpp"
 #include "hetmap/sweep/results.hpp"
+#include "hetmap/detail/number.hpp"
 
 namespace hetmap::sweep {
 
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using hetmap::detail::kNaN;
 
 // Metrics of one point, as they go into results.csv.
 struct Summary {

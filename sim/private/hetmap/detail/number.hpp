@@ -7,6 +7,12 @@
 
 namespace hetmap::detail {
 
+/// "No value": a quantity not measured, not defined for this run, or not yet computed. Writers
+/// print it as an empty cell or `null` (docs/formats.md); results must never end up as one.
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+/// The identity of a minimum, and the crowding distance of a front's extreme points.
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
 /// `text` as a finite number, or nothing if any of it is not part of one ("3x"), it is empty,
 /// or it is out of range, inf or nan.
 std::optional<double> parse_number(const std::string& text);
