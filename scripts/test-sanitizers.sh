@@ -12,12 +12,15 @@
 # oneTBB and Open MPI are not instrumented: tests/sanitizers/{tsan,lsan}.supp hold the narrow
 # suppressions for their internals, each saying why it is not hetmap's defect.
 # Usage: scripts/test-sanitizers.sh [asan|fuzz|tsan]...   (default: all three, in that order)
-# Environment: FUZZ_SECONDS (30), JOBS (2).
+# Environment: FUZZ_SECONDS (30), JOBS (2), FUZZ_SEED (1: each run tries the same inputs in the
+# same order, as far as its time reaches, so CI fails after a change, not by luck; 0: a new
+# random seed each run, for longer campaigns by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=${JOBS:-2}
 fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seed=${FUZZ_SEED:-1}
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(asan fuzz tsan)
 
@@ -77,7 +80,7 @@ fuzz_one() {  # NAME
   local dict=()
   [ -f "$root/tests/fuzz/$name.dict" ] && dict=(-dict="$root/tests/fuzz/$name.dict")
   # TMPDIR: the targets' private folders, left behind by a crashing input, go with the scratch.
-  if TMPDIR=$work/tmp/$name "$bin" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+  if TMPDIR=$work/tmp/$name "$bin" -max_total_time="$fuzz_seconds" -seed="$fuzz_seed" -timeout=10 -rss_limit_mb=2048 \
       -close_fd_mask=1 -print_final_stats=1 "${dict[@]}" -artifact_prefix="$work/artifacts/$name-" \
       "$work/corpus/$name" >"$work/logs/$name.log" 2>&1; then
     echo "fuzz_$name: ok, $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/logs/$name.log" | grep -o '[0-9]*$') runs"

@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
@@ -1123,22 +1124,40 @@ ProfileResult profile(Backend& backend, const Model& model, const ProfileOptions
       m.a = a;
       m.b = b;
       std::vector<double> direct_ms;
-      for (std::int64_t bytes : o.link_bytes) {
-        const Shape shape{{std::max<std::int64_t>(1, bytes / 4)}};
-        for (int dir = 0; dir < 2; ++dir) {
-          const int from = dir ? b : a, to = dir ? a : b;
-          const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(bytes);
-          m.bytes.push_back(static_cast<double>(shape.bytes()));
-          m.ms.push_back(summarize(measure_copy(backend, from, to, shape, o.links, o.link_handoff, seed)).mean_ms);
-          if (o.link_handoff)
-            direct_ms.push_back(summarize(measure_copy(backend, from, to, shape, o.links, false, seed)).mean_ms);
-        }
-      }
       const std::string pair = r.platform.processors[a].name + "-" + r.platform.processors[b].name;
-      try {
-        m.fit = fit_link(m.bytes, m.ms);
-      } catch (const std::invalid_argument& e) {
-        throw Error("", 0, "link " + pair + ": " + e.what(), kOtherError);
+      // A busy machine can stall a small copy's hand-off for milliseconds, so that the times
+      // do not grow with size: the sweep is measured again, up to three times, before the
+      // profile fails. Sizes that cannot be fitted fail at once.
+      const int attempts =
+          std::set<std::int64_t>(o.link_bytes.begin(), o.link_bytes.end()).size() >= 2 ? 3 : 1;
+      for (int attempt = 1;; ++attempt) {
+        m.bytes.clear();
+        m.ms.clear();
+        direct_ms.clear();
+        for (std::int64_t bytes : o.link_bytes) {
+          const Shape shape{{std::max<std::int64_t>(1, bytes / 4)}};
+          for (int dir = 0; dir < 2; ++dir) {
+            const int from = dir ? b : a, to = dir ? a : b;
+            const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(bytes);
+            m.bytes.push_back(static_cast<double>(shape.bytes()));
+            m.ms.push_back(summarize(measure_copy(backend, from, to, shape, o.links, o.link_handoff, seed)).mean_ms);
+            if (o.link_handoff)
+              direct_ms.push_back(summarize(measure_copy(backend, from, to, shape, o.links, false, seed)).mean_ms);
+          }
+        }
+        try {
+          m.fit = fit_link(m.bytes, m.ms);
+          break;
+        } catch (const std::invalid_argument& e) {
+          if (attempt == attempts)
+            throw Error("", 0,
+                        attempts == 1 ? "link " + pair + ": " + e.what()
+                                      : fmt::format("link {}: {} in {} sweeps (is the machine busy?)",
+                                                    pair, e.what(), attempts),
+                        kOtherError);
+          log(fmt::format("link {}: {}; measuring again ({} of {})", pair, e.what(), attempt + 1,
+                          attempts));
+        }
       }
       log(fmt::format("link {}: latency {:.4f} ms, {:.2f} GB/s (largest residual {:.1f}%, {} points{})",
                       pair, m.fit.latency_ms, m.fit.gbytes_per_s, 100 * m.fit.max_rel_residual,

@@ -47,13 +47,12 @@ class DocumentScan : public YAML::EventHandler {
     YAML::Mark value;  // where its first node that is not null starts (when not empty)
   };
   std::vector<Document> documents;
-  // No scalar, key or value, holds a control character but line feed (docs/formats.md, "Text").
-  // check_yaml_characters lets tab and carriage return through, where YAML puts them between
-  // tokens, and YAML's escapes ("\r", "\e", "\0") can put any control character in a string.
-  // yaml-cpp 0.7 also keeps a lone carriage return inside a plain scalar, where YAML 1.2 ends the
-  // line: a name read as "p\r" was written back as text that read as another name. The first
-  // such character and where its scalar starts; kNone: none. Seen per event, so an alias is
-  // checked once, however often it is used.
+  // No scalar, key or value, holds a control character but line feed (docs/formats.md, "Text"):
+  // check_yaml_characters lets tab through, where YAML puts it between tokens, and YAML's
+  // escapes ("\r", "\e", "\0") can put any control character in a string (a name read as
+  // "p\r" was written back as text that read as another name). The first such character and
+  // where its scalar starts; kNone: none. Seen per event, so an alias is checked once, however
+  // often it is used.
   std::uint32_t control = kNone;
   YAML::Mark control_at;
   bool stuck() const {
@@ -94,7 +93,10 @@ class DocumentScan : public YAML::EventHandler {
 // YAML text holds printable characters only, with tab, line feed and carriage return (YAML 1.2,
 // c-printable): no other C0 or C1 control character, DEL, U+FFFE or U+FFFF. yaml-cpp 0.7 does
 // not refuse them, and mangles some: it reads a NUL byte followed by '_' as the lone byte 0xA0,
-// so a name came out as invalid UTF-8. `text` is valid UTF-8 (check_utf8).
+// so a name came out as invalid UTF-8. Line ends are LF or CR LF only: yaml-cpp 0.7 keeps a lone
+// carriage return inside a plain scalar (`name: p\r` named "p\r"), where 0.8 and YAML 1.2 end
+// the line, so the same file would read differently by the yaml-cpp it was built with. `text`
+// is valid UTF-8 (check_utf8).
 void check_yaml_characters(const std::string& text, const std::string& file) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
@@ -102,9 +104,20 @@ void check_yaml_characters(const std::string& text, const std::string& file) {
   for (std::size_t i = 0; i < n; ++i) {
     const unsigned char c = p[i];
     std::uint32_t bad = kNone;
+    if (c == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+      throw InputError(file, line,
+                       "invalid YAML: a carriage return without a line feed (line ends are LF or CR LF)");
+    // NEL, LS and PS: line breaks to YAML 1.1, text to 1.2; yaml-cpp's versions differ too.
+    const bool nel = c == 0xC2 && i + 1 < n && p[i + 1] == 0x85;
+    const bool ls_ps = c == 0xE2 && i + 2 < n && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
+    if (nel || ls_ps)
+      throw InputError(file, line,
+                       fmt::format("invalid YAML: character U+{:04X} (a line break to YAML 1.1, text "
+                                   "to YAML 1.2: line ends are LF or CR LF)",
+                                   nel ? 0x85u : 0x2000u | (p[i + 2] & 0x3Fu)));
     if (c == '\n') ++line;
     else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) bad = c;
-    else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F && p[i + 1] != 0x85) bad = p[i + 1];
+    else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) bad = p[i + 1];
     else if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
       bad = 0xFFC0u | (p[i + 2] & 0x3Fu);
     if (bad != kNone)
