@@ -17,16 +17,22 @@ namespace {
 
 constexpr std::uint32_t kNone = 0x110000;  // above every code point
 
-// The first character of `s` that has no place in a string: a C0 control character other than
-// line feed (tab and carriage return included), DEL or a C1 control character; kNone if none.
-// `s` is valid UTF-8.
+// The control character that starts at p[i] of a UTF-8 text of n bytes: C0, DEL, or C1 (which
+// UTF-8 writes as 0xC2 0x80..0x9F); kNone if p[i] starts another character.
+std::uint32_t control_at(const unsigned char* p, std::size_t i, std::size_t n) {
+  const unsigned char c = p[i];
+  if (c < 0x20 || c == 0x7F) return c;
+  if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) return p[i + 1];
+  return kNone;
+}
+
+// The first character of `s` that has no place in a string: a control character other than
+// line feed (tab and carriage return included); kNone if none. `s` is valid UTF-8.
 std::uint32_t first_control(const std::string& s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned char c = p[i];
-    if ((c < 0x20 && c != '\n') || c == 0x7F) return c;
-    if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) return p[i + 1];
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::uint32_t c = control_at(p, i, s.size());
+    if (c != kNone && c != '\n') return c;
   }
   return kNone;
 }
@@ -116,9 +122,8 @@ void check_yaml_characters(const std::string& text, const std::string& file) {
                                    "to YAML 1.2: line ends are LF or CR LF)",
                                    nel ? 0x85u : 0x2000u | (p[i + 2] & 0x3Fu)));
     if (c == '\n') ++line;
-    else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) bad = c;
-    else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) bad = p[i + 1];
-    else if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
+    else if (c != '\t' && c != '\r') bad = control_at(p, i, n);
+    if (c == 0xEF && i + 2 < n && p[i + 1] == 0xBF && (p[i + 2] == 0xBE || p[i + 2] == 0xBF))
       bad = 0xFFC0u | (p[i + 2] & 0x3Fu);
     if (bad != kNone)
       throw InputError(file, line,
