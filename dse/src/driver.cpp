@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "hetmap/detail/io.hpp"
+#include "hetmap/detail/text.hpp"
 #include "hetmap/dse/json_field.hpp"
 #include "hetmap/error.hpp"
 
@@ -145,22 +146,13 @@ std::string parse_message(const nlohmann::json::exception& e) {
   return tag == std::string::npos ? what : what.substr(tag + 2);
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out(1);
-  for (char c : text) {
-    if (c == separator) out.emplace_back();
-    else out.back() += c;
-  }
-  return out;
-}
-
 // The first part in which two fingerprints (Driver::fingerprint) differ, named: "its
 // population is 32, this run's is 64". The whole texts where the parts do not line up (a model
 // name with a '|').
 std::string fingerprint_difference(const std::string& saved, const std::string& current) {
   static const char* const kParts[] = {"model", "platform", "number of layers", "objective set",
                                        "constraint set", "design space"};
-  const std::vector<std::string> a = split(saved, '|'), b = split(current, '|');
+  const std::vector<std::string> a = detail::split(saved, '|'), b = detail::split(current, '|');
   if (a.size() == b.size())
     for (std::size_t i = 0; i < a.size(); ++i) {
       if (a[i] == b[i]) continue;

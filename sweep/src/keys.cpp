@@ -5,6 +5,7 @@
 #include "hetmap/des.hpp"
 #include "hetmap/detail/number.hpp"
 #include "hetmap/detail/random.hpp"
+#include "hetmap/detail/text.hpp"
 #include "hetmap/dse/exhaustive.hpp"
 #include "hetmap/dse/nsga2.hpp"
 #include "hetmap/error.hpp"
@@ -44,22 +45,6 @@ bool boolean(const std::string& v, const Source& at) {
   const std::optional<bool> b = detail::parse_bool(v);
   if (!b) bad(at, "true or false", v);
   return *b;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  if (s.empty()) return out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
 }
 
 std::string resolve_path(const std::string& p, const Source& at) {
@@ -194,7 +179,7 @@ std::vector<Key> build() {
   constraints.list_separator = ';';
   constraints.parse = [](const std::string& v, const Source& at) -> Apply {
     std::vector<dse::Constraint> list;
-    for (const std::string& c : split(v, ';'))
+    for (const std::string& c : detail::split(v, ';'))
       list.push_back(located(at, [&](const std::string& what) { return dse::Constraint::parse(c, what); }));
     return [list](RunSpec& r) { r.search.constraints = list; };
   };
@@ -213,7 +198,7 @@ std::vector<Key> build() {
   Key processors = make("search.processors", "processor names (a list, or comma-separated)", "big,gpu");
   processors.list_separator = ',';
   processors.parse = [](const std::string& v, const Source&) -> Apply {
-    const std::vector<std::string> names = split(v, ',');  // checked against the platform later
+    const std::vector<std::string> names = detail::split(v, ',');  // checked against the platform later
     return [names](RunSpec& r) { r.search.processors = names; };
   };
   processors.record = [](YAML::Emitter& out, const RunSpec& r) {
